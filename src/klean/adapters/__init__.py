@@ -1,0 +1,1 @@
+"""Adapters around the services: database, HTTP API, web portal, mail, scans, command line."""

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). Routes live in routes/<feature>.py, each exposing `router`."""

@@ -1,0 +1,42 @@
+"""The FastAPI application factory: OpenAPI docs at /docs, every routes/<feature>.py included."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from fastapi import APIRouter, FastAPI
+
+from klean import __version__
+from klean.adapters.api import errors, routes
+from klean.bootstrap import App, bootstrap
+
+
+def _routers() -> list[APIRouter]:
+    found = []
+    for mod in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes.__name__}.{mod.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            found.append(router)
+    return found
+
+
+def create_app(klean_app: App | None = None) -> FastAPI:
+    klean_app = klean_app or bootstrap()
+    app = FastAPI(
+        title="Klean",
+        version=__version__,
+        description="Keep counterfeit goods off online marketplaces. Authenticate with "
+        "`Authorization: Bearer <API key>`.",
+    )
+    app.state.klean = klean_app
+    errors.install(app)
+    for router in _routers():
+        app.include_router(router)
+    # The portal (adapters/web) mounts itself when present; it is optional for API-only deployments.
+    web = importlib.import_module("klean.adapters.web")
+    mount = getattr(web, "mount", None)
+    if mount is not None:
+        mount(app)
+    return app

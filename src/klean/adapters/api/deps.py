@@ -1,0 +1,51 @@
+"""Dependencies as Annotated aliases: the app, a unit of work, and the authenticated principal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from klean.bootstrap import App
+from klean.domain.auth import Principal
+from klean.domain.errors import Unauthenticated
+from klean.services import accounts
+from klean.services.unit_of_work import AbstractUnitOfWork
+
+_bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer klean_<id>_<secret>`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_app(request: Request) -> App:
+    return request.app.state.klean  # type: ignore[no-any-return]
+
+
+def get_uow(app: Annotated[App, Depends(get_app)]) -> AbstractUnitOfWork:
+    return app.uow_factory()
+
+
+def get_optional_principal(
+    request: Request,
+    uow: Annotated[AbstractUnitOfWork, Depends(get_uow)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_header)],
+) -> Principal | None:
+    """The principal behind the API key, or a portal session's user; None when anonymous."""
+    key = bearer.credentials if bearer else header_key
+    if key:
+        return accounts.authenticate(uow=uow, api_key=key)
+    session_principal = getattr(request.state, "principal", None)
+    return session_principal if isinstance(session_principal, Principal) else None
+
+
+def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthenticated("an API key is required")
+    return principal
+
+
+AppDep = Annotated[App, Depends(get_app)]
+UowDep = Annotated[AbstractUnitOfWork, Depends(get_uow)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_optional_principal)]

@@ -1,0 +1,60 @@
+"""`klean init`, `klean serve`, `klean users create`."""
+
+from __future__ import annotations
+
+import typer
+
+from klean.bootstrap import bootstrap
+from klean.domain.auth import Role
+from klean.domain.errors import DomainError
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    users = typer.Typer(help="Users and API keys.", no_args_is_help=True)
+    app.add_typer(users, name="users")
+
+    @app.command()
+    def init() -> None:
+        """Create or migrate the database (KLEAN_DATABASE_URL; default a SQLite file in ./.klean)."""
+        from klean.adapters.db import migrate  # noqa: PLC0415
+
+        k = bootstrap()
+        migrate.upgrade(k.engine)
+        typer.echo(f"database at revision {migrate.current_revision(k.engine)}: {k.engine.url!r}")
+
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, help="Port."),
+        workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)."),
+    ) -> None:
+        """Serve the API (docs at /docs) and the portal."""
+        import uvicorn  # noqa: PLC0415
+
+        uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+
+    @users.command("create")
+    def users_create(
+        user_id: str = typer.Argument(..., help="Login id, e.g. alice"),
+        role: Role = typer.Option(..., "--role", help="admin, rights_holder, trusted_partner, seller, ..."),
+        name: str = typer.Option("", help="Display name"),
+        org: str = typer.Option(None, help="Brand owner (rights holders) or firm (inspectors)"),
+        seller_id: str = typer.Option(None, help="Seller account (sellers)"),
+        email: str = typer.Option(None, help="E-mail"),
+    ) -> None:
+        """Create a user and print its API key (shown only once)."""
+        from klean.services import accounts  # noqa: PLC0415
+
+        k = bootstrap()
+        try:
+            _, key = accounts.create_user(uow=k.uow_factory(), actor=None, user_id=user_id, name=name or user_id,
+                                          role=role, org=org, seller_id=seller_id, email=email)
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(key)

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 storage: rows, repositories, unit of work, Alembic migrations."""

@@ -1,0 +1,44 @@
+"""Settings from the environment (prefix KLEAN_). Read lazily: nothing happens at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.cwd() / ".klean"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KLEAN_", env_file=None, extra="ignore")
+
+    home: Path = _default_home()
+    database_url: str = ""  # empty: a SQLite file under `home`
+    blob_dir: Path | None = None  # uploaded files by content hash; default home/blobs
+    signing_key_path: Path | None = None  # Ed25519 private key (PEM) for evidence packages
+    policy_path: Path | None = None  # enforcement and screening policy; default: the bundled one
+    smtp_relay_host: str = "127.0.0.1"
+    smtp_relay_port: int = 8025
+    mail_from: str = "noreply@klean.local"
+    report_address: str = "report@klean.local"
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    secret_key: str = ""  # sessions and CSRF; generated into home when empty
+    log_json: bool = True
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.home / 'klean.db'}"
+
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.home / "blobs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure domain: frozen dataclasses and functions. No web, no database, no network."""

@@ -1,0 +1,75 @@
+"""Accounts: create users with an API key (shown once), authenticate keys, revoke them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from klean.domain.auth import Principal, Role
+from klean.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
+from klean.domain.keys import new_api_key, parse_api_key, secret_matches
+from klean.services.unit_of_work import AbstractUnitOfWork
+
+_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
+
+
+def create_user(
+    *,
+    uow: AbstractUnitOfWork,
+    actor: Principal | None,
+    user_id: str,
+    name: str,
+    role: Role,
+    org: str | None = None,
+    seller_id: str | None = None,
+    email: str | None = None,
+) -> tuple[str, str]:
+    """Create a user and its first API key; return (user id, the key, shown only now).
+
+    actor None means the operator at the command line, who may do anything.
+    """
+    if actor is not None:
+        actor.require(Role.ADMIN)
+    if not _ID.match(user_id):
+        raise ValidationError("user id: 1-100 letters, digits, _ . @ -", field="id")
+    if role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.INSPECTOR) and not org:
+        raise ValidationError(f"a {role.value} needs an org (the brand owner or firm it acts for)", field="org")
+    if role is Role.SELLER and not seller_id:
+        raise ValidationError("a seller user needs a seller_id", field="seller_id")
+    with uow:
+        if uow.users.get(user_id) is not None:
+            raise Conflict(f"user {user_id} exists", field="id")
+        uow.users.create(user_id=user_id, name=name, role=role.value, org=org, seller_id=seller_id, email=email)
+        key_id, key, key_hash = new_api_key()
+        uow.users.add_key(key_id=key_id, user_id=user_id, key_hash=key_hash, label="initial")
+        uow.events.append(type="user.created", actor=actor.user_id if actor else "operator",
+                          subject_type="user", subject_id=user_id, payload={"role": role.value, "org": org})
+        uow.commit()
+    return user_id, key
+
+
+def authenticate(*, uow: AbstractUnitOfWork, api_key: str) -> Principal:
+    """Return the principal of a valid, unrevoked key of an active user."""
+    key_id, secret = parse_api_key(api_key)
+    with uow:
+        row = uow.users.key(key_id)
+        if row is None or row.revoked_at is not None or not secret_matches(secret, row.key_hash):
+            raise Unauthenticated("unknown or revoked API key")
+        principal = uow.users.principal(row.user_id)
+        if principal is None:
+            raise Unauthenticated("user inactive")
+        return principal
+
+
+def revoke_key(*, uow: AbstractUnitOfWork, actor: Principal, key_id: str) -> None:
+    """Revoke an API key (its owner or an admin)."""
+    with uow:
+        row = uow.users.key(key_id)
+        if row is None:
+            raise NotFound(f"no key {key_id}")
+        if actor.role is not Role.ADMIN and row.user_id != actor.user_id:
+            raise Forbidden("not your key")
+        row.revoked_at = datetime.now(UTC)
+        uow.events.append(type="api_key.revoked", actor=actor.user_id, subject_type="user",
+                          subject_id=row.user_id, payload={"key_id": key_id})
+        uow.commit()
