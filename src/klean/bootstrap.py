@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from klean.adapters.db.base import load_models, make_engine
 from klean.adapters.db.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from klean.config import Settings, get_settings
+from klean.domain.policy_file import PolicyDocument, read_policy
 
 
 @dataclass
@@ -20,6 +21,7 @@ class App:
     settings: Settings
     engine: Engine
     uow_factory: Callable[[], SqlAlchemyUnitOfWork]
+    policy: PolicyDocument
     extras: dict[str, Any] = field(default_factory=dict)  # lazily built shared objects (screener, ...)
 
 
@@ -28,4 +30,5 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     load_models()
     engine = make_engine(database_url or settings.resolved_database_url())
     factory = session_factory(engine)
-    return App(settings=settings, engine=engine, uow_factory=lambda: SqlAlchemyUnitOfWork(factory))
+    return App(settings=settings, engine=engine, uow_factory=lambda: SqlAlchemyUnitOfWork(factory),
+               policy=read_policy(settings.policy_path))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-def N_(template: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(template: str) -> str:
     """Mark a template for extraction without translating it here."""
     return template
 

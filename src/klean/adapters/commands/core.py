@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def init() -> None:
         """Create or migrate the database (KLEAN_DATABASE_URL; default a SQLite file in ./.klean)."""
-        from klean.adapters.db import migrate  # noqa: PLC0415
+        from klean.adapters.db import migrate
 
         k = bootstrap()
         migrate.upgrade(k.engine)
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)."),
     ) -> None:
         """Serve the API (docs at /docs) and the portal."""
-        import uvicorn  # noqa: PLC0415
+        import uvicorn
 
         uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info")
@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         email: str = typer.Option(None, help="E-mail"),
     ) -> None:
         """Create a user and print its API key (shown only once)."""
-        from klean.services import accounts  # noqa: PLC0415
+        from klean.services import accounts
 
         k = bootstrap()
         try:
