@@ -35,3 +35,16 @@ class ListingRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     screened_at: Mapped[datetime | None]
+
+
+class ListingSnapshotRow(Base):
+    """The listing as it was when acted on, hashed at that moment (evidence is never re-read later)."""
+
+    __tablename__ = "listing_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    listing_id: Mapped[str] = mapped_column(String(200), index=True)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cause: Mapped[str] = mapped_column(String(200))  # e.g. "status:removed", "notice:12"
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sha256: Mapped[str] = mapped_column(String(64))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:22:15.313534
+Create Date: 2026-11-24 23:26:17.606484
 """
 from __future__ import annotations
 
@@ -63,6 +63,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_subject', ['subject_type', 'subject_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
+    op.create_table('listing_snapshots',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('taken_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cause', sa.String(length=200), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_listing_snapshots'))
+    )
+    with op.batch_alter_table('listing_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_listing_snapshots_listing_id'), ['listing_id'], unique=False)
+
     op.create_table('listings',
     sa.Column('id', sa.String(length=200), nullable=False),
     sa.Column('seller_id', sa.String(length=200), nullable=False),
@@ -88,6 +100,25 @@ def upgrade() -> None:
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_listings_seller_id'), ['seller_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_status'), ['status'], unique=False)
+
+    op.create_table('review_items',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('subject_type', sa.String(length=50), nullable=False),
+    sa.Column('subject_id', sa.String(length=200), nullable=False),
+    sa.Column('priority', sa.Float(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('claimed_by', sa.String(length=100), nullable=True),
+    sa.Column('claimed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_by', sa.String(length=100), nullable=True),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_items'))
+    )
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.create_index('ix_review_items_open', ['state', 'priority'], unique=False)
 
     op.create_table('sellers',
     sa.Column('id', sa.String(length=200), nullable=False),
@@ -213,11 +244,19 @@ def downgrade() -> None:
     op.drop_table('api_keys')
     op.drop_table('users')
     op.drop_table('sellers')
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_items_open')
+
+    op.drop_table('review_items')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listings_status'))
         batch_op.drop_index(batch_op.f('ix_listings_seller_id'))
 
     op.drop_table('listings')
+    with op.batch_alter_table('listing_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_listing_snapshots_listing_id'))
+
+    op.drop_table('listing_snapshots')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index('ix_events_subject')
