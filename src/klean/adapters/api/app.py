@@ -8,7 +8,7 @@ import pkgutil
 from fastapi import APIRouter, FastAPI
 
 from klean import __version__
-from klean.adapters.api import errors, routes
+from klean.adapters.api import errors, observability, routes
 from klean.bootstrap import App, bootstrap
 
 
@@ -32,6 +32,8 @@ def create_app(klean_app: App | None = None) -> FastAPI:
     )
     app.state.klean = klean_app
     errors.install(app)
+    observability.configure_logging(klean_app.settings.log_json)
+    observability.install(app, max_body_bytes=klean_app.settings.max_upload_bytes + 1024 * 1024)
     for router in _routers():
         app.include_router(router)
     # The portal (adapters/web) mounts itself when present; it is optional for API-only deployments.

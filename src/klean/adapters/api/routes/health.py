@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from klean.adapters.api.deps import AppDep
 
@@ -15,8 +17,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(app: AppDep) -> dict[str, str]:
-    with app.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-    return {"status": "ready"}
+@router.get("/readyz", responses={503: {"description": "the database does not answer"}})
+def readyz(app: AppDep) -> JSONResponse:
+    try:
+        with app.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+    return JSONResponse({"status": "ready"})

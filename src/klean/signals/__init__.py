@@ -1,0 +1,1 @@
+"""Screening signals: one pure module per signal, plus shared text normalisation and lexicon data."""
