@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from klean.domain.errors import ValidationError
 
@@ -38,6 +39,8 @@ class ImageRef:
     path: str | None = None
     sha256: str | None = None
     pdq: str | None = None
+    # Computed by klean.adapters.imaging (an ImageFeatures from klean.domain.images); not part of identity.
+    features: Any = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
