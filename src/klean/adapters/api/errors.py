@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klean.domain.errors import (
@@ -37,7 +37,10 @@ def status_of(exc: DomainError) -> int:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        portal_errors = getattr(request.app.state, "portal_error", None)
+        if portal_errors is not None and request.url.path.startswith("/portal"):
+            return portal_errors(request, exc, status_of(exc))  # type: ignore[no-any-return]
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
         return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=status_of(exc),
                             headers=headers)

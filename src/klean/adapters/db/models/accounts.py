@@ -21,6 +21,8 @@ class UserRow(Base):
     seller_id: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(300))  # portal sign-in (scrypt)
     active: Mapped[bool] = mapped_column(default=True)
+    failed_signins: Mapped[int] = mapped_column(default=0)  # consecutive; reset on success
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,3 +54,24 @@ class UserRepository:
 
     def keys_of(self, user_id: str) -> list[ApiKeyRow]:
         return list(self.session.scalars(select(ApiKeyRow).where(ApiKeyRow.user_id == user_id)))
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        user = self.get(user_id)
+        if user is not None:
+            user.password_hash = password_hash
+            self.session.flush()
+
+    def signin_state(self, login: str) -> tuple[str, str | None, int, datetime | None, bool] | None:
+        """(user id, password hash, consecutive failures, locked until, active) by id or e-mail."""
+        user = self.get(login) or self.by_email(login)
+        if user is None:
+            return None
+        return user.id, user.password_hash, user.failed_signins, user.locked_until, user.active
+
+    def record_signin(self, user_id: str, *, ok: bool, locked_until: datetime | None = None) -> None:
+        user = self.get(user_id)
+        if user is None:
+            return
+        user.failed_signins = 0 if ok else user.failed_signins + 1
+        user.locked_until = None if ok else (locked_until or user.locked_until)
+        self.session.flush()

@@ -1,0 +1,76 @@
+"""Mount the portal on the FastAPI app: sessions, static files, templates, page routers."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from klean.adapters.web import routes
+from klean.adapters.web.templating import render
+from klean.config import Settings
+from klean.domain.errors import DomainError, Unauthenticated
+
+STATIC = Path(__file__).with_name("static")
+
+
+def session_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once into the home folder (readable by the owner only)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.home / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def _routers() -> list[APIRouter]:
+    found = []
+    for mod in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes.__name__}.{mod.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            found.append(router)
+    return found
+
+
+def portal_error(request: Request, exc: DomainError, status: int) -> Response:
+    """Errors on portal pages: sign-in for the anonymous, a readable page for the rest."""
+    if isinstance(exc, Unauthenticated) and request.method == "GET":
+        return RedirectResponse(f"/portal/signin?next={quote(request.url.path)}", status_code=303)
+    principal = getattr(request.state, "portal_principal", None)
+    return render(request, "pages/error.html", principal=principal, message=exc.message, status_code=status)
+
+
+def mount(app: FastAPI) -> None:
+    settings: Settings = app.state.klean.settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie="klean_session",
+        max_age=12 * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in _routers():
+        app.include_router(router, include_in_schema=False)
+
+    app.state.portal_error = portal_error
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/portal/", status_code=303)

@@ -1,0 +1,58 @@
+"""Start page, sign-in and sign-out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from klean.adapters.api.deps import UowDep
+from klean.adapters.web.deps import CsrfChecked, PortalPrincipal
+from klean.adapters.web.templating import render
+from klean.domain.errors import RateLimited, Unauthenticated
+from klean.services import accounts
+
+router = APIRouter(prefix="/portal")
+
+
+def safe_next(url: str | None) -> str:
+    """Only a path inside the portal: never an absolute URL or a scheme-relative one (open redirect)."""
+    if url and url.startswith("/portal/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/portal/"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, principal: PortalPrincipal) -> Response:
+    return render(request, "pages/home.html", principal=principal)
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, principal: PortalPrincipal, next: str = "/portal/") -> Response:
+    return render(request, "pages/signin.html", principal=principal, next_url=safe_next(next))
+
+
+@router.post("/signin", dependencies=[CsrfChecked])
+def signin(
+    request: Request,
+    uow: UowDep,
+    login: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form()] = "/portal/",
+) -> Response:
+    try:
+        principal = accounts.sign_in(uow=uow, login=login, password=password)
+    except (Unauthenticated, RateLimited) as exc:
+        status = 429 if isinstance(exc, RateLimited) else 401
+        return render(request, "pages/signin.html", error=exc.message, login=login, next_url=safe_next(next),
+                      status_code=status)
+    request.session.clear()  # a new session on sign-in: no fixation
+    request.session["user_id"] = principal.user_id
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/signout", dependencies=[CsrfChecked])
+def signout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/portal/", status_code=303)
