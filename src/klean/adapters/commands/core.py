@@ -58,3 +58,18 @@ def register(app: typer.Typer) -> None:
         except DomainError as exc:
             fail(exc.message)
         typer.echo(key)
+
+    @users.command("set-password")
+    def users_set_password(
+        user_id: str = typer.Argument(..., help="Login id"),
+        password: str = typer.Option(..., prompt=True, hide_input=True, help="At least 8 characters"),
+    ) -> None:
+        """Set a user's portal password."""
+        from klean.services import accounts
+
+        k = bootstrap()
+        try:
+            accounts.set_password(uow=k.uow_factory(), actor=None, user_id=user_id, password=password)
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(f"password set for {user_id}")
