@@ -1,0 +1,121 @@
+"""`klean scan INPUT -o OUTPUT`: screen a whole catalog file or folder, locally or on Spark."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from klean.domain.errors import DomainError
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+class Lang(StrEnum):
+    en = "en"
+    ko = "ko"
+
+
+class Format(StrEnum):
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def load_snapshot(registry_file: Path | None) -> Any:
+    """The registry snapshot from a registry file (versioned by its content hash) or from the database."""
+    if registry_file is None:
+        from klean.bootstrap import bootstrap
+        from klean.services.registry import registry_snapshot
+
+        return registry_snapshot(uow=bootstrap().uow_factory())
+    from klean.domain.files import registry_from_dict
+
+    raw = registry_file.read_bytes()
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DomainError(f"{registry_file}: not a JSON registry file ({exc})", field="registry") from exc
+    return registry_from_dict(data, version="file:" + hashlib.sha256(raw).hexdigest()[:16])
+
+
+def build_screener(snapshot: Any) -> Any:
+    """The production screener with the policy file's [screening] section."""
+    from klean.config import get_settings
+    from klean.domain.policy_file import read_policy
+
+    try:
+        from klean.domain.screening import ScreeningPolicy
+        from klean.signals.screener import Screener
+    except ImportError as exc:
+        raise DomainError(f"the screening engine is not available in this build ({exc})", field="engine") from exc
+    policy_doc = read_policy(get_settings().policy_path)
+    policy = ScreeningPolicy.from_section(policy_doc.section("screening"), policy_doc.version)  # type: ignore[attr-defined]
+    return Screener(snapshot, policy)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def scan(
+        input_path: Path = typer.Argument(..., metavar="INPUT", help="Listings: a .jsonl or .parquet file, or a "
+                                          "folder of part files (listing.schema.json)"),
+        output: Path = typer.Option(..., "-o", "--output", help="Results: a folder of part files, or one "
+                                    ".jsonl/.parquet file (result.schema.json)"),
+        engine: Engine = typer.Option(Engine.local, help="local (processes on this machine) or spark"),
+        workers: int = typer.Option(0, help="Local engine: worker processes (0: one per CPU)"),
+        registry: Path = typer.Option(None, "--registry", exists=True, dir_okay=False,
+                                      help="Registry file (registry.schema.json) instead of the database"),
+        lang: Lang = typer.Option(Lang.en, help="Language of the evidence reasons"),
+        fmt: Format = typer.Option(None, "--format", help="Output format (default: from the output name, "
+                                   "else parquet)"),
+        resume: bool = typer.Option(False, "--resume", help="Local engine: continue a scan that was stopped"),
+        only_affected_by: list[str] = typer.Option(None, "--only-affected-by", metavar="BRAND_ID",
+                                                   help="Rescan only listings a change to this brand can affect "
+                                                   "(repeatable)"),
+        previous: Path = typer.Option(None, "--previous", exists=True, help="With --only-affected-by: earlier "
+                                      "results; listings they cite for the brand are rescanned too"),
+        chunk_rows: int = typer.Option(20_000, min=100, help="Local engine: JSONL lines per chunk (checkpoint)"),
+        master: str = typer.Option("local[2]", help="Spark master when no Spark session is active "
+                                   "(under spark-submit the session's own)"),
+        progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a "
+                                      "terminal only)"),
+    ) -> None:
+        """Screen every listing of a catalog file and write one result per listing; bad rows are reported."""
+        from klean.adapters.scan.affected import BrandMentionFilter, ids_citing
+        from klean.adapters.scan.local import cpu_count, run_local
+
+        try:
+            snapshot = load_snapshot(registry)
+            screener = build_screener(snapshot)
+            only = None
+            if only_affected_by:
+                also = ids_citing(previous, only_affected_by) if previous is not None else set()
+                only = BrandMentionFilter(only_affected_by, snapshot, also_ids=also)
+            if engine is Engine.spark:
+                from klean.adapters.scan.spark import run_spark
+
+                outcome = run_spark(input_path, output, screener, fmt=fmt.value if fmt else None, lang=lang.value,
+                                    only=only, master=master)
+            else:
+                outcome = run_local(input_path, output, screener, fmt=fmt.value if fmt else None,
+                                    workers=workers or cpu_count(), lang=lang.value, resume=resume,
+                                    chunk_rows=chunk_rows, only=only, progress=progress, stream=sys.stderr)
+        except DomainError as exc:
+            _fail(exc.message)
+            return
+        typer.echo(outcome.summary())
+        if only is not None:
+            typer.echo(f"rescanned {outcome.stats.screened + outcome.stats.rejected:,} of {outcome.stats.rows:,} "
+                       f"listings (affected by {', '.join(only_affected_by)})")

@@ -1,0 +1,231 @@
+"""The Spark engine: the same parse -> screen -> record code as the local engine, inside mapInArrow.
+
+The screener (registry snapshot and compiled context) is broadcast once; each Python worker
+unpickles it once and reuses it for every batch. Input is read by Spark itself (so HDFS, S3 and
+cluster file systems work): Parquet with its per-file row index, JSONL as text with per-file line
+numbers rebuilt from per-block line counts. Rejected rows are written beside the results, with the
+same file/line/reason records as the local engine. pyspark is an optional extra (`klean[spark]`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from klean.adapters.scan.job import ListingFilter, ScanStats, ScreenerLike, screen_rows, write_json, write_jsonl
+from klean.adapters.scan.local import ScanOutcome, Target, finish_output, screener_identity
+from klean.adapters.scan.readers import input_files
+from klean.adapters.scan.records import RESULT_SCHEMA
+from klean.domain.errors import Conflict, ValidationError
+
+OUT_SCHEMA = pa.schema([
+    *RESULT_SCHEMA,
+    pa.field("reject_file", pa.string()),
+    pa.field("reject_unit", pa.string()),
+    pa.field("reject_position", pa.int64()),
+    pa.field("reject_reason", pa.string()),
+    pa.field("reject_error", pa.string()),
+])
+_META = ("_klean_file", "_klean_pos")
+
+
+def _import_pyspark() -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "pandas >= 3 not fully supported": we use Arrow only
+            import pyspark.sql
+    except ImportError as exc:  # pragma: no cover - the extra is missing
+        raise ValidationError("the Spark engine needs pyspark: pip install 'klean[spark]'", field="engine") from exc
+    return pyspark.sql
+
+
+def spark_session(master: str | None = None) -> Any:
+    """The active session (under spark-submit), or a new one; workers run this very interpreter."""
+    sql = _import_pyspark()
+    # Without this, Python workers run `python3` from PATH, which may lack pyarrow and klean.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    active = sql.SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = sql.SparkSession.builder.appName("klean-scan").config("spark.ui.showConsoleProgress", "false")
+    if master:
+        builder = builder.master(master)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return builder.getOrCreate()
+
+
+def _screen_batches(batches: Iterator[pa.RecordBatch], screener: ScreenerLike, lang: str,
+                    only: ListingFilter | None, unit: str, offsets: dict[tuple[str, int], int],
+                    stats: ScanStats) -> Iterator[pa.RecordBatch]:
+    """Runs in the Python workers: rows -> results and rejects, one output batch per input batch."""
+    running: dict[tuple[str, int], int] = {}
+
+    def rows(batch: pa.RecordBatch) -> Iterator[tuple[str, Any]]:
+        import json
+
+        from klean.adapters.scan.rows import clean_row
+        from klean.domain.errors import ValidationError as Invalid
+
+        for row in batch.to_pylist():
+            file, pos = row.pop("_klean_file"), row.pop("_klean_pos")
+            name = file.rsplit("/", 1)[-1]
+            if unit == "line":  # pos is the block start; line numbers continue across the block's rows
+                key = (file, pos)
+                running[key] = running.get(key, 0) + 1
+                n = offsets[key] + running[key]
+                text = row["value"]
+                if not text.strip():
+                    continue
+                try:
+                    yield f"{name} line {n}", json.loads(text)
+                except json.JSONDecodeError as exc:
+                    yield f"{name} line {n}", Invalid(f"{name} line {n}: not JSON ({exc.msg})", field="(not JSON)")
+            else:
+                yield f"{name} row {pos + 1}", clean_row(row)
+
+    for batch in batches:
+        out: list[dict[str, Any]] = []
+        for record, reject in screen_rows(rows(batch), screener, lang=lang, only=only, stats=stats):
+            if record is not None:
+                out.append(record)
+            else:
+                assert reject is not None
+                unit_name = "line" if "line" in reject else "row"
+                out.append({"id": "", "score": 0.0, "decision": "", "flagged": False, "evidence": [],
+                            "reject_file": reject["file"], "reject_unit": unit_name,
+                            "reject_position": reject[unit_name], "reject_reason": reject["reason"],
+                            "reject_error": reject["error"]})
+        yield pa.RecordBatch.from_pylist(out, schema=OUT_SCHEMA)
+
+
+def _line_offsets(text_df: Any) -> dict[tuple[str, int], int]:
+    """Lines before each (file, block start): per-block counts summed in block order, on the driver."""
+    counts = sorted((r[0], r[1], r[2]) for r in text_df.groupBy("_klean_file", "_klean_pos").count().collect())
+    offsets: dict[tuple[str, int], int] = {}
+    total: dict[str, int] = {}
+    for file, start, n in counts:
+        offsets[(file, start)] = total.get(file, 0)
+        total[file] = total.get(file, 0) + n
+    return offsets
+
+
+def _spark_type() -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(OUT_SCHEMA)
+
+
+def run_spark(
+    input_path: Path | str, output: Path, screener: ScreenerLike, *, fmt: str | None = None, lang: str = "en",
+    only: ListingFilter | None = None, master: str | None = "local[2]", spark: Any = None,
+    batch_rows: int = 4096,
+) -> ScanOutcome:
+    """Scan a catalog on Spark (local mode, or the cluster of the active session) and return the counts."""
+    _import_pyspark()
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    started = time.monotonic()
+    target = Target.of(output, fmt)
+    root = target.folder.root
+    if root.exists() and any(root.iterdir()):
+        raise Conflict(f"{root} exists; the Spark engine writes a new output (resume is the local engine's)",
+                       field="output")
+    files = input_files(Path(input_path))
+    kind = files[0][1]
+    paths = [str(p.resolve()) for p, _ in files]
+    spark = spark or spark_session(master)
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
+    if kind == "parquet":
+        df = spark.read.parquet(*paths)
+        df = df.select("*", F.col("_metadata.file_path").alias("_klean_file"),
+                       F.col("_metadata.row_index").alias("_klean_pos"))
+        offsets: dict[tuple[str, int], int] = {}
+        unit = "row"
+    else:
+        df = spark.read.option("lineSep", "\n").text(paths)
+        df = df.select("value", F.col("_metadata.file_path").alias("_klean_file"),
+                       F.col("_metadata.file_block_start").alias("_klean_pos"))
+        offsets = _line_offsets(df)
+        unit = "line"
+    sc = spark.sparkContext
+    shared = sc.broadcast((screener, only))
+    offsets_bc = sc.broadcast(offsets)
+    # Rows read and rows skipped by `only` leave no output row, so they are counted on the side.
+    read_acc, skipped_acc = sc.accumulator(0), sc.accumulator(0)
+
+    def screen(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        s, o = shared.value
+        stats = ScanStats()
+        yield from _screen_batches(batches, s, lang, o, unit, offsets_bc.value, stats)
+        read_acc.add(stats.rows)
+        skipped_acc.add(stats.skipped)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas >= 3 notice; mapInArrow does not use pandas
+        out = df.mapInArrow(screen, _spark_type()).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        results = out.filter(F.col("reject_error").isNull()).select(*RESULT_SCHEMA.names)
+        writer = results.write.mode("errorifexists")
+        if target.folder.fmt == "parquet":
+            writer.option("compression", "zstd").parquet(str(root))
+        else:
+            writer.option("ignoreNullFields", "false").json(str(root))
+        stats = _stats(out, F)
+        stats.rows, stats.skipped = read_acc.value, skipped_acc.value
+        rejects = out.filter(F.col("reject_error").isNotNull())
+        if stats.rejected:
+            _write_rejects(rejects, root, F)
+    finally:
+        out.unpersist()
+        shared.unpersist()
+        offsets_bc.unpersist()
+    seconds = time.monotonic() - started
+    write_json(root / "_scan.json", {"input": paths, "format": target.folder.fmt, "lang": lang, "engine": "spark",
+                                      "only": repr(only) if only is not None else None,
+                                      "screener": screener_identity(screener)})
+    path, rejects_path = finish_output(target, stats, seconds)
+    return ScanOutcome(stats=stats, output=path, rejects=rejects_path, seconds=seconds, chunks=0, chunks_resumed=0)
+
+
+def _stats(out: Any, F: Any) -> ScanStats:
+    """The summary counts, computed by Spark on the cached output."""
+    from collections import Counter
+
+    stats = ScanStats()
+    ok = out.filter(F.col("reject_error").isNull())
+    for r in ok.groupBy("decision").count().collect():
+        stats.decisions[r[0]] = r[1]
+    stats.screened = sum(stats.decisions.values())
+    flagged = ok.filter(F.col("flagged")).select("id", F.explode("evidence").alias("e")).filter(F.col("e.weight") > 0)
+    brands = flagged.filter(F.col("e.brand_id").isNotNull()).select("id", "e.brand_id").distinct()
+    stats.brands = Counter({r[0]: r[1] for r in brands.groupBy("brand_id").count().collect()})
+    signals = flagged.select("id", "e.signal").distinct()
+    stats.signals = Counter({r[0]: r[1] for r in signals.groupBy("signal").count().collect()})
+    bad = out.filter(F.col("reject_error").isNotNull())
+    for r in bad.groupBy("reject_reason").count().collect():
+        stats.reject_reasons[r[0]] = r[1]
+    stats.rejected = sum(stats.reject_reasons.values())
+    for reason in stats.reject_reasons:
+        stats.reject_samples[reason] = [r[0] for r in bad.filter(F.col("reject_reason") == reason)
+                                        .orderBy("reject_file", "reject_position").select("reject_error").limit(3)
+                                        .collect()]
+    return stats
+
+
+def _write_rejects(rejects: Any, root: Path, F: Any) -> None:
+    """Rejects as _rejects/part-*.jsonl, the local engine's record shape ({"file", "line"|"row", ...})."""
+    folder = root / "_rejects"
+    folder.mkdir(exist_ok=True)
+    rows = rejects.orderBy("reject_file", "reject_position").select(
+        "reject_file", "reject_unit", "reject_position", "reject_reason", "reject_error").toLocalIterator()
+    write_jsonl(folder / "part-spark.jsonl", (
+        {"file": r[0], r[1]: r[2], "reason": r[3], "error": r[4]} for r in rows))
