@@ -201,3 +201,52 @@ def test_snapshot_version_changes_with_every_registry_change(client: TestClient,
     assert snap.version == versions[-1]  # unchanged registry, same version
     assert len(set(versions)) == 3
     assert snap.brand("samsung") is not None and snap.brand("samsung").marks == ("Samsung", "삼성", "三星")
+
+
+def test_logo_upload_is_validated_stored_by_hash_and_served_to_those_who_may_see_it(
+        client: TestClient, klean_app: App, make_user: Callable[..., Headers]) -> None:
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    kim = make_user("kim", "rights_holder", org="Samsung Electronics")
+    nike = make_user("jordan", "rights_holder", org="Nike Inc")
+    reviewer = make_user("rui", "reviewer")
+    _samsung(client, kim)
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 100), (20, 40, 160)).save(buf, "PNG")
+    logo = buf.getvalue()
+    # The client calls it a JPEG named ../../evil.jpg; the bytes say PNG and the name is never used.
+    r = client.post("/v1/brands/samsung/images", headers=kim, data={"kind": "logo"},
+                    files={"file": ("../../evil.jpg", logo, "image/jpeg")})
+    assert r.status_code == 201, r.text
+    image = r.json()
+    assert image["sha256"] == hashlib.sha256(logo).hexdigest() and image["kind"] == "logo"
+    assert "evil" not in image["path"]
+    again = client.post("/v1/brands/samsung/images", headers=kim, data={"kind": "logo"},
+                        files={"file": ("logo.png", logo, "image/png")})
+    assert again.status_code == 201
+    assert len(client.get("/v1/brands/samsung/images", headers=kim).json()) == 1
+    r = client.get(image["url"], headers=kim)
+    assert r.content == logo and r.headers["content-type"] == "image/png"
+    assert client.get(image["url"], headers=nike).status_code == 404
+    assert client.get(image["url"], headers=reviewer).status_code == 200
+
+    refusals = [
+        (kim, {"kind": "logo"}, ("logo.png", b"<script>alert('pwned')</script>", "image/png"), 422, "invalid_upload"),
+        (kim, {"kind": "logo"}, ("logo.png", logo[: len(logo) // 2], "image/png"), 422, "invalid_upload"),
+        (kim, {"kind": "banner"}, ("logo.png", logo, "image/png"), 422, "invalid"),
+        (nike, {"kind": "logo"}, ("logo.png", logo, "image/png"), 404, "not_found"),
+        (reviewer, {"kind": "logo"}, ("logo.png", logo, "image/png"), 403, "forbidden"),
+    ]
+    for who, data, file, status, code in refusals:
+        r = client.post("/v1/brands/samsung/images", headers=who, data=data, files={"file": file})
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    klean_app.settings.max_upload_bytes = len(logo) - 1
+    r = client.post("/v1/brands/samsung/images", headers=kim, data={"kind": "official"},
+                    files={"file": ("logo.png", logo, "image/png")})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "too_large"
+    r = client.delete(f"/v1/brands/samsung/images/{image['sha256']}", headers=kim)
+    assert r.status_code == 204
+    assert client.get("/v1/brands/samsung/images", headers=kim).json() == []

@@ -148,14 +148,18 @@ def _clean_brand(b: Brand, where: str) -> tuple[Brand, int]:
     return cleaned, len(b.marks) - len(marks)
 
 
-def _canonical(b: Brand) -> bytes:
-    """A brand in an order-independent form, to tell whether an import changes it."""
+def _canonical_dict(b: Brand) -> dict[str, Any]:
     d = brand_to_dict(b)
     d["marks"] = sorted(d["marks"])
     for key in ("products", "authorized_sellers", "logos", "official_images"):
         if key in d:
             d[key] = sorted(d[key], key=lambda v: canonical_json(v))
-    return canonical_json(d)
+    return d
+
+
+def _canonical(b: Brand) -> bytes:
+    """A brand in an order-independent form, to tell whether an import changes it."""
+    return canonical_json(_canonical_dict(b))
 
 
 def _check_marks_free(uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str,
@@ -566,7 +570,13 @@ def _snapshot(uow: AbstractUnitOfWork) -> RegistrySnapshot:
 
 
 def _version(snap: RegistrySnapshot) -> str:
-    return hashlib.sha256(canonical_json(registry_to_dict(snap))).hexdigest()[:16]
+    """The hash of the registry's content in a canonical order: equal content, equal version."""
+    content = {
+        "brands": sorted((_canonical_dict(b) for b in snap.brands), key=lambda d: d["id"]),
+        "sellers": sorted(registry_to_dict(RegistrySnapshot(brands=(), sellers=snap.sellers)).get("sellers", []),
+                          key=lambda d: d["id"]),
+    }
+    return hashlib.sha256(canonical_json(content)).hexdigest()[:16]
 
 
 def registry_snapshot(*, uow: AbstractUnitOfWork) -> RegistrySnapshot:

@@ -1,0 +1,73 @@
+"""`klean registry import/export/snapshot` as a user runs them, in a subprocess against a fresh home."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from klean.domain.files import registry_from_dict
+
+REGISTRY = {
+    "brands": [
+        {"id": "dyson", "name": "Dyson", "owner": "Dyson Ltd", "marks": ["Dyson", "다이슨", "戴森"],
+         "products": [{"id": "dyson.v15", "name": "V15 Detect", "aliases": ["V15 디텍트"],
+                       "reference_price": {"amount": 1190000, "currency": "KRW"}}],
+         "authorized_sellers": ["dyson-official"]},
+        {"id": "sulwhasoo", "name": "Sulwhasoo", "marks": ["Sulwhasoo", "설화수", "雪花秀"]},
+    ],
+    "sellers": [{"id": "dyson-official", "name": "다이슨 공식몰", "strikes": 0, "account_age_days": 2400}],
+}
+
+
+def klean(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KLEAN_HOME": str(home), "KLEAN_LOG_JSON": "false"}
+    env.pop("KLEAN_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-c", "from klean.adapters.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "home"
+    assert klean(h, "init").returncode == 0
+    return h
+
+
+def test_import_export_snapshot_round_trip(home: Path, tmp_path: Path) -> None:
+    f = tmp_path / "registry.json"
+    f.write_text(json.dumps(REGISTRY, ensure_ascii=False), "utf-8")
+    r = klean(home, "registry", "import", str(f))
+    assert r.returncode == 0, r.stderr
+    assert "brands: 2 created, 0 updated, 0 unchanged; sellers: 1 created" in r.stdout
+    r = klean(home, "registry", "import", str(f))
+    assert "brands: 0 created, 0 updated, 2 unchanged" in r.stdout
+    out = tmp_path / "export.json"
+    assert klean(home, "registry", "export", "-o", str(out)).returncode == 0
+    exported = json.loads(out.read_text("utf-8"))
+    assert exported["brands"][0]["marks"] == ["Dyson", "다이슨", "戴森"]
+    stdout_export = klean(home, "registry", "export")
+    assert json.loads(stdout_export.stdout) == exported
+    snap = tmp_path / "snapshot.json"
+    r = klean(home, "registry", "snapshot", "-o", str(snap))
+    assert r.returncode == 0 and "2 brands, 1 sellers" in r.stderr
+    assert {b.id for b in registry_from_dict(json.loads(snap.read_text("utf-8"))).brands} == {"dyson", "sulwhasoo"}
+
+
+def test_a_bad_file_names_the_record_and_field_and_imports_nothing(home: Path, tmp_path: Path) -> None:
+    bad = json.loads(json.dumps(REGISTRY))
+    bad["brands"][1]["marks"] = ["Sulwhasoo", ""]
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(bad), "utf-8")
+    r = klean(home, "registry", "import", str(f))
+    assert r.returncode != 0
+    assert f"{f}: brands/1/marks/1: " in r.stderr and "nothing was imported" in r.stderr
+    assert json.loads(klean(home, "registry", "export").stdout) == {"brands": []}
+
+    f.write_text('{"brands": [\n  {"id": "dyson",\n   "name": "Dyson" "marks": []}\n]}', "utf-8")
+    r = klean(home, "registry", "import", str(f))
+    assert r.returncode != 0 and f"{f}: line 3: not JSON" in r.stderr
