@@ -95,15 +95,16 @@ class ImagePolicy:
     known_fake_weight: float = 0.9
     logo_weight: float = 0.35
     flood_weight: float = 0.5  # a flooded entry's match: enough for review, not for a block
-    logo_min_inliers: int = 12
-    logo_ratio: float = 0.75  # Lowe's ratio test
+    logo_min_inliers: int = 10
+    logo_ratio: float = 0.8  # Lowe's ratio test
     flood_window_hours: int = 24
     flood_baseline_days: int = 14
     flood_min_matches: int = 20
     flood_ratio: float = 5.0
     max_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
-    decode_side: int = 512
+    decode_side: int = 512  # PDQ is computed at this size (the hash barely changes; the speed does)
+    keypoint_side: int = 768  # ORB keypoints for logos need more pixels than PDQ
     time_budget_ms: int = 2000
     formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF")
 
