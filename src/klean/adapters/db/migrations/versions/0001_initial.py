@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:26:17.606484
+Create Date: 2026-11-24 23:38:16.652935
 """
 from __future__ import annotations
 
@@ -38,6 +38,61 @@ def upgrade() -> None:
     with op.batch_alter_table('brands', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_brands_owner'), ['owner'], unique=False)
 
+    op.create_table('consumer_reports',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_number', sa.String(length=40), nullable=False),
+    sa.Column('follow_token_hash', sa.String(length=64), nullable=False),
+    sa.Column('reporter_id', sa.String(length=100), nullable=True),
+    sa.Column('reporter_key', sa.String(length=200), nullable=False),
+    sa.Column('contact_email', sa.String(length=320), nullable=True),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('lang', sa.String(length=5), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('listing_refs', sa.JSON(), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=True),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consumer_reports')),
+    sa.UniqueConstraint('case_number', name=op.f('uq_consumer_reports_case_number'))
+    )
+    with op.batch_alter_table('consumer_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consumer_reports_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consumer_reports_reporter_key'), ['reporter_key'], unique=False)
+
+    op.create_table('enforcement_actions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('rule', sa.String(length=100), nullable=False),
+    sa.Column('ground', sa.Text(), nullable=False),
+    sa.Column('violation_kind', sa.String(length=50), nullable=False),
+    sa.Column('cause_ref', sa.String(length=200), nullable=False),
+    sa.Column('weight', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=20), nullable=True),
+    sa.Column('target', sa.String(length=200), nullable=True),
+    sa.Column('threshold', sa.Integer(), nullable=True),
+    sa.Column('listing_id', sa.String(length=200), nullable=True),
+    sa.Column('brand_id', sa.String(length=100), nullable=True),
+    sa.Column('category', sa.String(length=200), nullable=True),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('policy_version', sa.String(length=50), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('statement', sa.JSON(), nullable=False),
+    sa.Column('event_seq', sa.Integer(), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('end_reason', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enforcement_actions'))
+    )
+    with op.batch_alter_table('enforcement_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_enforcement_actions_cause_ref'), ['cause_ref'], unique=False)
+        batch_op.create_index('ix_enforcement_actions_seller_state', ['seller_id', 'state'], unique=False)
+
     op.create_table('event_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
@@ -63,6 +118,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_subject', ['subject_type', 'subject_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
+    op.create_table('idempotency_keys',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=200), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('response', sa.JSON(), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
+    sa.UniqueConstraint('scope', 'key', name='uq_idempotency_keys_scope_key')
+    )
     op.create_table('listing_snapshots',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('listing_id', sa.String(length=200), nullable=False),
@@ -101,6 +166,71 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_listings_seller_id'), ['seller_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_status'), ['status'], unique=False)
 
+    op.create_table('notices',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('notifier_id', sa.String(length=100), nullable=False),
+    sa.Column('notifier_role', sa.String(length=30), nullable=False),
+    sa.Column('notifier_name', sa.String(length=300), nullable=False),
+    sa.Column('notifier_email', sa.String(length=320), nullable=False),
+    sa.Column('brand_id', sa.String(length=100), nullable=False),
+    sa.Column('right', sa.JSON(), nullable=False),
+    sa.Column('listing_refs', sa.JSON(), nullable=False),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.Column('statements', sa.JSON(), nullable=False),
+    sa.Column('trusted', sa.Boolean(), nullable=False),
+    sa.Column('received_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notices'))
+    )
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notices_brand_id'), ['brand_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notices_notifier_id'), ['notifier_id'], unique=False)
+
+    op.create_table('notifier_standing',
+    sa.Column('user_id', sa.String(length=100), nullable=False),
+    sa.Column('warnings', sa.Integer(), nullable=False),
+    sa.Column('suspended_until', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('trusted_removed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('trusted_barred_until', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notifier_standing'))
+    )
+    op.create_table('orders',
+    sa.Column('id', sa.String(length=200), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('buyer_id', sa.String(length=100), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('refunded_amount', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('purchased_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('buyer_since', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('payment_fingerprint', sa.String(length=128), nullable=True),
+    sa.Column('address_fingerprint', sa.String(length=128), nullable=True),
+    sa.Column('posted_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders'))
+    )
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_address_fingerprint'), ['address_fingerprint'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_buyer_id'), ['buyer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_payment_fingerprint'), ['payment_fingerprint'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_seller_id'), ['seller_id'], unique=False)
+
+    op.create_table('qa_periods',
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
+    sa.Column('budget_count', sa.Integer(), nullable=False),
+    sa.Column('budget_money', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('candidates', sa.Integer(), nullable=False),
+    sa.Column('policy_version', sa.String(length=50), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('period', name=op.f('pk_qa_periods'))
+    )
     op.create_table('review_items',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
@@ -139,6 +269,8 @@ def upgrade() -> None:
     sa.Column('seller_id', sa.String(length=200), nullable=True),
     sa.Column('password_hash', sa.String(length=300), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('failed_signins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -156,6 +288,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_user_id'), ['user_id'], unique=False)
+
+    op.create_table('appeals',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('filed_by', sa.String(length=100), nullable=False),
+    sa.Column('grounds', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('decided_by', sa.String(length=100), nullable=True),
+    sa.Column('decided_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['enforcement_actions.id'], name=op.f('fk_appeals_action_id_enforcement_actions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appeals'))
+    )
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_appeals_action_id'), ['action_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_appeals_seller_id'), ['seller_id'], unique=False)
 
     op.create_table('authorisations',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -189,6 +339,33 @@ def upgrade() -> None:
     with op.batch_alter_table('brand_images', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_brand_images_brand_id'), ['brand_id'], unique=False)
 
+    op.create_table('cases',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('listing_ref', sa.Text(), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('brand_id', sa.String(length=100), nullable=False),
+    sa.Column('notifier_id', sa.String(length=100), nullable=False),
+    sa.Column('trusted', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=30), nullable=True),
+    sa.Column('manifestly_unfounded', sa.Boolean(), nullable=False),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('reviewed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('actioned_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], name=op.f('fk_cases_notice_id_notices'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cases'))
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_listing_state', ['listing_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_notice_id'), ['notice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_notifier_id'), ['notifier_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_seller_id'), ['seller_id'], unique=False)
+
     op.create_table('marks',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('brand_id', sa.String(length=100), nullable=False),
@@ -216,11 +393,270 @@ def upgrade() -> None:
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_products_brand_id'), ['brand_id'], unique=False)
 
+    op.create_table('qa_picks',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('brand_id', sa.String(length=100), nullable=True),
+    sa.Column('category', sa.String(length=200), nullable=True),
+    sa.Column('price', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('method', sa.String(length=10), nullable=False),
+    sa.Column('risk', sa.Float(), nullable=False),
+    sa.Column('band', sa.String(length=10), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['period'], ['qa_periods.period'], name=op.f('fk_qa_picks_period_qa_periods'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qa_picks')),
+    sa.UniqueConstraint('period', 'listing_id', name='uq_qa_picks_period_listing')
+    )
+    with op.batch_alter_table('qa_picks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qa_picks_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_qa_picks_period'), ['period'], unique=False)
+
+    op.create_table('refund_claims',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('order_id', sa.String(length=200), nullable=False),
+    sa.Column('buyer_id', sa.String(length=100), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('origin', sa.String(length=20), nullable=False),
+    sa.Column('cause_ref', sa.String(length=100), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('checks', sa.JSON(), nullable=False),
+    sa.Column('decided_by', sa.String(length=100), nullable=True),
+    sa.Column('decided_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refund_claims_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_claims'))
+    )
+    with op.batch_alter_table('refund_claims', schema=None) as batch_op:
+        batch_op.create_index('ix_refund_claims_buyer_at', ['buyer_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_claims_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_claims_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_claims_seller_id'), ['seller_id'], unique=False)
+
+    op.create_table('seller_proofs',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('brand_id', sa.String(length=100), nullable=False),
+    sa.Column('document_sha256', sa.String(length=64), nullable=False),
+    sa.Column('media_type', sa.String(length=100), nullable=False),
+    sa.Column('issuer', sa.String(length=300), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('submitted_by', sa.String(length=100), nullable=False),
+    sa.Column('decided_by', sa.String(length=100), nullable=True),
+    sa.Column('decided_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('authorisation_id', sa.Integer(), nullable=True),
+    sa.Column('warnings_sent', sa.JSON(), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_seller_proofs_brand_id_brands'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_seller_proofs'))
+    )
+    with op.batch_alter_table('seller_proofs', schema=None) as batch_op:
+        batch_op.create_index('ix_seller_proofs_seller_brand', ['seller_id', 'brand_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_seller_proofs_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_seller_proofs_valid_until'), ['valid_until'], unique=False)
+
+    op.create_table('case_transitions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('from_state', sa.String(length=20), nullable=True),
+    sa.Column('to_state', sa.String(length=20), nullable=False),
+    sa.Column('at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_transitions_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_transitions'))
+    )
+    with op.batch_alter_table('case_transitions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_transitions_case_id'), ['case_id'], unique=False)
+
+    op.create_table('complaints',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('complainant_id', sa.String(length=100), nullable=False),
+    sa.Column('complainant_side', sa.String(length=20), nullable=False),
+    sa.Column('grounds', sa.Text(), nullable=False),
+    sa.Column('state_before', sa.String(length=20), nullable=False),
+    sa.Column('filed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=True),
+    sa.Column('answered_by', sa.String(length=100), nullable=True),
+    sa.Column('answered_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_complaints_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_complaints'))
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaints_case_id'), ['case_id'], unique=False)
+
+    op.create_table('counter_notices',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('filed_by', sa.String(length=100), nullable=False),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('authorisation_proof', sa.Text(), nullable=True),
+    sa.Column('filed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('court_action_ref', sa.Text(), nullable=True),
+    sa.Column('court_action_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('closed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_counter_notices_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_counter_notices'))
+    )
+    with op.batch_alter_table('counter_notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_counter_notices_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_counter_notices_deadline_at'), ['deadline_at'], unique=False)
+
+    op.create_table('qa_assignments',
+    sa.Column('pick_id', sa.Integer(), nullable=False),
+    sa.Column('org', sa.String(length=200), nullable=False),
+    sa.Column('assigned_by', sa.String(length=100), nullable=False),
+    sa.Column('assigned_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['pick_id'], ['qa_picks.id'], name=op.f('fk_qa_assignments_pick_id_qa_picks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('pick_id', name=op.f('pk_qa_assignments'))
+    )
+    with op.batch_alter_table('qa_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qa_assignments_org'), ['org'], unique=False)
+
+    op.create_table('qa_confirmations',
+    sa.Column('pick_id', sa.Integer(), nullable=False),
+    sa.Column('brand_id', sa.String(length=100), nullable=True),
+    sa.Column('confirmed_by', sa.String(length=100), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('confirmed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['pick_id'], ['qa_picks.id'], name=op.f('fk_qa_confirmations_pick_id_qa_picks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('pick_id', name=op.f('pk_qa_confirmations'))
+    )
+    op.create_table('qa_photos',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('pick_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('caption', sa.Text(), nullable=True),
+    sa.Column('recorded_by', sa.String(length=100), nullable=False),
+    sa.Column('recorded_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['pick_id'], ['qa_picks.id'], name=op.f('fk_qa_photos_pick_id_qa_picks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_qa_photos')),
+    sa.UniqueConstraint('pick_id', 'sha256', name='uq_qa_photos_pick_sha')
+    )
+    with op.batch_alter_table('qa_photos', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_qa_photos_pick_id'), ['pick_id'], unique=False)
+
+    op.create_table('qa_purchases',
+    sa.Column('pick_id', sa.Integer(), nullable=False),
+    sa.Column('order_ref', sa.String(length=200), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('purchased_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.String(length=100), nullable=False),
+    sa.Column('recorded_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['pick_id'], ['qa_picks.id'], name=op.f('fk_qa_purchases_pick_id_qa_picks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('pick_id', name=op.f('pk_qa_purchases'))
+    )
+    op.create_table('qa_verdicts',
+    sa.Column('pick_id', sa.Integer(), nullable=False),
+    sa.Column('verdict', sa.String(length=20), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=100), nullable=False),
+    sa.Column('recorded_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['pick_id'], ['qa_picks.id'], name=op.f('fk_qa_verdicts_pick_id_qa_picks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('pick_id', name=op.f('pk_qa_verdicts'))
+    )
+    op.create_table('refund_chargebacks',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('cause_ref', sa.String(length=100), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['refund_claims.id'], name=op.f('fk_refund_chargebacks_claim_id_refund_claims')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_chargebacks')),
+    sa.UniqueConstraint('claim_id', name=op.f('uq_refund_chargebacks_claim_id'))
+    )
+    with op.batch_alter_table('refund_chargebacks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_chargebacks_seller_id'), ['seller_id'], unique=False)
+
+    op.create_table('refund_payouts',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('claim_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.String(length=200), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['refund_claims.id'], name=op.f('fk_refund_payouts_claim_id_refund_claims')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_payouts')),
+    sa.UniqueConstraint('claim_id', name=op.f('uq_refund_payouts_claim_id'))
+    )
+    with op.batch_alter_table('refund_payouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_payouts_order_id'), ['order_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('refund_payouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_payouts_order_id'))
+
+    op.drop_table('refund_payouts')
+    with op.batch_alter_table('refund_chargebacks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_chargebacks_seller_id'))
+
+    op.drop_table('refund_chargebacks')
+    op.drop_table('qa_verdicts')
+    op.drop_table('qa_purchases')
+    with op.batch_alter_table('qa_photos', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qa_photos_pick_id'))
+
+    op.drop_table('qa_photos')
+    op.drop_table('qa_confirmations')
+    with op.batch_alter_table('qa_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qa_assignments_org'))
+
+    op.drop_table('qa_assignments')
+    with op.batch_alter_table('counter_notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_counter_notices_deadline_at'))
+        batch_op.drop_index(batch_op.f('ix_counter_notices_case_id'))
+
+    op.drop_table('counter_notices')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaints_case_id'))
+
+    op.drop_table('complaints')
+    with op.batch_alter_table('case_transitions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_transitions_case_id'))
+
+    op.drop_table('case_transitions')
+    with op.batch_alter_table('seller_proofs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seller_proofs_valid_until'))
+        batch_op.drop_index(batch_op.f('ix_seller_proofs_state'))
+        batch_op.drop_index('ix_seller_proofs_seller_brand')
+
+    op.drop_table('seller_proofs')
+    with op.batch_alter_table('refund_claims', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_claims_seller_id'))
+        batch_op.drop_index(batch_op.f('ix_refund_claims_order_id'))
+        batch_op.drop_index(batch_op.f('ix_refund_claims_listing_id'))
+        batch_op.drop_index('ix_refund_claims_buyer_at')
+
+    op.drop_table('refund_claims')
+    with op.batch_alter_table('qa_picks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_qa_picks_period'))
+        batch_op.drop_index(batch_op.f('ix_qa_picks_listing_id'))
+
+    op.drop_table('qa_picks')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_brand_id'))
 
@@ -230,6 +666,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_marks_brand_id'))
 
     op.drop_table('marks')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_seller_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_notifier_id'))
+        batch_op.drop_index(batch_op.f('ix_cases_notice_id'))
+        batch_op.drop_index('ix_cases_listing_state')
+
+    op.drop_table('cases')
     with op.batch_alter_table('brand_images', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_brand_images_brand_id'))
 
@@ -238,6 +681,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_authorisations_seller_brand')
 
     op.drop_table('authorisations')
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_appeals_seller_id'))
+        batch_op.drop_index(batch_op.f('ix_appeals_action_id'))
+
+    op.drop_table('appeals')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))
 
@@ -248,6 +696,21 @@ def downgrade() -> None:
         batch_op.drop_index('ix_review_items_open')
 
     op.drop_table('review_items')
+    op.drop_table('qa_periods')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_seller_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_payment_fingerprint'))
+        batch_op.drop_index(batch_op.f('ix_orders_listing_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_buyer_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_address_fingerprint'))
+
+    op.drop_table('orders')
+    op.drop_table('notifier_standing')
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notices_notifier_id'))
+        batch_op.drop_index(batch_op.f('ix_notices_brand_id'))
+
+    op.drop_table('notices')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listings_status'))
         batch_op.drop_index(batch_op.f('ix_listings_seller_id'))
@@ -257,12 +720,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_listing_snapshots_listing_id'))
 
     op.drop_table('listing_snapshots')
+    op.drop_table('idempotency_keys')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index('ix_events_subject')
 
     op.drop_table('events')
     op.drop_table('event_head')
+    with op.batch_alter_table('enforcement_actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_enforcement_actions_seller_state')
+        batch_op.drop_index(batch_op.f('ix_enforcement_actions_cause_ref'))
+
+    op.drop_table('enforcement_actions')
+    with op.batch_alter_table('consumer_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consumer_reports_reporter_key'))
+        batch_op.drop_index(batch_op.f('ix_consumer_reports_listing_id'))
+
+    op.drop_table('consumer_reports')
     with op.batch_alter_table('brands', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_brands_owner'))
 
