@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_image_pixels: int = 40_000_000
     secret_key: str = ""  # sessions and CSRF; generated into home when empty
     log_json: bool = True
+    jobs_interval_seconds: int = 0  # scheduled jobs loop inside the server; 0 = off (`klean serve` sets it)
     secure_cookies: bool = False  # set True behind HTTPS so session cookies are never sent in clear
 
     def resolved_database_url(self) -> str:

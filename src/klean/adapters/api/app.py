@@ -32,6 +32,7 @@ def create_app(klean_app: App | None = None) -> FastAPI:
     )
     app.state.klean = klean_app
     errors.install(app)
+    importlib.import_module("klean.adapters.jobs").install(app, klean_app)  # scheduled jobs loop (off at 0)
     observability.configure_logging(klean_app.settings.log_json)
     observability.install(app, max_body_bytes=klean_app.settings.max_upload_bytes + 1024 * 1024)
     for router in _routers():

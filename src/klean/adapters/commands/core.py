@@ -32,9 +32,15 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port."),
         workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)."),
+        jobs_interval: int = typer.Option(3600, envvar="KLEAN_JOBS_INTERVAL_SECONDS",
+                                          help="Run scheduled jobs every N seconds (0: never)."),
     ) -> None:
         """Serve the API (docs at /docs) and the portal."""
+        import os
+
         import uvicorn
+
+        os.environ["KLEAN_JOBS_INTERVAL_SECONDS"] = str(jobs_interval)  # read by the app factory in each worker
 
         uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:38:16.652935
+Create Date: 2026-11-24 23:38:28.405218
 """
 from __future__ import annotations
 
