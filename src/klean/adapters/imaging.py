@@ -142,7 +142,9 @@ def decode_image(data: bytes, policy: ImagePolicy | None = None, *, side: int | 
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected("decompression_bomb", f"decompression bomb: {exc}") from exc
+        # Pillow refuses absurd canvases while reading the header, before our own pixel check.
+        raise ImageRejected("decompression_bomb", f"a {len(data):,}-byte file declares a canvas so large that it "
+                                                  f"is a decompression bomb ({exc})") from exc
     except OSError as exc:
         text = str(exc)
         reason = "truncated" if "truncat" in text.lower() or "premature" in text.lower() else "corrupt"
@@ -168,8 +170,12 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        return img.point(lambda v: v / 256).convert("L").convert("RGB") if img.mode != "F" else \
-            img.convert("L").convert("RGB")
+        # 16-bit and float greyscale: scale to 8 bits only when the values use the wider range.
+        values = np.asarray(img, dtype=np.float32)
+        peak = float(values.max()) if values.size else 0.0
+        if peak > 255:
+            values = values * (255.0 / (65535.0 if peak <= 65535 else peak))
+        return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L").convert("RGB")
     return img.convert("RGB")
 
 

@@ -7,8 +7,8 @@ it is scaled, rotated, moved, or printed on a larger photo, and the evidence nam
 
 Limits, stated honestly: ORB needs texture: a logo that is a plain word in a common font, a very
 small logo (under ~60 px in the photo), a heavily blurred, perspective-warped (strongly tilted), or
-embroidered/curved logo is often missed; a mirrored logo is not matched (ORB descriptors are not
-mirror-invariant, and a mirrored logo is itself a tell a reviewer sees). Seeing a logo is weak
+embroidered/curved logo is often missed; ORB descriptors are not mirror-invariant, so a mirrored logo
+matches only through its own symmetry (the interlocked Cs do; the word next to them does not). Seeing a logo is weak
 evidence on its own (genuine second-hand goods show logos too), so the weight is modest and the
 signal stays quiet for sellers authorised for the brand.
 """

@@ -52,10 +52,10 @@ def synthetic_photo(seed: int, width: int = 1024, height: int = 768) -> np.ndarr
         colour = tuple(int(v) for v in rng.integers(0, 256, 3))
         x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
         if rng.random() < 0.5:
-            cv2.circle(img, (x, y), int(rng.integers(width // 20, width // 5)), colour, -1, cv2.LINE_AA)
+            cv2.circle(img, (x, y), int(rng.integers(width // 20, width // 5 + 2)), colour, -1, cv2.LINE_AA)
         else:
-            cv2.rectangle(img, (x, y), (x + int(rng.integers(40, width // 3)), y + int(rng.integers(40, height // 3))),
-                          colour, -1)
+            dx, dy = int(rng.integers(width // 25, width // 3 + 2)), int(rng.integers(height // 25, height // 3 + 2))
+            cv2.rectangle(img, (x, y), (x + dx, y + dy), colour, -1)
     noise = rng.normal(0, 6, img.shape)
     return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
