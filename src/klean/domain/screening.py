@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from klean.domain.errors import ValidationError
 from klean.domain.listing import Listing
 from klean.domain.messages import Message
 from klean.domain.registry import RegistrySnapshot
@@ -66,6 +67,33 @@ class ScreeningPolicy:
     block_threshold: float
     signal_weights: Mapping[str, float] = field(default_factory=dict)
 
+    @staticmethod
+    def from_section(section: Mapping[str, Any], version: str) -> ScreeningPolicy:
+        """Validate the [screening] section of the policy file."""
+        def number(key: str, default: float) -> float:
+            value = section.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+                raise ValidationError(f"[screening] {key} must be a number in [0, 1], got {value!r}",
+                                      field=f"screening.{key}")
+            return float(value)
+
+        review = number("review_threshold", 0.5)
+        block = number("block_threshold", 0.8)
+        if block < review:
+            raise ValidationError("[screening] block_threshold must be >= review_threshold",
+                                  field="screening.block_threshold")
+        weights = section.get("signal_weights", {})
+        if not isinstance(weights, Mapping):
+            raise ValidationError("[screening] signal_weights must be a table", field="screening.signal_weights")
+        clean: dict[str, float] = {}
+        for name, w in weights.items():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not 0.0 <= float(w) <= 2.0:
+                raise ValidationError(f"[screening.signal_weights] {name} must be a number in [0, 2], got {w!r}",
+                                      field=f"screening.signal_weights.{name}")
+            clean[str(name)] = float(w)
+        return ScreeningPolicy(version=version, review_threshold=review, block_threshold=block,
+                               signal_weights=clean)
+
 
 @dataclass(frozen=True)
 class ScreeningResult:
@@ -78,3 +106,42 @@ class ScreeningResult:
     @property
     def flagged(self) -> bool:
         return self.decision is not Decision.ALLOW
+
+
+def combine(evidence: Sequence[Evidence], policy: ScreeningPolicy) -> float:
+    """Evidence -> score in [0, 1].
+
+    Positive weights combine by noisy-OR (independent reasons to suspect: 1 - prod(1 - w)); each negative
+    (exculpatory) weight then scales the result by (1 + w), so an authorised seller (-0.9) keeps a tenth.
+    Each weight is first multiplied by its signal's factor from the policy file and clipped to (-1, 1).
+    """
+    keep = 1.0
+    discount = 1.0
+    for e in evidence:
+        w = e.weight * policy.signal_weights.get(e.signal, 1.0)
+        w = max(-0.99, min(0.99, w))
+        if w > 0:
+            keep *= 1.0 - w
+        elif w < 0:
+            discount *= 1.0 + w
+    return round(max(0.0, min(1.0, (1.0 - keep) * discount)), 4)
+
+
+def decide(score: float, policy: ScreeningPolicy) -> Decision:
+    if score >= policy.block_threshold:
+        return Decision.BLOCK
+    if score >= policy.review_threshold:
+        return Decision.REVIEW
+    return Decision.ALLOW
+
+
+def screen(listing: Listing, signals: Sequence[Signal], ctx: ScreeningContext,
+           policy: ScreeningPolicy) -> ScreeningResult:
+    """Run every signal over the listing, combine their evidence, and decide."""
+    evidence: list[Evidence] = []
+    for signal in signals:
+        evidence.extend(signal.evaluate(listing, ctx))
+    evidence.sort(key=lambda e: -abs(e.weight * policy.signal_weights.get(e.signal, 1.0)))
+    score = combine(evidence, policy)
+    return ScreeningResult(listing_id=listing.id, score=score, decision=decide(score, policy),
+                           evidence=tuple(evidence), policy_version=policy.version)

@@ -1,0 +1,463 @@
+"""One pass over a listing's folded text, shared by the text signals (computed once per listing, then cached).
+
+It finds brand mentions (plain marks, disguised marks, typos, nicknames, design cues, initials, masked
+marks), product names, counterfeit vocabulary and the context cues (compatible, used, rental, bundle ...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import OSA
+
+from klean.domain.listing import Listing
+from klean.domain.registry import Product
+from klean.domain.screening import ScreeningContext
+from klean.signals.context import INDEX_KEY, INITIAL_RE, TextIndex, _masked_base, fuzzy_budget
+from klean.signals.text import (
+    ZERO_WIDTH,
+    Folded,
+    base_form,
+    fold,
+    is_compat_jamo,
+    is_han,
+    is_hangul_jamo,
+    is_latin,
+    is_separator,
+    is_vowel_jamo,
+    jamo,
+)
+
+# How strongly each kind of mention alludes to the brand (before the signal's own weighting).
+DISGUISES = ("spaced", "masked", "leet", "homoglyph", "fullwidth", "zero-width", "accent", "lookalike", "typo",
+             "jamo", "mixed-script")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    brand_id: str | None
+    kind: str  # mark | disguise | nickname | cue | initial
+    how: str  # for disguises: spaced, leet, homoglyph, typo ...; else the mention kind
+    term: str  # the registered mark (or nickname / cue) it stands for
+    found: str  # the text as written in the listing
+    span: tuple[int, int]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class VocabHit:
+    term: str
+    weight: float
+    kind: str  # vocab | scheme
+    lang: str
+    found: str
+    span: tuple[int, int]
+
+
+@dataclass
+class Analysis:
+    folded: Folded
+    mentions: list[Mention] = field(default_factory=list)
+    products: dict[str, tuple[Product, tuple[int, int], str]] = field(default_factory=dict)
+    vocab: list[VocabHit] = field(default_factory=list)
+    cues: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+
+    def brands(self) -> dict[str, Mention]:
+        """The strongest mention per brand."""
+        best: dict[str, Mention] = {}
+        for m in self.mentions:
+            if m.brand_id is not None and (m.brand_id not in best or m.weight > best[m.brand_id].weight):
+                best[m.brand_id] = m
+        return best
+
+    def has(self, cue: str) -> bool:
+        return bool(self.cues.get(cue))
+
+    def primary_brand(self) -> str | None:
+        best = self.brands()
+        if not best:
+            return None
+        return max(best.values(), key=lambda m: (m.brand_id in self.products, m.weight)).brand_id
+
+    @property
+    def alludes_to_brand(self) -> bool:
+        return bool(self.mentions)
+
+
+_cache: tuple[object, object, Analysis] | None = None
+
+
+def analyse(listing: Listing, ctx: ScreeningContext) -> Analysis:
+    """The analysis of this listing's text (cached for the last listing, which every signal asks about)."""
+    global _cache
+    c = _cache
+    if c is not None and c[0] is listing and c[1] is ctx:
+        return c[2]
+    result = _analyse(listing.text, ctx.indexes[INDEX_KEY])
+    _cache = (listing, ctx, result)
+    return result
+
+
+def _latin_ok(f: Folded, fs: int, fe: int, *, digits_after: bool) -> bool:
+    t = f.text
+    if fs > 0:
+        p = t[fs - 1]
+        if is_latin(p) or (p.isdigit() and t[fs].isdigit()):
+            return False
+    if fe < len(t):
+        n = t[fe]
+        if is_latin(n) and is_latin(t[fe - 1]):
+            return False
+        if n.isdigit() and (t[fe - 1].isdigit() or not digits_after):
+            return False
+    return True
+
+
+_WS_TABLE = str.maketrans("", "", " \t\n\r\f\v-_\u3000")
+
+
+def _strip_ws(s: str) -> str:
+    return s.translate(_WS_TABLE)
+
+
+def _pieces(raw: str) -> list[str]:
+    out, cur = [], []
+    for ch in raw:
+        if is_separator(ch) or ch in ZERO_WIDTH:
+            if cur:
+                out.append("".join(cur))
+                cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def _classify(raw: str, folded_span: str, mark_seps: int, script: str, idx: TextIndex, zero: bool) -> str | None:
+    """None for a plain spelling of a mark, else how it is disguised."""
+    if zero and any(ch in ZERO_WIDTH for ch in raw):
+        return "zero-width"
+    if any(0xFF01 <= ord(ch) <= 0xFF5E for ch in raw):
+        return "fullwidth"
+    if any(is_compat_jamo(ch) or is_hangul_jamo(ch) for ch in raw):
+        return "mixed-script" if any("a" <= ch.lower() <= "z" for ch in raw) else "jamo"
+    seps = sum(1 for ch in folded_span if not ch.isalnum())
+    if seps > mark_seps:
+        if any(ch in "*" for ch in raw):
+            return "masked"
+        pieces = _pieces(raw)
+        if any(len(p) == 1 for p in pieces) or (pieces and base_form(pieces[0]) not in idx.plain_forms):
+            return "masked" if any(ch in "()[]" for ch in raw) else "spaced"
+    b = base_form(raw)
+    if b in idx.plain_forms:
+        return None
+    nfkc = unicodedata.normalize("NFKC", raw)
+    if script == "hangul":
+        if any(is_latin(ch.lower()) for ch in raw):
+            return "mixed-script"
+        return "jamo"
+    letters = [ch for ch in nfkc if ch.isalpha()]
+    if any(unicodedata.category(ch) == "Ll" and ord(ch) > 0x24F for ch in nfkc.lower()) or any(
+            ord(ch) > 0x24F for ch in letters):
+        return "homoglyph"
+    if any(ord(ch) > 0x7F for ch in letters):
+        return "accent"
+    if any(not ch.isalpha() for ch in nfkc if not is_separator(ch)) or any(ch in "$@" for ch in raw):
+        return "leet"
+    # Only l/I swapped: a real disguise on a long mark (Samsonlte), a coincidence on a short one (IV is not LV).
+    return "lookalike" if len(b) > 3 else "coincidence"
+
+
+def _analyse(text: str, idx: TextIndex) -> Analysis:
+    f = fold(text)
+    a = Analysis(folded=f)
+    t = f.text
+    mark_hits: list[tuple[int, int, str, str, str | None, str]] = []  # fs, fe, brand, mark, how, script
+    nick_hits: list[tuple[int, int, str, str, float, str]] = []
+    product_hits: list[tuple[int, int, str, int]] = []
+    vocab_hits: list[tuple[int, int, int]] = []
+    collisions: list[tuple[int, int]] = []
+    benign: list[tuple[int, int]] = []
+
+    for end, (klen, payloads) in idx.automaton.iter(f.compact):
+        cs = end - klen + 1
+        fs, fe = f.to_folded(cs), f.to_folded(end) + 1
+        for p in payloads:
+            kind = p[0]
+            if kind == "mark":
+                _, bid, mark, script, mseps = p
+                if script == "latin" and not _latin_ok(f, fs, fe, digits_after=True):
+                    continue
+                o0, o1 = f.span(fs, fe)
+                how = _classify(text[o0:o1], t[fs:fe], mseps, script, idx, f.had_zero_width)
+                mark_hits.append((fs, fe, bid, mark, how, script))
+            elif kind == "product":
+                _, bid, pi, script = p
+                if script == "latin" and not _latin_ok(f, fs, fe, digits_after=False):
+                    continue
+                product_hits.append((fs, fe, bid, pi))
+            elif kind == "collision":
+                collisions.append((fs, fe))
+            else:
+                spaced, script = p[-2], p[-1]
+                if _strip_ws(t[fs:fe]) != _strip_ws(spaced):
+                    continue
+                if (script == "latin" or spaced[:1].isdigit()) and not _latin_ok(f, fs, fe, digits_after=False):
+                    continue
+                if kind == "nick":
+                    nick_hits.append((fs, fe, p[1], p[2], p[3], p[4]))
+                elif kind == "vocab":
+                    entry = idx.vocab[p[1]]
+                    if entry.kind == "benign":
+                        benign.append((fs, fe))
+                    else:
+                        vocab_hits.append((fs, fe, p[1]))
+                elif kind == "cue":
+                    a.cues[p[1]].append((fs, fe))
+
+    def inside(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
+        if not spans:
+            return False
+        return any(s <= fs and fe <= e for s, e in spans)
+
+    # Marks: drop those inside a collision word, keep the longest where marks overlap.
+    mark_hits = [h for h in mark_hits if not inside(h[0], h[1], collisions)]
+    mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    covered: list[tuple[int, int]] = []
+    for fs, fe, bid, mark, how, _script in mark_hits:
+        if any(s <= fs and fe <= e for s, e in covered):
+            continue
+        covered.append((fs, fe))
+        o0, o1 = f.span(fs, fe)
+        if how == "coincidence":
+            continue
+        if how is None:
+            a.mentions.append(Mention(bid, "mark", "mark", mark, text[o0:o1], (o0, o1), 1.0))
+        else:
+            a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 1.0))
+
+    _fuzzy(f, text, idx, covered + collisions, a)
+    _masked(text, idx, a)
+
+    _products(f, text, idx, [h for h in product_hits if not inside(h[0], h[1], collisions)], a)
+
+    for fs, fe, bid, kind, weight, term in nick_hits:
+        if kind == "nickname_product" and bid not in a.products:
+            continue
+        o0, o1 = f.span(fs, fe)
+        a.mentions.append(Mention(bid, "cue" if kind == "cue" else "nickname", kind, term, text[o0:o1], (o0, o1),
+                                  weight))
+
+    for m in INITIAL_RE.finditer(text):
+        letter = m.group(1).lower()
+        cands = idx.initials.get(idx_key(letter), ())
+        with_product = [b for b in cands if b in a.products]
+        bid = with_product[0] if len(with_product) == 1 else None
+        a.mentions.append(Mention(bid, "initial", "initial", m.group(0), m.group(0), (m.start(), m.end()), 0.8))
+
+    # "로고 없음" (no logo) contains 로고: a logo cue inside a no-logo phrase is not a logo.
+    if a.cues.get("logo") and a.cues.get("nologo"):
+        a.cues["logo"] = [h for h in a.cues["logo"] if not inside(h[0], h[1], a.cues["nologo"])]
+
+    # Vocabulary: drop what sits inside a harmless phrase, keep the longest of overlapping terms.
+    vocab_hits = [h for h in vocab_hits if not inside(h[0], h[1], benign)]
+    vocab_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    taken: list[tuple[int, int]] = []
+    for fs, fe, vi in vocab_hits:
+        if any(not (fe <= s or e <= fs) for s, e in taken):
+            continue
+        taken.append((fs, fe))
+        if _negated(f, fs, fe, a):
+            continue
+        v = idx.vocab[vi]
+        o0, o1 = f.span(fs, fe)
+        a.vocab.append(VocabHit(v.term, v.weight, v.kind, v.lang, text[o0:o1], (o0, o1)))
+    return a
+
+
+_TEXT_TOKEN_RE = re.compile("[a-z0-9]{2,}|[\u1100-\u11ff]{4,}|[\u4e00-\u9fff]{2,}")
+
+
+def _products(f: Folded, text: str, idx: TextIndex, hits: list[tuple[int, int, str, int]], a: Analysis) -> None:
+    """Pick each brand's product: the alias found in the text, preferring the product whose name shares the
+    most words with the listing (GG Marmont *belt* is the belt, not the Marmont bag)."""
+    by_brand: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for fs, fe, bid, pi in hits:
+        prev = by_brand[bid].get(pi)
+        if prev is None or fe - fs > prev[1] - prev[0]:
+            by_brand[bid][pi] = (fs, fe)
+    words = frozenset(_TEXT_TOKEN_RE.findall(f.text))
+    for bid in by_brand:
+        tokens = idx.product_tokens.get(bid, ())
+        best: tuple[float, int] | None = None
+        for pi, (fs, fe) in by_brand[bid].items():
+            score = len(tokens[pi] & words) + (fe - fs) / 100
+            if best is None or score > best[0]:
+                best = (score, pi)
+        for pi, toks in enumerate(tokens):
+            if pi not in by_brand[bid] and best is not None and len(toks & words) >= 3 and \
+                    len(toks & words) > best[0]:
+                best = (float(len(toks & words)), pi)
+        if best is not None:
+            pi = best[1]
+            fs, fe = by_brand[bid].get(pi, (0, 0))
+            o0, o1 = f.span(fs, fe) if fe else (0, 0)
+            a.products[bid] = (idx.products[bid][pi], (o0, o1), text[o0:o1])
+
+
+def idx_key(letter: str) -> str:
+    return "i" if letter == "l" else letter  # the skeleton folds l to i, and so do the initials' keys
+
+
+def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
+    for _s, e in a.cues.get("neg_before", ()):
+        if e <= fs and fs - e <= 3:
+            return True
+    return any(s >= fe and s - fe <= 3 for s, _e in a.cues.get("neg_after", ()))
+
+
+_LATIN_TOKEN = re.compile(r"[a-z]{5,}")
+_HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
+MEMO_MAX = 200_000
+
+
+def _remember(idx: TextIndex, key: tuple[str, str], value: int | None) -> int | None:
+    if len(idx.memo) > MEMO_MAX:
+        idx.memo.clear()
+    idx.memo[key] = value
+    return value
+
+
+def _hangul_fuzzy(token: str, tstarts: str, idx: TextIndex) -> int | None:
+    key = ("h", token)
+    if key in idx.memo:
+        return idx.memo[key]
+    hit = None
+    for mid in _lookup(token, idx):
+        mkey, _bid, _mark, script, mstarts = idx.fuzzy_marks[mid]
+        if script != "hangul" or mkey == token or mkey[0] != token[0]:
+            continue
+        if OSA.distance(token, mkey, score_cutoff=1) <= 1 and _hangul_edit_ok(token, mkey, tstarts, mstarts):
+            hit = mid
+            break
+    return _remember(idx, key, hit)
+
+
+def _latin_fuzzy(token: str, idx: TextIndex) -> int | None:
+    key = ("l", token)
+    if key in idx.memo:
+        return idx.memo[key]
+    best: tuple[int, int] | None = None
+    for mid in _lookup(token, idx):
+        mkey, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
+        if script != "latin" or mkey == token or mkey[0] != token[0]:
+            continue
+        if token.startswith(mkey) and token[len(mkey):] in ("s", "es"):
+            continue  # a plural or possessive, not a typo
+        budget = fuzzy_budget(mkey, script)
+        d = OSA.distance(token, mkey, score_cutoff=budget)
+        if d <= budget and (best is None or d < best[0]):
+            best = (d, mid)
+    return _remember(idx, key, best[1] if best else None)
+_HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
+
+
+def _overlaps(fs: int, fe: int, covered: list[tuple[int, int]]) -> bool:
+    for s, e in covered:
+        if fs < e and s < fe:
+            return True
+    return False
+
+
+def _lookup(token: str, idx: TextIndex) -> set[int]:
+    cands: set[int] = set(idx.fuzzy.get(token, ()))
+    for i in range(len(token)):
+        cands.update(idx.fuzzy.get(token[:i] + token[i + 1:], ()))
+    return cands
+
+
+def _hangul_edit_ok(token: str, mark: str, tstarts: str, mstarts: str) -> bool:
+    """A one-jamo edit. A changed consonant counts only in final position of a longer mark: 아이퐁 is 아이폰,
+    but 아이콘 (icon) is not, and 삼선 (three stripes) is not 삼성."""
+    if len(token) == len(mark):
+        diff = [i for i in range(len(token)) if token[i] != mark[i]]
+        if len(diff) == 1:
+            k = diff[0]
+            if is_vowel_jamo(token[k]) and is_vowel_jamo(mark[k]):
+                return True
+            return len(mark) >= 7 and tstarts[k] == "0" and mstarts[k] == "0"
+    return True
+
+
+def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
+    t = f.text
+    found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
+    for m in _LATIN_TOKEN.finditer(t):
+        fs, fe = m.span()
+        if _overlaps(fs, fe, covered):
+            continue
+        hit = _latin_fuzzy(m.group(), idx)
+        if hit is not None:
+            found.append((fs, fe, hit, "typo"))
+    if idx.fuzzy_hangul:
+        for m in _HANGUL_TOKEN.finditer(t):
+            ts, te = m.span()
+            for fe in range(min(te, ts + 5), ts + 1, -1):
+                if _overlaps(ts, fe, covered):
+                    continue
+                token, tstarts = jamo(t[ts:fe])
+                if len(token) < 6:
+                    continue
+                hit = _hangul_fuzzy(token, tstarts, idx)
+                if hit is not None:
+                    found.append((ts, fe, hit, "jamo"))
+                    covered.append((ts, fe))
+                    break
+    if idx.fuzzy_han_lengths:
+        for m in _HAN_RUN.finditer(t):
+            ts, te = m.span()
+            for n in idx.fuzzy_han_lengths:
+                for fs in range(ts, te - n + 1):
+                    fe = fs + n
+                    if _overlaps(fs, fe, covered):
+                        continue
+                    token = t[fs:fe]
+                    for mid in _lookup(token, idx):
+                        key, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
+                        if script == "han" and len(key) == n and key != token and \
+                                OSA.distance(token, key, score_cutoff=1) <= 1:
+                            found.append((fs, fe, mid, "typo"))
+                            covered.append((fs, fe))
+                            break
+    for fs, fe, mid, how in found:
+        _key, bid, mark, _script, _st = idx.fuzzy_marks[mid]
+        o0, o1 = f.span(fs, fe)
+        a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 0.8))
+        covered.append((fs, fe))
+
+
+_MASKED_TOKEN = re.compile(r"[^\s*/,()\[\]]*\*+[^\s*/,()\[\]]*")
+
+
+def _masked(text: str, idx: TextIndex, a: Analysis) -> None:
+    if "*" not in text:
+        return
+    for m in _MASKED_TOKEN.finditer(text):
+        key = re.sub(r"\*+", "*", _masked_base(m.group()))
+        if len(key) < 2 or key == "*":
+            continue
+        hit = idx.wildcard.get(key)
+        if hit is None and key.endswith("*"):
+            # 까르띠* : the mask hides the last letter, and whatever follows is another word.
+            hit = idx.wildcard.get(key)
+        if hit is not None and not any(mm.brand_id == hit[0] and mm.span[0] <= m.start() < mm.span[1]
+                                       for mm in a.mentions):
+            a.mentions.append(Mention(hit[0], "disguise", "masked", hit[1], m.group(), m.span(), 1.0))
+
+
+def is_han_text(s: str) -> bool:
+    return any(is_han(ch) for ch in s)

@@ -1,0 +1,123 @@
+"""Brand mention: registered marks and their disguises, nicknames, design cues, initials; accessories that fit.
+
+A plain mark says which brand a listing is about and weighs almost nothing by itself. A *disguised* mark
+(S-a-m-s-u-n-g, N1KE, Cyrillic а, ＳＡＭＳＵＮＧ, Samsumg, 삼숭, ㅅㅑ넬, 구*찌) is evidence of intent: honest
+sellers write the brand plainly. A compatible accessory ("case for Galaxy S24", 애플워치 호환 스트랩, 适用于苹果)
+names the brand only to say what it fits, which is exculpatory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from klean.domain.listing import Listing
+from klean.domain.messages import msg
+from klean.domain.screening import Evidence, ScreeningContext
+from klean.signals.analysis import Analysis, Mention, analyse
+from klean.signals.context import INDEX_KEY
+from klean.signals.examples import listing
+
+# Weights on the one evidence scale (see domain.screening.Evidence); calibrated as the README describes.
+W_PLAIN = 0.05
+W_DISGUISE = {"typo": 0.35, "lookalike": 0.4}
+W_DISGUISE_DEFAULT = 0.5
+W_INITIAL = 0.35
+W_CUE_WITH_LOGO = 1.4  # a signature design *and* the word logo/engraved: the mark itself is on the goods
+W_COMPATIBLE = -0.55
+W_NO_LOGO = -0.45
+W_MATERIAL = 0.5  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
+
+HOW_EN = {
+    "spaced": "letters spaced apart", "masked": "letters masked", "leet": "digits or symbols for letters",
+    "homoglyph": "look-alike letters from another script", "fullwidth": "full-width letters",
+    "zero-width": "hidden zero-width characters", "accent": "added accents", "lookalike": "l and I swapped",
+    "typo": "a misspelling", "jamo": "Hangul split or altered", "mixed-script": "Latin letters inside Hangul",
+}
+
+
+def _brand(ctx: ScreeningContext, bid: str | None) -> str:
+    if bid is None:
+        return "?"
+    return ctx.indexes[INDEX_KEY].brand_names.get(bid, bid)
+
+
+def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext) -> Evidence | None:
+    brand = _brand(ctx, m.brand_id)
+    if m.kind == "disguise":
+        return Evidence("brand_mention", W_DISGUISE.get(m.how, W_DISGUISE_DEFAULT), m.brand_id, m.span,
+                        msg("The mark {mark} is disguised as \u201c{found}\u201d ({how})", mark=m.term, found=m.found,
+                            how=HOW_EN.get(m.how, m.how)))
+    if m.kind == "nickname":
+        return Evidence("brand_mention", m.weight, m.brand_id, m.span,
+                        msg("\u201c{found}\u201d is a nickname for {brand}", found=m.found, brand=brand))
+    if m.kind == "cue":
+        w = min(0.75, m.weight * (W_CUE_WITH_LOGO if a.has("logo") else 1.0))
+        return Evidence("brand_mention", w, m.brand_id, m.span,
+                        msg("\u201c{found}\u201d describes a signature design of {brand}", found=m.found, brand=brand))
+    if m.kind == "initial":
+        return Evidence("brand_mention", W_INITIAL, m.brand_id, m.span,
+                        msg("\u201c{found}\u201d hides a brand name behind its initial", found=m.found))
+    return Evidence("brand_mention", W_PLAIN, m.brand_id, m.span,
+                    msg("Mentions the mark {mark} of {brand}", mark=m.found, brand=brand))
+
+
+class BrandMention:
+    name: ClassVar[str] = "brand_mention"
+
+    def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        a = analyse(listing, ctx)
+        if not a.mentions:
+            return ()
+        out: list[Evidence] = []
+        seen: set[tuple[str | None, str, str]] = set()
+        named = {m.brand_id for m in a.mentions if m.kind == "mark"}
+        for m in a.mentions:
+            key = (m.brand_id, m.kind, m.how)
+            if key in seen:
+                continue
+            if m.kind in ("cue", "nickname") and m.brand_id in named:
+                continue  # 흑섭 next to 롤렉스, 4-bar next to Thom Browne: product talk, not a disguise
+            seen.add(key)
+            ev = mention_evidence(m, a, ctx)
+            if ev is not None:
+                out.append(ev)
+        primary = a.primary_brand()
+        if a.has("material") and primary is not None and primary not in a.products and not a.has("compatible"):
+            s = a.cues["material"][0]
+            o0, o1 = a.folded.span(*s)
+            out.append(Evidence("brand_mention", W_MATERIAL, primary, (o0, o1),
+                                msg("Sells {brand}'s pattern or logo as material (\u201c{cue}\u201d)",
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+        plain_only = all(m.kind == "mark" for m in a.mentions)
+        if a.has("compatible") and plain_only:
+            s = a.cues["compatible"][0]
+            o0, o1 = a.folded.span(*s)
+            out.append(Evidence("brand_mention", W_COMPATIBLE, primary, (o0, o1),
+                                msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+        elif a.has("nologo") and not a.has("logo") and all(m.kind in ("mark", "initial") for m in a.mentions):
+            s = a.cues["nologo"][0]
+            o0, o1 = a.folded.span(*s)
+            out.append(Evidence("brand_mention", W_NO_LOGO, primary, (o0, o1),
+                                msg("Compares with {brand} but says the goods carry no brand marks (\u201c{cue}\u201d)",
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+        return out
+
+    @staticmethod
+    def examples() -> Sequence[tuple[Listing, bool]]:
+        """(listing, whether this signal finds suspicious evidence in it) against examples.example_registry()."""
+        return (
+            (listing("S-a-m-s-u-n-g Galaxy Watch6 40mm - new", 45000), True),
+            (listing("N1KE Air Force 1 triple white", 35000), True),
+            (listing("Sаmsung Galaxy Watch6 (Cyrillic а)", 45000), True),
+            (listing("ＳＡＭＳＵＮＧ 갤럭시 워치6", 45000), True),
+            (listing("Samsumg Galaxy Watch6 new", 45000), True),
+            (listing("나 이 키 에어포스 1 새상품", 35000), True),
+            (listing("삼숭 갤럭시 워치6 새상품", 45000), True),
+            (listing("ㅅㅑ넬 클래식 플랩", 300000), True),
+            (listing("Case for Samsung Galaxy S24 Ultra - rugged armor", 6900, seller="case_shop"), False),
+            (listing("Applewood smoked bacon 500g", 12900, category="food"), False),
+            (listing("Canonical Ubuntu sticker pack", 3000), False),
+            (listing("Samsung Galaxy Watch6 40mm", 299000, seller="samsung_official"), False),
+        )

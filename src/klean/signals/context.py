@@ -1,0 +1,199 @@
+"""Build the ScreeningContext once from a registry snapshot: one automaton over every folded term, fuzzy indexes.
+
+Everything here is plain data plus a pyahocorasick automaton, so the context pickles (Spark broadcasts it,
+scan workers receive it once). Per-listing work then depends on the length of the text, not on the number of
+marks: one automaton pass, plus dictionary look-ups for the few tokens that might be typos.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import ahocorasick
+
+from klean.domain.registry import Authorisation, Product, RegistrySnapshot
+from klean.domain.screening import ScreeningContext
+from klean.signals import lexicons
+from klean.signals.text import base_form, fold, fold_term, jamo, script_of, strip_accents
+
+INDEX_KEY = "text"
+WILDCARD_MAX = 8  # marks up to this many characters get masked variants (구*찌, G*cci)
+
+
+@dataclass
+class TextIndex:
+    """What every text signal reads: the automaton and the registry facts it points into."""
+
+    automaton: Any
+    plain_forms: frozenset[str]
+    fuzzy: dict[str, tuple[int, ...]]  # deletion key -> mark ids
+    fuzzy_marks: list[tuple[str, str, str, str, str]]  # mark id -> (folded, brand_id, mark, script, starts)
+    wildcard: dict[str, tuple[str, str]]  # masked form -> (brand_id, mark)
+    initials: dict[str, tuple[str, ...]]  # Latin initial -> brand ids
+    brand_names: dict[str, str]
+    products: dict[str, tuple[Product, ...]]
+    refs_by_category: dict[tuple[str, str, str], tuple[Decimal, ...]]  # (brand, category, currency) -> refs
+    refs_by_brand: dict[tuple[str, str], tuple[Decimal, ...]]  # (brand, currency) -> refs
+    authorisations: dict[tuple[str, str], tuple[Authorisation, ...]]
+    authorised_brands: dict[str, tuple[str, ...]]  # seller -> brands it has (any) authorisation for
+    vocab: tuple[lexicons.VocabEntry, ...]
+    product_tokens: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)  # brand -> per product
+    fuzzy_hangul: bool = False
+    fuzzy_han_lengths: tuple[int, ...] = ()
+    stats: dict[str, int] = field(default_factory=dict)
+    memo: dict[tuple[str, str], int | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["memo"] = {}  # a per-process cache of fuzzy look-ups, not part of the index
+        return state
+
+
+def _deletions(s: str) -> set[str]:
+    return {s[:i] + s[i + 1:] for i in range(len(s))}
+
+
+def fuzzy_budget(folded: str, script: str) -> int:
+    """Edits allowed for a typo of a mark: grows with its length; short marks must match exactly."""
+    n = len(folded)
+    if script == "latin":
+        return 0 if n < 5 else (1 if n < 9 else 2)
+    if script == "hangul":
+        return 0 if n < 6 else 1
+    if script == "han":
+        return 0 if n < 3 else 1
+    return 0
+
+
+def _masked_base(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in s if ch.isalnum() or ch == "*")
+
+
+_TOKEN_RE = re.compile("[a-z0-9]{2,}|[\u1100-\u11ff]{4,}|[\u4e00-\u9fff]{2,}")
+
+
+def name_tokens(text: str) -> frozenset[str]:
+    """Distinctive words of a product name or a listing (folded), for matching a listing to a product."""
+    return frozenset(_TOKEN_RE.findall(fold(text).text))
+
+
+def build_index(snapshot: RegistrySnapshot) -> TextIndex:
+    entries: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    plain: set[str] = set()
+    fuzzy: dict[str, set[int]] = defaultdict(set)
+    fuzzy_marks: list[tuple[str, str, str, str, str]] = []
+    wildcard: dict[str, tuple[str, str]] = {}
+    initials: dict[str, set[str]] = defaultdict(set)
+    mark_brands: dict[str, set[str]] = defaultdict(set)
+    han_lengths: set[int] = set()
+    hangul_fuzzy = False
+    n_marks = 0
+
+    for brand in snapshot.brands:
+        for mark in brand.marks:
+            key = fold_term(mark)
+            script = script_of(key)
+            if not key or (script == "han" and len(key) < 2) or (script == "latin" and len(key) < 2):
+                continue  # one letter or one Han character (后) is a word, not a mark
+            n_marks += 1
+            spaced = fold(mark).text
+            seps = sum(1 for ch in spaced if not ch.isalnum())
+            entries[key].append(("mark", brand.id, mark, script, seps))
+            mark_brands[key].add(brand.id)
+            b = base_form(mark)
+            plain.update((b, strip_accents(b)))
+            if script == "latin":
+                initials[key[0]].add(brand.id)
+            fkey, fstarts = jamo(key) if script == "hangul" else (key, "")
+            budget = fuzzy_budget(fkey, script)
+            if budget:
+                mid = len(fuzzy_marks)
+                fuzzy_marks.append((fkey, brand.id, mark, script, fstarts))
+                fuzzy[fkey].add(mid)
+                for d in _deletions(fkey):
+                    fuzzy[d].add(mid)
+                if script == "hangul":
+                    hangul_fuzzy = True
+                elif script == "han":
+                    han_lengths.add(len(key))
+            m = _masked_base(mark)
+            if 2 <= len(m) <= WILDCARD_MAX and script != "han":
+                for i in range(len(m)):
+                    wildcard.setdefault(m[:i] + "*" + m[i + 1:], (brand.id, mark))
+                    if i:
+                        wildcard.setdefault(m[:i] + "*" + m[i:], (brand.id, mark))
+        for pi, product in enumerate(brand.products):
+            for alias in (product.name, *product.aliases):
+                key = fold_term(alias)
+                if len(key) >= 2:
+                    entries[key].append(("product", brand.id, pi, script_of(key)))
+
+    for n in lexicons.nicknames():
+        key = fold_term(n.term)
+        for bid in sorted(mark_brands.get(fold_term(n.mark), ())):
+            entries[key].append(("nick", bid, n.kind, n.weight, n.term, fold(n.term).text, script_of(key)))
+    vocab = lexicons.vocabulary()
+    for i, v in enumerate(vocab):
+        key = fold_term(v.term)
+        if key:
+            entries[key].append(("vocab", i, fold(v.term).text, script_of(key)))
+    for kind, term in lexicons.cues():
+        key = fold_term(term)
+        if key:
+            entries[key].append(("cue", kind, fold(term).text, script_of(key)))
+    for term in lexicons.collisions():
+        key = fold_term(term)
+        if key:
+            entries[key].append(("collision",))
+
+    automaton = ahocorasick.Automaton()
+    for key, payloads in entries.items():
+        automaton.add_word(key, (len(key), tuple(payloads)))
+    automaton.make_automaton()
+
+    products = {b.id: b.products for b in snapshot.brands}
+    product_tokens = {b.id: tuple(name_tokens(p.name) for p in b.products) for b in snapshot.brands}
+    by_cat: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
+    by_brand: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for b in snapshot.brands:
+        for p in b.products:
+            cur = p.reference_price.currency
+            by_brand[(b.id, cur)].append(p.reference_price.amount)
+            if p.category:
+                by_cat[(b.id, p.category, cur)].append(p.reference_price.amount)
+    auths: dict[tuple[str, str], list[Authorisation]] = defaultdict(list)
+    seller_brands: dict[str, set[str]] = defaultdict(set)
+    for b in snapshot.brands:
+        for a in b.authorisations:
+            auths[(a.seller_id, b.id)].append(a)
+            seller_brands[a.seller_id].add(b.id)
+
+    return TextIndex(
+        automaton=automaton, plain_forms=frozenset(plain),
+        fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
+        initials={k: tuple(sorted(v)) for k, v in initials.items()},
+        brand_names={b.id: b.name for b in snapshot.brands}, products=products,
+        refs_by_category={k: tuple(sorted(v)) for k, v in by_cat.items()},
+        refs_by_brand={k: tuple(sorted(v)) for k, v in by_brand.items()},
+        authorisations={k: tuple(v) for k, v in auths.items()},
+        authorised_brands={k: tuple(sorted(v)) for k, v in seller_brands.items()},
+        vocab=vocab, product_tokens=product_tokens, fuzzy_hangul=hangul_fuzzy,
+        fuzzy_han_lengths=tuple(sorted(han_lengths)),
+        stats={"marks": n_marks, "terms": len(entries), "fuzzy_keys": len(fuzzy), "wildcards": len(wildcard)},
+    )
+
+
+def build_context(snapshot: RegistrySnapshot, today: date | None = None) -> ScreeningContext:
+    """Compile the registry once; the result is shared read-only by every screening call."""
+    return ScreeningContext(snapshot=snapshot, today=today or date.today(),
+                            indexes={INDEX_KEY: build_index(snapshot)})
+
+
+INITIAL_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z])\s?(사|家|社)(?![가-힣\u4e00-\u9fff])")

@@ -1,0 +1,139 @@
+"""Price anomaly: new branded goods far below the brand's reference price for that product.
+
+The listing is matched to one of the brand's products by name or alias; without a match, the brand's
+price floor in the listing's category (its cheapest product there) stands in, with less weight. Bundles
+("10瓶", "2개 세트", "bulk 10pcs") are compared per unit. A 20-40% sale is normal and gives nothing; wording
+that explains a low price (second-hand with wear described, parts only, refills, rentals, carrier plans,
+auction starts, repair services) lowers or removes the weight. Prices of 0 or 1 are placeholders, not prices.
+Authorised sellers are left to the seller signal: their prices are theirs to set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import ClassVar
+
+from klean.domain.listing import Listing, Money
+from klean.domain.messages import msg
+from klean.domain.screening import Evidence, ScreeningContext
+from klean.signals.analysis import Analysis, analyse
+from klean.signals.context import INDEX_KEY
+from klean.signals.examples import listing
+
+# (ratio below which, weight): the first band that holds applies.
+BANDS = ((0.2, 0.85), (0.35, 0.75), (0.5, 0.4), (0.6, 0.15))
+FALLBACK = 0.8  # no product matched: the category floor is a coarser reference
+USED_CREDIBLE = 0.15  # second-hand with wear or proof described
+USED_BARE = 0.6  # "used" and nothing more: the resale market rarely goes that low for new-looking goods
+REFURBISHED = 0.5
+PARTIAL = 0.1
+DOCUMENTED_IMPORT = 0.3  # parallel imports with customs papers are legal (labelling policy rule 8)
+
+_UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
+_COUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z])", re.IGNORECASE)
+_PACK_RE = re.compile(r"(?:bulk|pack of|set of|lot of|批发|打包)\s*(\d{1,3})(?!\d)", re.IGNORECASE)
+_WORD_COUNTS = {"twin pack": 2, "2-pack": 2, "two-pack": 2, "买一送一": 2, "1+1": 2}
+_PER_UNIT_AFTER = re.compile(r"^\s*(?:이상|or more|\+\s*구매)", re.IGNORECASE)
+
+
+def unit_count(listing: Listing, a: Analysis) -> int:
+    """How many units the price buys (1 unless the listing sells a bundle for one price)."""
+    if a.has("per_unit"):
+        return 1
+    text = listing.text
+    lowered = text.lower()
+    for word, n in _WORD_COUNTS.items():
+        if word in lowered:
+            return n
+    best = 1
+    for m in _PACK_RE.finditer(text):
+        best = max(best, int(m.group(1)))
+    for m in _COUNT_RE.finditer(text):
+        if _PER_UNIT_AFTER.match(text[m.end():m.end() + 8]):
+            continue
+        n = int(m.group(1))
+        in_title = m.start() < len(listing.title)
+        if 2 <= n <= 100 and (in_title or a.has("bundle")):
+            best = max(best, n)
+    return best
+
+
+def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id: str
+                  ) -> tuple[Money, str, bool] | None:
+    """(reference price, what it is, whether a product matched) in the listing's currency, or None."""
+    idx = ctx.indexes[INDEX_KEY]
+    cur = listing.price.currency
+    hit = a.products.get(brand_id)
+    if hit is not None and hit[0].reference_price.currency == cur:
+        return hit[0].reference_price, hit[0].name, True
+    if listing.category:
+        refs = idx.refs_by_category.get((brand_id, listing.category, cur))
+        if refs:
+            brand = idx.brand_names.get(brand_id, brand_id)
+            return Money(refs[0], cur), f"{brand} {listing.category}", False
+    return None
+
+
+def authorised_today(ctx: ScreeningContext, seller_id: str, brand_id: str) -> bool:
+    auths = ctx.indexes[INDEX_KEY].authorisations.get((seller_id, brand_id), ())
+    return any(x.valid_on(ctx.today) for x in auths)
+
+
+class PriceAnomaly:
+    name: ClassVar[str] = "price"
+
+    def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        a = analyse(listing, ctx)
+        brand_id = a.primary_brand()
+        if brand_id is None or listing.price.amount <= 1:
+            return ()
+        if authorised_today(ctx, listing.seller_id, brand_id) or a.has("plan") or a.has("service"):
+            return ()
+        if a.has("compatible") or (a.has("nologo") and not a.has("logo")):
+            return ()  # fits the brand, or compares with it: not offered as the brand's own product
+        ref = reference_for(listing, a, ctx, brand_id)
+        if ref is None:
+            return ()
+        money, what, matched = ref
+        n = unit_count(listing, a)
+        unit_price = listing.price.amount / Decimal(n)
+        ratio = float(unit_price / money.amount)
+        weight = next((w for limit, w in BANDS if ratio < limit), 0.0)
+        if weight == 0.0:
+            return ()
+        if not matched:
+            weight *= FALLBACK
+        used = listing.condition == "used" or a.has("used")
+        if a.has("partial"):
+            weight *= PARTIAL
+        elif used:
+            weight *= USED_CREDIBLE if a.has("wear") else USED_BARE
+        elif listing.condition == "refurbished":
+            weight *= REFURBISHED
+        if a.has("proof"):
+            weight *= DOCUMENTED_IMPORT
+        pct = max(1, round(ratio * 100))
+        price = Money(unit_price.quantize(Decimal(1)) if n > 1 else listing.price.amount, listing.price.currency)
+        if n > 1:
+            reason = msg("Price {price} per unit ({n} units) is {pct}% of the reference {ref} for {product}",
+                         price=str(price), n=n, pct=pct, ref=str(money), product=what)
+        else:
+            reason = msg("Price {price} is {pct}% of the reference {ref} for {product}",
+                         price=str(price), pct=pct, ref=str(money), product=what)
+        return (Evidence(self.name, round(weight, 4), brand_id, None, reason),)
+
+    @staticmethod
+    def examples() -> Sequence[tuple[Listing, bool]]:
+        return (
+            (listing("Galaxy Watch6 40mm 새상품", 30000), True),
+            (listing("兰芝 睡眠面膜 70ml 批发 10瓶", 29000, description="10瓶批发价。"), True),
+            (listing("Laneige Water Sleeping Mask 70ml", 9900, category="beauty"), True),
+            (listing("삼성 갤럭시 워치6 블프 특가 30% 할인", 209000), False),
+            (listing("Used Galaxy Watch6 - scratches on bezel, battery 90%", 85000, condition="used",
+                     seller="closet_mina"), False),
+            (listing("Galaxy Watch6 40mm", 299000, seller="samsung_official"), False),
+            (listing("갤럭시 S24 울트라 SKT 약정 개통 (요금제 필수)", 1), False),
+            (listing("Canon PG-245 black ink twin pack", 34000), False),
+        )

@@ -1,0 +1,36 @@
+"""The Screener facade: a registry snapshot and a policy in, `.screen(listing) -> ScreeningResult` out.
+
+Built once (the context compiles the registry); picklable, so scan workers and Spark executors receive it whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from klean.domain.listing import Listing
+from klean.domain.registry import RegistrySnapshot
+from klean.domain.screening import ScreeningPolicy, ScreeningResult, Signal, screen
+from klean.signals.context import build_context
+from klean.signals.registry import check_names, default_signals
+
+
+class Screener:
+    def __init__(self, snapshot: RegistrySnapshot, policy: ScreeningPolicy, today: date | None = None,
+                 signals: Sequence[Signal] | None = None) -> None:
+        self.snapshot = snapshot
+        self.policy = policy
+        self.signals = list(signals) if signals is not None else default_signals()
+        check_names(self.signals)
+        self.context = build_context(snapshot, today)
+
+    @property
+    def registry_version(self) -> str:
+        return self.snapshot.version
+
+    def screen(self, listing: Listing) -> ScreeningResult:
+        return screen(listing, self.signals, self.context, self.policy)
+
+    def screen_many(self, listings: Iterable[Listing]) -> Iterator[ScreeningResult]:
+        for listing in listings:
+            yield self.screen(listing)

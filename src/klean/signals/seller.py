@@ -1,0 +1,74 @@
+"""Seller risk: brand goods from a seller with no authorisation valid today, prior strikes, a new account.
+
+An authorised seller selling its brand's product is strong evidence the other way: the rights holder vouches
+for the stock (sales, refurbished units, rentals and carrier deals included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from klean.domain.listing import Listing
+from klean.domain.messages import msg
+from klean.domain.screening import Evidence, ScreeningContext
+from klean.signals.analysis import analyse
+from klean.signals.context import INDEX_KEY
+from klean.signals.examples import listing
+
+W_AUTHORISED = -0.9
+W_LAPSED = 0.2
+W_UNAUTHORISED = 0.05
+W_STRIKE = 0.12
+W_STRIKES_MAX = 0.36
+W_NEW_ACCOUNT = ((30, 0.25), (90, 0.15))  # (account younger than N days, weight)
+
+
+class SellerRisk:
+    name: ClassVar[str] = "seller"
+
+    def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        a = analyse(listing, ctx)
+        brand_id = a.primary_brand()
+        if brand_id is None:
+            return ()
+        idx = ctx.indexes[INDEX_KEY]
+        brand = idx.brand_names.get(brand_id, brand_id)
+        sid = listing.seller_id
+        auths = idx.authorisations.get((sid, brand_id), ())
+        valid = [x for x in auths if x.valid_on(ctx.today)]
+        if valid:
+            until = valid[0].valid_until
+            return (Evidence(self.name, W_AUTHORISED, brand_id, None,
+                             msg("Seller {seller} is authorised by {brand} ({until})", seller=sid, brand=brand,
+                                 until=f"until {until.isoformat()}" if until else "no end date")),)
+        out: list[Evidence] = []
+        if auths:
+            out.append(Evidence(self.name, W_LAPSED, brand_id, None,
+                                msg("Seller {seller}'s authorisation for {brand} is not valid today",
+                                    seller=sid, brand=brand)))
+        elif listing.condition != "used":
+            out.append(Evidence(self.name, W_UNAUTHORISED, brand_id, None,
+                                msg("Seller {seller} is not authorised by {brand}", seller=sid, brand=brand)))
+        seller = ctx.snapshot.sellers.get(sid)
+        if seller is not None:
+            if seller.strikes > 0:
+                out.append(Evidence(self.name, min(W_STRIKES_MAX, W_STRIKE * seller.strikes), brand_id, None,
+                                    msg("Seller has {n} prior strikes", n=seller.strikes)))
+            age = seller.account_age_days
+            if age is not None:
+                w = next((w for days, w in W_NEW_ACCOUNT if age < days), 0.0)
+                if w:
+                    out.append(Evidence(self.name, w, brand_id, None,
+                                        msg("Seller account is {days} days old", days=age)))
+        return out
+
+    @staticmethod
+    def examples() -> Sequence[tuple[Listing, bool]]:
+        return (
+            (listing("Nike Dunk Low Panda", 55000, seller="putian_kicks"), True),
+            (listing("Galaxy Watch6 40mm", 290000, seller="newshop"), True),
+            (listing("Galaxy Watch6 40mm", 290000, seller="old_partner"), True),
+            (listing("Galaxy Watch6 40mm", 299000, seller="samsung_official"), False),
+            (listing("Plain canvas tote bag, no brand", 9900, seller="putian_kicks"), False),
+        )

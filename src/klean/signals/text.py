@@ -1,0 +1,281 @@
+"""One normalisation for registry marks and listing text, with a map back to the original characters.
+
+`fold(text)` gives a *skeleton*: NFKC, casefold, accents stripped, look-alike letters (Cyrillic, Greek,
+symbols such as ⊙ and $) mapped to the Latin letter they imitate, leetspeak digits inside words mapped to
+letters (N1KE, R0LEX, Nintend0), zero-width characters dropped, and loose Hangul jamo composed into syllables
+(ㅅㅑ넬 -> 샤넬, ㄴㅏㅇㅣㅋㅣ -> 나이키, ㅇr이폰 -> 아이폰). Registry marks go through the same function, so a mark
+and its disguised mention meet in the same folded form.
+
+`Folded.compact` drops every separator (spaces, dots, dashes ...) so `S-a-m-s-u-n-g`, `나 이 키` and `샤.넬`
+meet `samsung`, `나이키` and `샤넬`; spans found in the compact or folded text map back into `listing.text`.
+`jamo(word)` decomposes Hangul for fuzzy comparison (삼숭 vs 삼성, 나잌이 vs 나이키).
+
+Speed: most text folds with one `str.translate` and offsets are the identity; only texts with characters that
+expand, vanish or compose take the per-character path.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
+
+# Digits and symbols that stand for letters when written inside a word (N1KE, R0LEX, Sam$ung, Ch@nel).
+LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
+ALWAYS_LETTERS = {"$": "s", "@": "a"}
+BETWEEN_LETTERS = {"!": "i", "|": "i"}  # only inside a word: "Nike!" keeps its boundary
+# Latin l and digit 1 are folded to i: l/1/I are the commonest visual swap (Ba1ance, Samsonlte, Cartler).
+SKELETON = {"l": "i"}
+
+HANGUL_BASE, HANGUL_LAST = 0xAC00, 0xD7A3
+_L0, _V0, _T0 = 0x1100, 0x1161, 0x11A7
+# Compatibility jamo (what keyboards type alone: ㅅ ㅑ) -> index as initial, medial, final.
+_COMPAT_INITIAL = {ch: i for i, ch in enumerate("ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ")}
+_COMPAT_MEDIAL = {ch: i for i, ch in enumerate("ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ")}
+_COMPAT_FINAL = {ch: i + 1 for i, ch in enumerate("ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ")}
+# Final consonant index (1..27) -> the initial consonants it sounds as, for jamo-level comparison.
+_FINALS = [(), (0,), (1,), (0, 9), (2,), (2, 12), (2, 18), (3,), (5,), (5, 0), (5, 6), (5, 7), (5, 9), (5, 16),
+           (5, 17), (5, 18), (6,), (7,), (7, 9), (9,), (10,), (11,), (12,), (14,), (15,), (16,), (17,), (18,)]
+
+_EXTRA_SEPARATORS = frozenset(" \t\n\r\f\v-_.·•*/\\'\"`()[]{},~+^:;?<>=#%&、，。・…‧∙「」『』【】《》〈〉–—")
+
+
+def _load_confusables() -> dict[str, str]:
+    table: dict[str, str] = {}
+    text = resources.files("klean.signals").joinpath("data", "confusables.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        src, _, dst = line.partition("\t")
+        if src:
+            table[src] = dst.strip()
+    return table
+
+
+CONFUSABLES = _load_confusables()
+
+
+def is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+def is_compat_jamo(ch: str) -> bool:
+    return "\u3131" <= ch <= "\u318e"
+
+
+def is_hangul_jamo(ch: str) -> bool:
+    return "\u1100" <= ch <= "\u11ff"
+
+
+def is_vowel_jamo(ch: str) -> bool:
+    return "\u1161" <= ch <= "\u1175"
+
+
+def is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def is_latin(ch: str) -> bool:
+    return "a" <= ch <= "z"
+
+
+def is_separator(ch: str) -> bool:
+    if ch in _EXTRA_SEPARATORS or ch.isspace():
+        return True
+    return unicodedata.category(ch)[0] in "PZCS"
+
+
+@cache
+def fold_char(c: str) -> str:
+    """One original character -> its folded form ('' for zero-width; several characters when NFKC expands)."""
+    if c in ZERO_WIDTH:
+        return ""
+    if c in ALWAYS_LETTERS:
+        return ALWAYS_LETTERS[c]
+    if is_hangul(c) or is_compat_jamo(c):
+        return c  # syllables stay whole; loose jamo are composed by the slow path
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKC", c).casefold():
+        if ch in CONFUSABLES:
+            ch = CONFUSABLES[ch]
+        elif not is_hangul(ch) and not is_hangul_jamo(ch):
+            ch = "".join(d for d in unicodedata.normalize("NFD", ch) if unicodedata.category(d) != "Mn")
+            ch = "".join(CONFUSABLES.get(d, d) for d in ch)
+        ch = "".join(SKELETON.get(d, d) for d in ch)
+        out.append(ALWAYS_LETTERS.get(ch, ch))
+    return "".join(out)
+
+
+class _Table(dict[int, str]):
+    """str.translate table filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        value = fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_TABLE = _Table()
+# Characters that vanish when folded (combining marks, zero-width): their presence forces the slow path.
+_VANISHING_RE = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                           + "".join(sorted(ZERO_WIDTH)) + "\u3131-\u318e]")
+_SEP_RE = re.compile(r"[\W_]+")
+_LEET_RE = re.compile(r"(?<=[a-z])[013457](?![0-9])|(?<![0-9])[013457](?=[a-z])|(?<=[a-z])[!|](?=[a-z])"
+                      r"|(?<![0-9])9(?=[\uac00-\ud7a3])")
+
+
+def _leet_sub(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch == "9":
+        return "구"  # 9찌: the digit nine is read "gu" (구찌)
+    return LEET_DIGITS.get(ch) or BETWEEN_LETTERS[ch]
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    original: str
+    text: str  # folded, separators kept
+    offsets: list[int] | None  # folded index -> original index; None when the identity
+    compact: str  # folded without separators
+    removed: tuple[list[int], list[int]]  # separator runs: compact positions, separators removed before them
+    had_zero_width: bool
+    had_jamo: bool
+
+    def span(self, fs: int, fe: int) -> tuple[int, int]:
+        """Folded [fs, fe) -> original [start, end)."""
+        if self.offsets is None:
+            return fs, fe
+        return self.offsets[fs], self.offsets[fe - 1] + 1
+
+    def to_folded(self, c: int) -> int:
+        """Compact index -> folded index."""
+        positions, counts = self.removed
+        if not positions:
+            return c
+        i = bisect_right(positions, c)
+        return c + (counts[i - 1] if i else 0)
+
+
+def fold(text: str) -> Folded:
+    """Fold a text for matching; see the module docstring."""
+    folded = text.translate(_TABLE)
+    offsets: list[int] | None = None
+    zero = jamo_seen = False
+    if len(folded) != len(text) or _VANISHING_RE.search(text):
+        folded, offsets, zero, jamo_seen = _slow_fold(text)
+    if _LEET_RE.search(folded):
+        folded = _LEET_RE.sub(_leet_sub, folded)
+    positions: list[int] = []
+    counts: list[int] = []
+    removed = 0
+    for m in _SEP_RE.finditer(folded):
+        s, e = m.span()
+        removed += e - s
+        positions.append(s - (removed - (e - s)))
+        counts.append(removed)
+    compact = _SEP_RE.sub("", folded) if positions else folded
+    return Folded(text, folded, offsets, compact, (positions, counts), zero, jamo_seen)
+
+
+def _slow_fold(text: str) -> tuple[str, list[int], bool, bool]:
+    parts: list[str] = []
+    offs: list[int] = []
+    zero = jamo_seen = False
+    n = len(text)
+    i = 0
+    while i < n:
+        c = text[i]
+        if is_compat_jamo(c) or (c == "r" and parts and is_compat_jamo(text[i - 1]) and i + 1 < n):
+            syllable, used = _compose(text, i)
+            if syllable:
+                jamo_seen = True
+                parts.append(syllable)
+                offs.append(i)
+                # the composed syllable covers `used` characters; later ones map to its last character
+                i += used
+                continue
+        chunk = fold_char(c)
+        if not chunk:
+            zero = zero or c in ZERO_WIDTH
+            i += 1
+            continue
+        parts.append(chunk)
+        offs.extend([i] * len(chunk))
+        i += 1
+    return "".join(parts), offs, zero, jamo_seen
+
+
+def _compose(text: str, i: int) -> tuple[str, int]:
+    """Compose loose jamo at text[i:] into one syllable (ㅅㅑ -> 샤, ㄴㅔㄹ -> 넬, ㅇr -> 아); ('', 0) if not."""
+    c = text[i]
+    if c in _COMPAT_INITIAL and i + 1 < len(text):
+        nxt = text[i + 1]
+        medial = _COMPAT_MEDIAL.get(nxt)
+        if medial is None and nxt == "r":
+            medial = 0  # a Latin r between jamo is the vowel ㅏ (ㅇr이폰)
+        if medial is not None:
+            final, used = 0, 2
+            if i + 2 < len(text) and text[i + 2] in _COMPAT_FINAL:
+                after = text[i + 3] if i + 3 < len(text) else ""
+                if after not in _COMPAT_MEDIAL and after != "r":
+                    final, used = _COMPAT_FINAL[text[i + 2]], 3
+            code = HANGUL_BASE + (_COMPAT_INITIAL[c] * 21 + medial) * 28 + final
+            return chr(code), used
+    if c in _COMPAT_MEDIAL:
+        return chr(HANGUL_BASE + (11 * 21 + _COMPAT_MEDIAL[c]) * 28), 1  # a lone vowel reads as ㅇ+vowel
+    return "", 0
+
+
+@lru_cache(maxsize=65536)
+def jamo(word: str) -> tuple[str, str]:
+    """(jamo string, '1' where a syllable starts) for fuzzy comparison; finals are written as initials so
+    나잌이 and 나이키 differ by one jamo."""
+    out: list[str] = []
+    starts: list[str] = []
+    for ch in word:
+        o = ord(ch)
+        if HANGUL_BASE <= o <= HANGUL_LAST:
+            idx = o - HANGUL_BASE
+            s = chr(_L0 + idx // 588) + chr(_V0 + (idx % 588) // 28)
+            t = idx % 28
+            if t:
+                s += "".join(chr(_L0 + k) for k in _FINALS[t])
+            out.append(s)
+            starts.append("1" + "0" * (len(s) - 1))
+        else:
+            out.append(ch)
+            starts.append("1")
+    return "".join(out), "".join(starts)
+
+
+@lru_cache(maxsize=65536)
+def fold_term(term: str) -> str:
+    """A registry or lexicon term in compact folded form (what the automaton stores)."""
+    return fold(term).compact
+
+
+def base_form(text: str) -> str:
+    """NFKC + casefold, separators removed: how a plain (undisguised) spelling looks."""
+    s = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in s if not is_separator(ch) and ch not in ZERO_WIDTH)
+
+
+def strip_accents(text: str) -> str:
+    return "".join(d for d in unicodedata.normalize("NFD", text) if unicodedata.category(d) != "Mn")
+
+
+def script_of(term_folded: str) -> str:
+    """'latin', 'hangul', 'han' or 'other' by the first letter of a folded term."""
+    for ch in term_folded:
+        if is_latin(ch):
+            return "latin"
+        if is_hangul(ch) or is_hangul_jamo(ch):
+            return "hangul"
+        if is_han(ch):
+            return "han"
+    return "other"
