@@ -75,7 +75,7 @@ def new_status(e: Event) -> str | None:
         value = p.get(key)
         if value in ("blocked", "removed", "live", "held", "withdrawn"):
             return str(value)
-    last = e.type.rsplit(".", 1)[-1].lower()
+    last = e.type.rsplit(".", 1)[-1].lower().removeprefix("listing_")  # enforcement.listing_removed
     if last in ("blocked", "block"):
         return "blocked"
     if last in ("removed", "taken_down", "takedown", "remove"):
@@ -96,9 +96,10 @@ def source_of(e: Event) -> str:
     src = p.get("source")
     if isinstance(src, str) and src.lower() in SOURCE_ALIASES:
         return SOURCE_ALIASES[src.lower()]
-    kind = p.get("kind") or p.get("violation")
-    if isinstance(kind, str) and kind in VIOLATION_KIND_SOURCE:
-        return VIOLATION_KIND_SOURCE[kind]
+    for key in ("violation", "violation_kind", "kind"):
+        kind = p.get(key)
+        if isinstance(kind, str) and kind in VIOLATION_KIND_SOURCE:
+            return VIOLATION_KIND_SOURCE[kind]
     words = _words(e) + " " + str(p.get("cause_ref") or p.get("cause") or "").lower()
     if p.get("trusted") is True or "trusted" in words:
         return "trusted_lane"
@@ -119,9 +120,10 @@ def case_of(e: Event) -> str | None:
     p = e.payload or {}
     if p.get("case_id") is not None:
         return str(p["case_id"])
-    ref = p.get("cause_ref")
-    if isinstance(ref, str) and ref.startswith("case:"):
-        return ref[5:]
+    for key in ("cause_ref", "cause"):
+        ref = p.get(key)
+        if isinstance(ref, str) and ref.startswith("case:"):
+            return ref[5:].split()[0] if ref[5:].strip() else None
     return None
 
 
@@ -171,7 +173,7 @@ def _kind_of(e: Event) -> str | None:
     if ("notice" in head or head == "case") and any(w in t for w in ("received", "filed", "submitted", "created")):
         return "notice.received"
     if head in ("seller", "enforcement", "strike", "account", "action") or seller_of(e) is not None:
-        if any(w in t for w in ("lifted", "revers", "unsuspend", "reinstat", "expired", "removed")):
+        if any(w in t for w in ("lifted", "revers", "unsuspend", "reinstat", "expired", "removed", "withdrawn")):
             return None
         if "suspend" in t:
             return "seller.suspended"

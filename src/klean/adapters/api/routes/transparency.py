@@ -1,0 +1,54 @@
+"""Transparency over HTTP: the public report (JSON, CSV, HTML with charts) and statements of reasons (admins)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+
+from klean.adapters import transparency_render as render
+from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
+from klean.domain.transparency import EEA, tdb_payload
+from klean.services import transparency as service
+
+router = APIRouter(prefix="/v1", tags=["transparency"])
+
+From = Annotated[date, Query(alias="from", description="First day (UTC), YYYY-MM-DD")]
+To = Annotated[date | None, Query(alias="to", description="Last day, included (default today)")]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@router.get("/transparency/report", responses={200: {"content": {"application/json": {}, "text/csv": {},
+                                                                 "text/html": {}}}})
+def report(app: AppDep, uow: UowDep, start: From, end: To = None,
+           format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
+           lang: Annotated[str, Query(pattern="^(en|ko)$")] = "en") -> Any:
+    """The public transparency report for a period: JSON, CSV (one metric per row) or HTML with charts."""
+    figures = service.transparency_report(uow=uow, start=start, end=end or _today(), policy_version=app.policy.version)
+    if format == "csv":
+        return Response(render.report_csv(figures), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="klean-transparency.csv"'})
+    if format == "html":
+        return HTMLResponse(render.report_html(figures, lang))
+    return figures
+
+
+@router.get("/transparency/statements", responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
+def statements(uow: UowDep, principal: PrincipalDep, start: From, end: To = None,
+               format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+               territory: Annotated[str | None, Query(max_length=200, description="e.g. DE,FR (default EEA)")] = None,
+               ) -> Any:
+    """DSA Transparency Database statements of reasons, one per action (admins and reviewers)."""
+    records = service.statements_of_reasons_export(uow=uow, principal=principal, start=start, end=end or _today(),
+                                                   territorial_scope=territory.split(",") if territory else EEA)
+    if format == "csv":
+        return Response(render.statements_csv(records), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="klean-statements-of-reasons.csv"'})
+    return Response(json.dumps([tdb_payload(r) | {"redress": r.get("redress")} for r in records],
+                               ensure_ascii=False), media_type="application/json")
