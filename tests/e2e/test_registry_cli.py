@@ -62,10 +62,13 @@ def test_a_bad_file_names_the_record_and_field_and_imports_nothing(home: Path, t
     bad = json.loads(json.dumps(REGISTRY))
     bad["brands"][1]["marks"] = ["Sulwhasoo", ""]
     f = tmp_path / "bad.json"
-    f.write_text(json.dumps(bad), "utf-8")
+    text = json.dumps(bad, indent=2, ensure_ascii=False)
+    f.write_text(text, "utf-8")
     r = klean(home, "registry", "import", str(f))
     assert r.returncode != 0
-    assert f"{f}: brands/1/marks/1: " in r.stderr and "nothing was imported" in r.stderr
+    bad_line = next(n for n, line in enumerate(text.splitlines(), 1) if line.strip() == '""')
+    assert f"{f}: brands/1/marks/1: " in r.stderr and f"(line {bad_line})" in r.stderr
+    assert "nothing was imported" in r.stderr
     assert json.loads(klean(home, "registry", "export").stdout) == {"brands": []}
 
     f.write_text('{"brands": [\n  {"id": "dyson",\n   "name": "Dyson" "marks": []}\n]}', "utf-8")

@@ -14,20 +14,64 @@ from klean.domain.errors import DomainError
 from klean.domain.files import registry_to_dict
 
 
-def read_registry_file(path: Path) -> Any:
-    """The decoded JSON of a registry file; a syntax error names the file and line."""
+def read_registry_file(path: Path) -> tuple[str, Any]:
+    """The text and decoded JSON of a registry file; a syntax error names the file and line."""
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise typer.BadParameter(f"{path}: cannot read ({exc})") from exc
+        raise _Failed(f"{path}: cannot read ({exc})") from exc
     try:
-        return json.loads(text)
+        return text, json.loads(text)
     except json.JSONDecodeError as exc:
         raise _Failed(f"{path}: line {exc.lineno}: not JSON ({exc.msg})") from exc
 
 
 class _Failed(Exception):
     pass
+
+
+_WS = " \t\n\r"
+
+
+def line_of(text: str, path: str | None) -> int | None:
+    """The line where the value at a slash path ("brands/3/marks/0") starts in a JSON text, if it can be found."""
+    if not path or path == "(root)":
+        return None
+    decoder = json.JSONDecoder()
+
+    def skip_ws(i: int) -> int:
+        while i < len(text) and text[i] in _WS:
+            i += 1
+        return i
+
+    pos = skip_ws(0)
+    try:
+        for part in path.split("/"):
+            if text[pos] == "{":
+                pos = skip_ws(pos + 1)
+                while text[pos] != "}":
+                    key, pos = decoder.raw_decode(text, pos)
+                    pos = skip_ws(skip_ws(pos) + 1)  # past the colon
+                    if key == part:
+                        break
+                    _, pos = decoder.raw_decode(text, pos)
+                    pos = skip_ws(pos)
+                    if text[pos] == ",":
+                        pos = skip_ws(pos + 1)
+                else:
+                    return None
+            elif text[pos] == "[" and part.isdigit():
+                pos = skip_ws(pos + 1)
+                for _ in range(int(part)):
+                    _, pos = decoder.raw_decode(text, pos)
+                    pos = skip_ws(skip_ws(pos) + 1)  # past the comma
+                if text[pos] == "]":
+                    return None
+            else:
+                return None
+    except (IndexError, ValueError):
+        return None
+    return text.count("\n", 0, pos) + 1
 
 
 def _write(data: dict[str, Any], output: Path | None) -> None:
@@ -49,14 +93,17 @@ def register(app: typer.Typer) -> None:
         from klean.services import registry
 
         k = bootstrap()
+        text = ""
         try:
-            data = read_registry_file(file)
+            text, data = read_registry_file(file)
             result = registry.import_registry(uow=k.uow_factory(), data=data, actor=None)
         except _Failed as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             raise typer.Exit(2) from None
         except DomainError as exc:
-            typer.secho(f"error: {file}: {exc.message}", fg=typer.colors.RED, err=True)
+            line = line_of(text, exc.field)
+            where = f" (line {line})" if line else ""
+            typer.secho(f"error: {file}: {exc.message}{where}", fg=typer.colors.RED, err=True)
             typer.secho("nothing was imported", err=True)
             raise typer.Exit(2) from None
         typer.echo(f"brands: {result.brands_created} created, {result.brands_updated} updated, "
