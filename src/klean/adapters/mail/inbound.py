@@ -209,11 +209,12 @@ class ReportHandler:
             name, _, value = option.partition("=")
             if name.upper() == "SIZE" and value.isdigit() and int(value) > self.max_bytes:
                 return f"552 5.3.4 Message too big for the report channel (at most {self.max_bytes} bytes)"
+        address = "" if address.strip() in ("", "<>") else address  # the null sender of bounces
         if address and not _ADDR.match(address):
             return f"553 5.1.7 Sender address {address!r} is not an e-mail address"
         if address and not self.limiter.allow(address.lower()):
             return "450 4.7.1 Too many reports from this sender recently; please try again later"
-        envelope.mail_from = address
+        envelope.mail_from = address or "<>"  # aiosmtpd needs a non-empty reverse path to go on
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
@@ -231,6 +232,7 @@ class ReportHandler:
         if len(raw) > self.max_bytes:
             return f"552 5.3.4 Message too big for the report channel (at most {self.max_bytes} bytes)"
         sender = (envelope.mail_from or "").strip().lower()
+        sender = "" if sender == "<>" else sender
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(None, self._accept, raw, sender)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:38:28.405218
+Create Date: 2026-11-24 23:41:19.145413
 """
 from __future__ import annotations
 
@@ -128,6 +128,26 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
     sa.UniqueConstraint('scope', 'key', name='uq_idempotency_keys_scope_key')
     )
+    op.create_table('image_bank_entries',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('bank', sa.String(length=20), nullable=False),
+    sa.Column('pdq', sa.String(length=64), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('quality', sa.Integer(), nullable=True),
+    sa.Column('brand_id', sa.String(length=100), nullable=True),
+    sa.Column('source_ref', sa.String(length=200), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('added_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('removed_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('removed_by', sa.String(length=200), nullable=True),
+    sa.Column('flooded_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_image_bank_entries'))
+    )
+    with op.batch_alter_table('image_bank_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_image_bank_entries_bank_pdq', ['bank', 'pdq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_image_bank_entries_brand_id'), ['brand_id'], unique=False)
+
     op.create_table('listing_snapshots',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('listing_id', sa.String(length=200), nullable=False),
@@ -365,6 +385,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_notice_id'), ['notice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_notifier_id'), ['notifier_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_seller_id'), ['seller_id'], unique=False)
+
+    op.create_table('image_bank_matches',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['image_bank_entries.id'], name=op.f('fk_image_bank_matches_entry_id_image_bank_entries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_image_bank_matches')),
+    sa.UniqueConstraint('entry_id', 'listing_id', name='uq_image_bank_matches_entry_listing')
+    )
+    with op.batch_alter_table('image_bank_matches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_image_bank_matches_at'), ['at'], unique=False)
+        batch_op.create_index('ix_image_bank_matches_entry_at', ['entry_id', 'at'], unique=False)
 
     op.create_table('marks',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -666,6 +699,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_marks_brand_id'))
 
     op.drop_table('marks')
+    with op.batch_alter_table('image_bank_matches', schema=None) as batch_op:
+        batch_op.drop_index('ix_image_bank_matches_entry_at')
+        batch_op.drop_index(batch_op.f('ix_image_bank_matches_at'))
+
+    op.drop_table('image_bank_matches')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_seller_id'))
         batch_op.drop_index(batch_op.f('ix_cases_notifier_id'))
@@ -720,6 +758,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_listing_snapshots_listing_id'))
 
     op.drop_table('listing_snapshots')
+    with op.batch_alter_table('image_bank_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_image_bank_entries_brand_id'))
+        batch_op.drop_index('ix_image_bank_entries_bank_pdq')
+
+    op.drop_table('image_bank_entries')
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
