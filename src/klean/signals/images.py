@@ -256,7 +256,8 @@ class OfficialImageReuse:
                 N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ distance "
                    "{distance} of 256) and the seller is not authorised for {brand}.{flood}"),
                 image=m.image, brand=brand.name if brand else brand_id, transform=m.transform,
-                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, flood=_flood_note(m))))
+                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, flood=_flood_note(m),
+                entry_id=m.entry.id)))
         return out
 
     @staticmethod
@@ -282,7 +283,7 @@ class KnownFakeImage:
             N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ distance "
                "{distance} of 256).{flood}"),
             image=best.image, transform=best.transform, entry=best.entry.source_ref or f"#{best.entry.id}",
-            distance=best.distance, flood=_flood_note(best)))]
+            distance=best.distance, flood=_flood_note(best), entry_id=best.entry.id))]
 
     @staticmethod
     def examples() -> Sequence[tuple[Listing, bool]]:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from klean.domain.screening import Signal
 from klean.signals.brand_mention import BrandMention
+from klean.signals.images import KnownFakeImage, OfficialImageReuse
+from klean.signals.logo import LogoSignal
 from klean.signals.price import PriceAnomaly
 from klean.signals.seller import SellerRisk
 from klean.signals.vocabulary import CounterfeitVocabulary
@@ -14,6 +16,7 @@ from klean.signals.vocabulary import CounterfeitVocabulary
 def default_signals() -> list[Signal]:
     """Every signal the screener runs by default (other features append theirs here)."""
     signals: list[Signal] = [BrandMention(), CounterfeitVocabulary(), PriceAnomaly(), SellerRisk()]
+    signals += [OfficialImageReuse(), KnownFakeImage(), LogoSignal()]
     check_names(signals)
     return signals
 

@@ -1,0 +1,89 @@
+"""Wire the image banks into screening: hash stored images, build logo templates, attach the image index.
+
+`attach_image_index(app, screener)` puts an index built from the database banks (official, known-fake,
+negative, flood state) and the registry's logos into a Screener's context. It is cached in `app.extras` by
+the registry version and the banks' version, so a new confirmed fake or a flood takes effect at the next
+screening without rebuilding anything else.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from klean.adapters.imaging import ImageRejected, image_features, logo_template_arrays
+from klean.bootstrap import App
+from klean.config import Settings
+from klean.domain.errors import NotFound
+from klean.domain.images import ImagePolicy, LogoTemplate
+from klean.domain.registry import RegistrySnapshot
+from klean.services import image_banks
+from klean.signals.images import INDEX_KEY, ImageIndex, build_image_index
+
+_logo_cache: dict[tuple[str, str], LogoTemplate | None] = {}
+_lock = threading.Lock()
+
+
+def _blobs(settings: Settings) -> Any:
+    from klean.adapters.blobs import BlobStore  # owned by the registry feature
+
+    return BlobStore(settings)
+
+
+def blob_hasher(settings: Settings, policy: ImagePolicy | None = None) -> image_banks.Hasher:
+    """sha256 of a stored blob -> (pdq, quality); None when the blob is missing or not a usable image."""
+    store = _blobs(settings)
+
+    def hasher(sha256: str) -> tuple[str, int] | None:
+        try:
+            features = image_features(store.get(sha256), policy, keypoints=False, sha256=sha256)
+        except (NotFound, ImageRejected):
+            return None
+        return features.pdq, features.quality
+
+    return hasher
+
+
+def logo_templates(settings: Settings, logos: list[tuple[str, str]],
+                   policy: ImagePolicy | None = None) -> tuple[LogoTemplate, ...]:
+    """ORB templates of the registry's logo images (cached by brand and content digest)."""
+    store = _blobs(settings)
+    out = []
+    for brand_id, sha256 in logos:
+        key = (brand_id, sha256)
+        with _lock:
+            known = key in _logo_cache
+            template = _logo_cache.get(key)
+        if not known:
+            try:
+                width, height, kp, desc = logo_template_arrays(store.get(sha256), policy)
+                template = LogoTemplate(brand_id=brand_id, label=f"logo:{sha256[:12]}", width=width, height=height,
+                                        keypoints=kp, descriptors=desc)
+            except (NotFound, ImageRejected):
+                template = None  # a logo whose file is gone or unusable is skipped, not fatal
+            with _lock:
+                _logo_cache[key] = template
+        if template is not None:
+            out.append(template)
+    return tuple(out)
+
+
+def load_image_index(app: App, snapshot: RegistrySnapshot) -> ImageIndex:
+    """The image index for this registry snapshot and the current banks (cached in app.extras)."""
+    policy = image_banks.image_policy(app.policy)
+    version = image_banks.bank_version(uow=app.uow_factory())
+    key = ("image_index", snapshot.version, version, policy.version)
+    cached = app.extras.get("image_index")
+    if isinstance(cached, tuple) and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    logos = logo_templates(app.settings, image_banks.logo_images(uow=app.uow_factory()), policy)
+    banks = image_banks.bank_snapshot(uow=app.uow_factory(), logos=logos)
+    index = build_image_index(snapshot, banks, policy)
+    app.extras["image_index"] = (key, index)
+    return index
+
+
+def attach_image_index(app: App, screener: Any) -> Any:
+    """Give a Screener (anything with `.snapshot` and `.context`) the database image banks; returns it."""
+    screener.context.indexes[INDEX_KEY] = load_image_index(app, screener.snapshot)
+    return screener
