@@ -62,7 +62,7 @@ def build_screener(snapshot: Any) -> Any:
     except ImportError as exc:
         raise DomainError(f"the screening engine is not available in this build ({exc})", field="engine") from exc
     policy_doc = read_policy(get_settings().policy_path)
-    policy = ScreeningPolicy.from_section(policy_doc.section("screening"), policy_doc.version)  # type: ignore[attr-defined]
+    policy = ScreeningPolicy.from_section(policy_doc.section("screening"), policy_doc.version)
     return Screener(snapshot, policy)
 
 

@@ -98,6 +98,8 @@ def reject_record(where: str, error: Exception) -> dict[str, Any]:
     if isinstance(error, ValidationError):
         message = error.message if error.message.startswith(where) else f"{where}: {error.message}"
         reason = error.field or "(row)"
+        if reason == "(root)":  # e.g. a missing field: the schema's own words say which one
+            reason = message.rpartition("(root): ")[2]
     else:  # the screener failed on this row: reported like a bad row rather than ending the scan
         message, reason = f"{where}: screening failed: {type(error).__name__}: {error}", "(screening failed)"
     file, _, position = where.rpartition(" ")
