@@ -332,10 +332,13 @@ def _remember(idx: TextIndex, key: tuple[str, str], value: int | None) -> int | 
     return value
 
 
-def _hangul_fuzzy(token: str, tstarts: str, idx: TextIndex) -> int | None:
-    key = ("h", token)
+def _hangul_fuzzy(word: str, idx: TextIndex) -> int | None:
+    key = ("h", word)
     if key in idx.memo:
         return idx.memo[key]
+    token, tstarts = jamo(word)
+    if len(token) < 6:
+        return _remember(idx, key, None)
     hit = None
     for mid in _lookup(token, idx):
         mkey, _bid, _mark, script, mstarts = idx.fuzzy_marks[mid]
@@ -367,10 +370,7 @@ _HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
 
 
 def _overlaps(fs: int, fe: int, covered: list[tuple[int, int]]) -> bool:
-    for s, e in covered:
-        if fs < e and s < fe:
-            return True
-    return False
+    return any(fs < e and s < fe for s, e in covered) if covered else False
 
 
 def _lookup(token: str, idx: TextIndex) -> set[int]:
@@ -409,10 +409,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             for fe in range(min(te, ts + 5), ts + 1, -1):
                 if _overlaps(ts, fe, covered):
                     continue
-                token, tstarts = jamo(t[ts:fe])
-                if len(token) < 6:
-                    continue
-                hit = _hangul_fuzzy(token, tstarts, idx)
+                hit = _hangul_fuzzy(t[ts:fe], idx)
                 if hit is not None:
                     found.append((ts, fe, hit, "jamo"))
                     covered.append((ts, fe))
