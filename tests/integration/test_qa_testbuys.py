@@ -123,6 +123,10 @@ def test_invalid_input_gets_4xx(client: TestClient, make_user: Callable[..., Hea
     assert client.get("/v1/qa/periods/2026-10/report", headers=admin).status_code == 404
     assert client.get("/v1/qa/picks/999999", headers=admin).status_code == 404
     assert client.get("/v1/qa/picks/not-a-number", headers=admin).status_code == 422
+    assert client.get(f"/v1/qa/picks/{2**70}", headers=admin).status_code == 422
+    assert client.get("/v1/qa/picks?offset=99999999999999999999", headers=admin).status_code == 422
+    assert client.post("/v1/qa/periods/2026-11/sample", headers=admin,
+                       json={"seed": 1, "budget_money": 10**30}).status_code == 422
     pick = client.post("/v1/qa/periods/2026-11/sample", headers=admin, json={"seed": 3}).json()[0]["id"]
     client.post(f"/v1/qa/picks/{pick}/assign", headers=admin, json={"org": "Seoul Mystery Shop"})
     url = f"/v1/qa/picks/{pick}"
@@ -130,7 +134,9 @@ def test_invalid_input_gets_4xx(client: TestClient, make_user: Callable[..., Hea
     for body in ({"order_ref": "", "amount": 1, "currency": "KRW", "purchased_at": "2026-11-03T14:20:00+09:00"},
                  {"order_ref": "A", "amount": -1, "currency": "KRW", "purchased_at": "2026-11-03T14:20:00+09:00"},
                  {"order_ref": "A", "amount": 1, "currency": "KRW", "purchased_at": "2026-11-03T14:20:00"},
-                 {"order_ref": "A", "amount": 1, "currency": "KRW", "purchased_at": "2999-01-01T00:00:00Z"}):
+                 {"order_ref": "A", "amount": 1, "currency": "KRW", "purchased_at": "2999-01-01T00:00:00Z"},
+                 {"order_ref": "A", "amount": 1, "currency": "KRW", "purchased_at": "0001-01-01T00:00:00+14:00"},
+                 {"order_ref": "A", "amount": 1e30, "currency": "KRW", "purchased_at": "2026-11-03T14:20:00Z"}):
         assert client.post(f"{url}/purchase", headers=seoul, json=body).status_code == 422, body
     r = client.post(f"{url}/purchase", headers=seoul, json={
         "order_ref": "ORD-9", "amount": 12900, "currency": "KRW", "purchased_at": "2026-11-03T14:20:00+09:00"})
@@ -203,6 +209,7 @@ def test_confirmed_fake_penalises_takes_down_banks_and_refunds(client: TestClien
         seller_events = uow.events.for_subject("seller", "luxe-outlet")
         claims = uow.refunds.list(listing_id=listing)
         banks = "image_banks" in repository_classes()
+        banked = banks and uow.image_banks.exists(bank="known_fake", pdq=PDQ, brand_id="chanel")
     removed = [e for e in listing_events if e.type == "listing.removed"] + \
         [e for e in seller_events if e.payload.get("snapshot_sha256")]
     assert removed and removed[0].payload["snapshot_sha256"]  # snapshot hash in the removing event
@@ -210,8 +217,8 @@ def test_confirmed_fake_penalises_takes_down_banks_and_refunds(client: TestClien
         assert "strike" in {a["kind"] for a in outcome["enforcement"]}
         assert any(e.type == "enforcement.violation_recorded" and e.payload["kind"] == "test_buy_fake"
                    and e.payload["cause_ref"] == f"testbuy:{pick['id']}" for e in seller_events)
-    if banks:
-        assert outcome["banked_images"] == [PDQ]
+    if banks:  # the image feature is installed: the listing's photo is now a known fake of Chanel
+        assert outcome["banked_images"] == [PDQ] and banked
     else:
         assert outcome["banked_images"] is None
     assert sorted(c.order_id for c in claims) == ["ORD-A", "ORD-B"]

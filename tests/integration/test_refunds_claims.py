@@ -113,7 +113,8 @@ def test_invalid_input_gets_4xx(client: TestClient, make_user: Callable[..., Hea
             "currency": "KRW", "purchased_at": "2026-11-01T10:00:00+09:00"}
     for bad in ({"amount": 0}, {"amount": "free"}, {"currency": "won"}, {"purchased_at": "2026-11-01T10:00:00"},
                 {"delivered_at": "2026-10-01T10:00:00+09:00"}, {"id": ""}, {"refunded_amount": 5000},
-                {"payment_fingerprint": "x"}, {"surprise": 1}):
+                {"payment_fingerprint": "x"}, {"surprise": 1}, {"amount": 10**20},
+                {"purchased_at": "0001-01-01T00:00:00+14:00"}, {"buyer_since": "1900-01-01T00:00:00Z"}):
         r = client.post("/v1/orders", headers=admin, json={"orders": [{**good, **bad}]})
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["error"]["code"] == "invalid"
@@ -125,6 +126,7 @@ def test_invalid_input_gets_4xx(client: TestClient, make_user: Callable[..., Hea
     assert client.post("/v1/refunds/claims", headers=minji, json={"order_id": "x", "note": "n" * 3000}).status_code \
         == 422
     assert client.get("/v1/refunds/claims?status=maybe", headers=admin).status_code == 422
+    assert client.get(f"/v1/refunds/claims/{2**64}", headers=admin).status_code == 422
     assert client.post("/v1/refunds/claims/12345/decision", headers=admin,
                        json={"approve": True, "reason": "ok"}).status_code == 404
     assert client.post("/v1/refunds/claims/12345/decision", headers=minji,

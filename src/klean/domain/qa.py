@@ -55,6 +55,7 @@ class Method(StrEnum):
 
 
 BANDS = ("high", "medium", "low")
+MAX_MONEY = Decimal(10**12)  # what the money columns hold (Numeric(18, 4))
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,8 @@ class Budget:
             amount = Decimal(str(money))
         except ArithmeticError as exc:
             raise ValidationError("budget money must be a number", field="budget_money") from exc
-        if not amount.is_finite() or amount < 0:
-            raise ValidationError("budget money must be a finite number >= 0", field="budget_money")
+        if not amount.is_finite() or not 0 <= amount <= MAX_MONEY:
+            raise ValidationError(f"budget money must be a number 0..{MAX_MONEY}", field="budget_money")
         if not isinstance(currency, str) or len(currency) != 3 or not currency.isascii() or not currency.isupper():
             raise ValidationError("currency must be an ISO 4217 code", field="currency")
         return Budget(count, amount, currency)

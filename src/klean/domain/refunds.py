@@ -106,8 +106,8 @@ class Order:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip() or len(value) > 200:
                 raise ValidationError(f"{name} must be 1-200 characters", field=name)
-        if not self.amount.is_finite() or self.amount <= 0:
-            raise ValidationError("amount must be a positive number", field="amount")
+        if not self.amount.is_finite() or not 0 < self.amount <= Decimal(10**12):
+            raise ValidationError("amount must be a positive number up to 10^12", field="amount")
         if not self.refunded_amount.is_finite() or not 0 <= self.refunded_amount <= self.amount:
             raise ValidationError("refunded_amount must be between 0 and amount", field="refunded_amount")
         if len(self.currency) != 3 or not self.currency.isascii() or not self.currency.isupper():
@@ -116,6 +116,8 @@ class Order:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValidationError(f"{name} must carry a time zone (e.g. +09:00 or Z)", field=name)
+            if value is not None and not 1971 <= value.year <= 2999:
+                raise ValidationError(f"{name} is not a plausible date", field=name)
         if self.delivered_at is not None and self.delivered_at < self.purchased_at:
             raise ValidationError("delivered_at is before purchased_at", field="delivered_at")
         return self

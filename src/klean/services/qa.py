@@ -122,6 +122,8 @@ def record_purchase(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: i
         raise ValidationError("order_ref: 1-200 characters", field="order_ref")
     if purchased_at.tzinfo is None:
         raise ValidationError("purchased_at must carry a time zone", field="purchased_at")
+    if purchased_at.year < 1971:
+        raise ValidationError("purchased_at is not a plausible date", field="purchased_at")
     if purchased_at > datetime.now(UTC):
         raise ValidationError("purchased_at is in the future", field="purchased_at")
     with uow:
@@ -246,6 +248,9 @@ def confirm_fake(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int,
                 if image.pdq:
                     banks.add(bank="known_fake", pdq=image.pdq, brand_id=pick.brand_id, source_ref=cause)
                     banked.append(image.pdq)
+                elif image.sha256:  # hashed later by the image feature's fill_pending
+                    banks.add(bank="known_fake", sha256=image.sha256, brand_id=pick.brand_id, source_ref=cause)
+                    banked.append(f"sha256:{image.sha256}")
         outcome["banked_images"] = banked
 
         outcome["refunds"] = refund_service.open_refunds_for_fake(

@@ -16,7 +16,7 @@ class SampleIn(BaseModel):
 
     seed: int = Field(ge=0, le=2**63 - 1, description="Same seed over the same listings: same picks")
     budget_count: int | None = Field(default=None, ge=0, le=10_000, description="Default: policy [qa]")
-    budget_money: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=4)
+    budget_money: Decimal | None = Field(default=None, ge=0, le=Decimal(10**12), decimal_places=4)
     currency: str | None = Field(default=None, pattern="^[A-Z]{3}$")
 
 
@@ -30,7 +30,7 @@ class PurchaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     order_ref: str = Field(min_length=1, max_length=200, description="The marketplace's order number")
-    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
+    amount: Decimal = Field(ge=0, le=Decimal(10**12), decimal_places=4)
     currency: str = Field(pattern="^[A-Z]{3}$")
     purchased_at: datetime = Field(description="With its time zone, e.g. 2026-11-03T14:20:00+09:00")
 

@@ -22,14 +22,14 @@ class OrderIn(BaseModel):
     listing_id: str = _ID
     seller_id: str = _ID
     buyer_id: str = Field(min_length=1, max_length=100, description="The buyer's Klean user id")
-    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=4)
+    amount: Decimal = Field(gt=0, le=Decimal(10**12), decimal_places=4)
     currency: str = Field(pattern="^[A-Z]{3}$")
     purchased_at: AwareDatetime
     delivered_at: AwareDatetime | None = None
     buyer_since: AwareDatetime | None = Field(default=None, description="The buyer's account creation")
     payment_fingerprint: str | None = Field(default=None, min_length=8, max_length=128)
     address_fingerprint: str | None = Field(default=None, min_length=8, max_length=128)
-    refunded_amount: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=4,
+    refunded_amount: Decimal = Field(default=Decimal(0), ge=0, le=Decimal(10**12), decimal_places=4,
                                      description="Refunds the marketplace itself already paid")
 
     def to_order(self) -> Order:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.routes.qa import refund_policy
@@ -13,6 +13,7 @@ from klean.domain.auth import Role
 from klean.services import refunds
 
 router = APIRouter(prefix="/v1", tags=["refunds"])
+ClaimId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/orders")
@@ -39,7 +40,7 @@ def claim(body: ClaimIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> C
 def list_claims(principal: PrincipalDep, uow: UowDep,
                 status: Annotated[str | None, Query(pattern="^(approved|review|rejected)$")] = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[ClaimOut]:
+                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[ClaimOut]:
     """Refund claims: a buyer sees its own; admins and reviewers see all, with each abuse check's explanation."""
     staff = principal.role in (Role.ADMIN, Role.REVIEWER)
     return [ClaimOut.of(c, show_checks=staff) for c in
@@ -47,14 +48,14 @@ def list_claims(principal: PrincipalDep, uow: UowDep,
 
 
 @router.get("/refunds/claims/{claim_id}", response_model=ClaimOut)
-def get_claim(claim_id: int, principal: PrincipalDep, uow: UowDep) -> ClaimOut:
+def get_claim(claim_id: ClaimId, principal: PrincipalDep, uow: UowDep) -> ClaimOut:
     """One refund claim (its buyer, admins, reviewers)."""
     c = refunds.get_claim(uow=uow, principal=principal, claim_id=claim_id)
     return ClaimOut.of(c, show_checks=principal.role in (Role.ADMIN, Role.REVIEWER))
 
 
 @router.post("/refunds/claims/{claim_id}/decision", response_model=ClaimOut)
-def decide(claim_id: int, body: DecisionIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> ClaimOut:
+def decide(claim_id: ClaimId, body: DecisionIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> ClaimOut:
     """Approve or reject a claim an abuse check sent to review (admin, reviewer)."""
     c = refunds.decide_claim(uow=uow, principal=principal, claim_id=claim_id, approve=body.approve,
                              reason=body.reason, policy=refund_policy(app))
