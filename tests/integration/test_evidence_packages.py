@@ -78,6 +78,13 @@ def _seed(app: App) -> dict[str, str]:
                           reason="Counterfeit: 1:1 mirror-grade wording, price 1.3% of reference")
         uow.events.append(type="user.created", actor="operator", subject_type="user", subject_id="someone",
                           payload={"role": "consumer"})
+        # A second notice on the same listing, by an agency for another client, and a buyer's order:
+        # neither belongs in Chanel's package of case 1.
+        uow.events.append(type="case.received", actor="ipagency-kr", subject_type="case", subject_id="2",
+                          payload={"notice_id": 2, "listing_id": "lst-chanel-1", "trusted": False})
+        uow.events.append(type="order.posted", actor="marketplace", subject_type="order", subject_id="ord-55",
+                          payload={"listing_id": "lst-chanel-1", "seller_id": "luxe_outlet_77",
+                                   "buyer_id": "buyer-jin"})
         uow.commit()
     return {"photo_sha": photo_sha}
 
@@ -236,6 +243,20 @@ def test_listing_and_seller_packages(seeded: App) -> None:
     seller = _files(seeded, "seller", "luxe_outlet_77")
     assert verify_package(seller).ok
     assert any(e.get("type") == "listing.removed" for e in _events(seller))
+
+
+def test_a_case_package_holds_its_own_case_and_no_buyers(seeded: App) -> None:
+    bundle = collect_evidence(uow=seeded.uow_factory(), principal=Principal("chanel-ip", Role.RIGHTS_HOLDER,
+                                                                            org="Chanel SAS"),
+                              subject_type="case", subject_id="1")
+    carried = bundle.relevant_events()
+    assert not any(e.subject_type == "case" and e.subject_id == "2" for e in carried)
+    assert not any(e.type.startswith("order.") for e in carried)
+    assert any(e.type == "listing.removed" for e in carried)
+    admin_listing = collect_evidence(uow=seeded.uow_factory(), principal=Principal("ada", Role.ADMIN),
+                                     subject_type="listing", subject_id="lst-chanel-1")
+    types = {(e.type, e.subject_id) for e in admin_listing.relevant_events()}
+    assert ("case.received", "2") in types and ("order.posted", "ord-55") in types
 
 
 def test_who_may_export(seeded: App) -> None:

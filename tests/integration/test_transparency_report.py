@@ -147,7 +147,7 @@ def test_figures_match_the_seeded_scenario(seeded: App) -> None:
     assert r["by_brand"] == {"chanel": 5, "nike": 3}
     assert r["by_category"] == {"bags": 5, "shoes": 3}
     assert r["by_signal"] == {"brand_mention": 8, "price": 3, "counterfeit_vocabulary": 1}
-    assert r["notices"] == {"received": 4}
+    assert r["notices"] == {"received": 4, "cases_opened": 4}
     tta = r["time_to_action_hours"]
     assert tta["cases"] == 3 and tta["median"] is not None and tta["median"] < 1
     assert tta["histogram"][0] == {"bucket": "< 1 h", "count": 3}

@@ -54,7 +54,7 @@ def test_time_to_action_median_p90_and_histogram() -> None:
     assert [b["count"] for b in tta["histogram"]] == [1, 2, 0, 1, 2, 0]
     assert r["by_source"]["trusted_lane"]["taken_down_after"] == 1
     assert r["by_source"]["rights_holder_notice"]["taken_down_after"] == 5
-    assert r["notices"]["received"] == 6  # cases 1-5 and 7 were filed inside the period
+    assert r["notices"]["cases_opened"] == 6  # cases 1-5 and 7 were opened inside the period
     assert [w["week"] for w in r["weekly"]] == ["2026-W45"]  # case 7 is acted on after the period
 
 
@@ -116,3 +116,17 @@ def test_charts_are_svg_and_in_the_html() -> None:
     assert "신고부터 조치까지" in svgs["time_to_action"]
     html = report_html(r, "en")
     assert html.count("<svg") == 3 and "Transparency report" in html
+
+
+def test_reviewer_decisions_take_the_source_of_their_queue_item() -> None:
+    events = [
+        ev("listing.removed", "listing", "lst-r", T0, cause="review:41", **{"from": "live"}, snapshot_id=1),
+        ev("review.decided", "review_item", "41", T0, kind="report", decision="remove"),
+        ev("listing.removed", "listing", "lst-s", T0, cause="review:42", **{"from": "held"}, snapshot_id=2),
+        ev("review.decided", "review_item", "42", T0, kind="screening", decision="remove"),
+    ]
+    start, end = day_bounds(date(2026, 11, 2), date(2026, 11, 2))
+    r = compute_report(events, start=start, end=end)
+    assert r["by_source"]["consumer_report"] == {"blocked_before_live": 0, "taken_down_after": 1}
+    # held for review and refused: it never went live, so it is a block by proactive screening
+    assert r["by_source"]["proactive_screening"] == {"blocked_before_live": 1, "taken_down_after": 0}

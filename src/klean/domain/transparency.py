@@ -90,8 +90,20 @@ def new_status(e: Event) -> str | None:
     return None
 
 
-def source_of(e: Event) -> str:
-    """Which lane an action came through (one of SOURCES)."""
+REVIEW_KIND_SOURCE: Mapping[str, str] = {
+    "screening": "proactive_screening", "report": "consumer_report", "notice": "rights_holder_notice",
+    "counter_notice": "rights_holder_notice", "proof": "proactive_screening",
+}
+
+
+def review_kinds(events: Iterable[Event]) -> dict[str, str]:
+    """Reviewer-queue item id -> its kind (screening, report, notice...), from the review events."""
+    return {str(e.subject_id): str((e.payload or {}).get("kind")) for e in events
+            if e.subject_type == "review_item" and (e.payload or {}).get("kind")}
+
+
+def source_of(e: Event, reviews: Mapping[str, str] | None = None) -> str:
+    """Which lane an action came through (one of SOURCES); `reviews` resolves a `review:<item>` cause."""
     p = e.payload or {}
     src = p.get("source")
     if isinstance(src, str) and src.lower() in SOURCE_ALIASES:
@@ -100,7 +112,12 @@ def source_of(e: Event) -> str:
         kind = p.get(key)
         if isinstance(kind, str) and kind in VIOLATION_KIND_SOURCE:
             return VIOLATION_KIND_SOURCE[kind]
-    words = _words(e) + " " + str(p.get("cause_ref") or p.get("cause") or "").lower()
+    cause = str(p.get("cause_ref") or p.get("cause") or "").lower()
+    if cause.startswith("review:") and reviews:
+        kind = reviews.get(cause[7:].split()[0] if cause[7:].strip() else "")
+        if kind in REVIEW_KIND_SOURCE:
+            return REVIEW_KIND_SOURCE[kind]
+    words = _words(e) + " " + cause
     if p.get("trusted") is True or "trusted" in words:
         return "trusted_lane"
     if "testbuy" in words or "test_buy" in words or words.startswith("qa."):
@@ -233,6 +250,8 @@ def action_records(events: Iterable[Event], snapshots: Mapping[str, Mapping[str,
                    ) -> list[ActionRecord]:
     """Every listing action (blocked / removed / restored), with brand, category and signals from its snapshot."""
     snapshots = snapshots or {}
+    events = list(events)
+    reviews = review_kinds(events)
     out: list[ActionRecord] = []
     for e in events:
         status = new_status(e)
@@ -240,6 +259,8 @@ def action_records(events: Iterable[Event], snapshots: Mapping[str, Mapping[str,
         if status not in ("blocked", "removed", "live") or listing_id is None:
             continue
         p = e.payload or {}
+        if status == "removed" and (p.get("from") or p.get("previous_status")) == "held":
+            status = "blocked"  # held for review, then refused: it never went live
         snap = snapshots.get(str(p.get("snapshot_id"))) or {}
         evidence = [x for x in snap.get("evidence") or [] if isinstance(x, Mapping)]
         brands = {str(b) for b in ([p["brand_id"]] if p.get("brand_id") else []) + list(p.get("brand_ids") or [])}
@@ -247,7 +268,7 @@ def action_records(events: Iterable[Event], snapshots: Mapping[str, Mapping[str,
         listing = snap.get("listing") or {}
         category = p.get("category") or listing.get("category")
         signals = sorted({str(x["signal"]) for x in evidence if x.get("signal")} | set(p.get("signals") or []))
-        out.append(ActionRecord(event=e, listing_id=listing_id, status=status, source=source_of(e),
+        out.append(ActionRecord(event=e, listing_id=listing_id, status=status, source=source_of(e, reviews),
                                 brands=tuple(sorted(brands)), category=str(category) if category else None,
                                 signals=tuple(signals)))
     return out
@@ -296,9 +317,9 @@ def compute_report(events: Sequence[Event], *, start: datetime, end: datetime,
         histogram.append({"bucket": label, "count": sum(1 for h in hours if lower <= h < upper)})
         lower = upper
 
-    notices_received = {case_of(e) for e, k in in_period if k == "notice.received"}
-    notices_received |= {c for c, t in case_start.items() if start <= t < end}
-    notices_received.discard(None)
+    notices_received = {str(e.subject_id) for e, k in in_period
+                        if k == "notice.received" and e.subject_type == "notice"}
+    cases_opened = {c for c, t in case_start.items() if start <= t < end}
 
     counter: dict[str, Any] = {"filed": count["counter.filed"], "restored": count["counter.reversed"],
                "maintained": count["counter.maintained"]}
@@ -338,7 +359,7 @@ def compute_report(events: Sequence[Event], *, start: datetime, end: datetime,
         "by_signal": dict(by_signal.most_common()),
         "by_brand": dict(by_brand.most_common()),
         "by_category": dict(by_category.most_common()),
-        "notices": {"received": len(notices_received)},
+        "notices": {"received": len(notices_received), "cases_opened": len(cases_opened)},
         "time_to_action_hours": {
             "cases": len(hours),
             "median": round(statistics.median(hours), 2) if hours else None,
@@ -404,10 +425,13 @@ def _decided_automatically(e: Event) -> bool:
 
 
 def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None, platform: str = "klean",
-                         territorial_scope: Sequence[str] = EEA) -> dict[str, Any] | None:
+                         territorial_scope: Sequence[str] = EEA, reviews: Mapping[str, str] | None = None
+                         ) -> dict[str, Any] | None:
     """The DSA Transparency Database record for one action event (listing or account), or None if not an action."""
     p = e.payload or {}
     status = new_status(e)
+    if status == "removed" and (p.get("from") or p.get("previous_status")) == "held":
+        status = "blocked"
     kind = _kind_of(e)
     if status in ("blocked", "removed"):
         action = {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED" if status == "removed"
@@ -419,7 +443,7 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
                   "account_type": "ACCOUNT_TYPE_BUSINESS"}
     else:
         return None
-    source = source_of(e)
+    source = source_of(e, reviews)
     snapshot = snapshot or {}
     listing = snapshot.get("listing") or {}
     evidence = [x for x in snapshot.get("evidence") or [] if isinstance(x, Mapping)]
@@ -474,12 +498,14 @@ def statements_of_reasons(events: Iterable[Event], *, snapshots: Mapping[str, Ma
                           territorial_scope: Sequence[str] = EEA) -> list[dict[str, Any]]:
     """One statement of reasons per action event in [start, end)."""
     snapshots = snapshots or {}
+    events = list(events)
+    reviews = review_kinds(events)
     out = []
     for e in events:
         if (start and e.at < start) or (end and e.at >= end):
             continue
         sor = statement_of_reasons(e, snapshot=snapshots.get(str((e.payload or {}).get("snapshot_id"))),
-                                   territorial_scope=territorial_scope)
+                                   territorial_scope=territorial_scope, reviews=reviews)
         if sor is not None:
             out.append(sor)
     return out

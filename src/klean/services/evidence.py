@@ -24,6 +24,8 @@ SUBJECTS = ("case", "listing", "seller")
 MAX_ROUNDS = 5
 # Events that are about the people using Klean, never about the goods: an export does not carry them in full.
 _PRIVATE_TYPES = ("user.", "api_key.", "notifier.")
+# Buyers' orders and refund claims: only in packages an admin (or the operator) exports.
+_BUYER_TYPES = ("order.", "refund.")
 
 
 def _plain(value: Any) -> Any:
@@ -41,8 +43,15 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _gather(uow: AbstractUnitOfWork, subject_type: str, subject_id: str) -> dict[int, Event]:
+def _gather(uow: AbstractUnitOfWork, subject_type: str, subject_id: str, *, with_buyers: bool = True
+            ) -> dict[int, Event]:
+    """The events about the subject, following references to a fixpoint.
+
+    A case package holds its own case only: other notices on the same listing (another rights holder's,
+    perhaps) are left out of it, though a listing or seller package holds them all.
+    """
     follow = FOLLOW[subject_type]
+    excluded = _PRIVATE_TYPES if with_buyers else _PRIVATE_TYPES + _BUYER_TYPES
     targets: set[tuple[str, str]] = {(subject_type, subject_id)}
     if subject_type == "seller":
         targets |= {("listing", lid) for lid in uow.listings.ids(seller_id=subject_id)}
@@ -60,9 +69,12 @@ def _gather(uow: AbstractUnitOfWork, subject_type: str, subject_id: str) -> dict
         while changed:  # a reference found late can make an event seen earlier relevant
             changed = False
             for seq, e in seen.items():
-                if seq in relevant or e.type.startswith(_PRIVATE_TYPES):
+                if seq in relevant or e.type.startswith(excluded):
                     continue
                 refs = references(e)
+                if subject_type == "case" and any(k == "case" and i != subject_id for k, i in refs) \
+                        and ("case", subject_id) not in refs:
+                    continue
                 if refs & targets:
                     relevant[seq] = e
                     new = {r for r in refs if r[0] in follow} - targets
@@ -151,7 +163,8 @@ def collect_evidence(
     if not subject_id or len(subject_id) > 200:
         raise ValidationError("subject id: 1-200 characters", field="subject_id")
     with uow:
-        relevant = _gather(uow, subject_type, subject_id)
+        relevant = _gather(uow, subject_type, subject_id,
+                           with_buyers=principal is None or principal.role is Role.ADMIN)
         exists = bool(relevant) or (subject_type == "listing" and uow.listings.exists(subject_id))
         if not exists:
             raise NotFound(f"no {subject_type} {subject_id} in the event log", field=f"{subject_type}_id")

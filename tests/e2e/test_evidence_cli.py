@@ -1,0 +1,85 @@
+"""`klean evidence keygen | export | verify` at the command line, as an operator preparing a court filing would."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from klean.adapters.cli import app as cli
+from klean.bootstrap import App
+from klean.config import get_settings
+from klean.domain.listing import Listing, Money
+
+
+@pytest.fixture
+def operator(klean_app: App, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    key = tmp_path / "secrets" / "klean-signing.pem"
+    monkeypatch.setenv("KLEAN_DATABASE_URL", klean_app.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("KLEAN_SIGNING_KEY_PATH", str(key))
+    monkeypatch.setenv("KLEAN_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    with klean_app.uow_factory() as uow:
+        uow.listings.upsert(Listing(id="rolex-sub-3", title="롤렉스 서브마리너 그린 럭셔리 미러급 (Rolex Submariner)",
+                                    price=Money(Decimal("350000"), "KRW"), seller_id="watch_king_kr",
+                                    category="watches"))
+        uow.events.append(type="case.received", actor="rolex-legal", subject_type="case", subject_id="31",
+                          payload={"notice_id": 31, "listing_id": "rolex-sub-3", "trusted": True})
+        snap = uow.listings.set_status("rolex-sub-3", "removed", cause="case:31")
+        uow.events.append(type="listing.removed", actor="rolex-legal", subject_type="listing",
+                          subject_id="rolex-sub-3", payload={"cause": "case:31", "snapshot_id": snap.id,
+                                                             "snapshot_sha256": snap.sha256, "trusted": True},
+                          reason="Trusted-lane takedown: counterfeit Submariner at 2% of the reference price")
+        uow.commit()
+    yield key
+    get_settings.cache_clear()
+
+
+def test_keygen_export_verify_and_a_tampered_copy(operator: Path, tmp_path: Path) -> None:
+    run = CliRunner().invoke
+    r = run(cli, ["evidence", "export", "--case", "31", "-o", str(tmp_path / "x.zip")])
+    assert r.exit_code == 2 and "keygen" in r.output  # no key yet: nothing exported
+
+    r = run(cli, ["evidence", "keygen"])
+    assert r.exit_code == 0, r.output
+    assert operator.stat().st_mode & 0o777 == 0o600
+    public = tmp_path / "klean-public.pem"
+    public.write_text(r.stdout[r.stdout.index("-----BEGIN PUBLIC KEY-----"):])
+
+    package = tmp_path / "case-31.zip"
+    r = run(cli, ["evidence", "export", "--case", "31", "--lang", "ko", "-o", str(package)])
+    assert r.exit_code == 0, r.output
+    r = run(cli, ["evidence", "verify", str(package), "--public-key", str(public)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("OK: case 31")
+
+    # A copy where someone "corrected" the price in the snapshot and dropped the signature.
+    with zipfile.ZipFile(package) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    snap = next(n for n in files if n.startswith("snapshots/"))
+    files[snap] = files[snap].replace(b"350000", b"3500000")
+    del files["manifest.sig"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    forged = tmp_path / "case-31-forged.zip"
+    forged.write_bytes(buf.getvalue())
+    r = run(cli, ["evidence", "verify", str(forged)])
+    assert r.exit_code == 1
+    assert f"ALTERED {snap}" in r.stdout and "REMOVED manifest.sig" in r.stdout
+    assert "SNAPSHOT" in r.stdout  # the content no longer matches the hash taken at capture
+
+    r = run(cli, ["evidence", "export", "--case", "31", "--listing", "rolex-sub-3", "-o", str(tmp_path / "y.zip")])
+    assert r.exit_code == 2 and "exactly one" in r.output
+    r = run(cli, ["evidence", "export", "--case", "9999", "-o", str(tmp_path / "y.zip")])
+    assert r.exit_code == 2 and "no case 9999" in r.output
+    not_zip = tmp_path / "notes.txt"
+    not_zip.write_text("not a package")
+    r = run(cli, ["evidence", "verify", str(not_zip)])
+    assert r.exit_code == 2 and "not a zip" in r.output
