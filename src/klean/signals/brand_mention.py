@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from klean.domain.listing import Listing
-from klean.domain.messages import msg
+from klean.domain.messages import N_, Message, msg
 from klean.domain.screening import Evidence, ScreeningContext
 from klean.signals.analysis import Analysis, Mention, analyse
 from klean.signals.context import INDEX_KEY
@@ -28,11 +28,19 @@ W_COMPATIBLE = -0.55
 W_NO_LOGO = -0.45
 W_MATERIAL = 0.5  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
 
-HOW_EN = {
-    "spaced": "letters spaced apart", "masked": "letters masked", "leet": "digits or symbols for letters",
-    "homoglyph": "look-alike letters from another script", "fullwidth": "full-width letters",
-    "zero-width": "hidden zero-width characters", "accent": "added accents", "lookalike": "l and I swapped",
-    "typo": "a misspelling", "jamo": "Hangul split or altered", "mixed-script": "Latin letters inside Hangul",
+# One reason template per kind of disguise, so each renders as a whole sentence in Korean too.
+DISGUISE_REASONS = {
+    "spaced": N_("The mark {mark} is written with its letters spaced apart: \u201c{found}\u201d"),
+    "masked": N_("The mark {mark} is written with letters masked: \u201c{found}\u201d"),
+    "leet": N_("The mark {mark} is written with digits or symbols for letters: \u201c{found}\u201d"),
+    "homoglyph": N_("The mark {mark} is written with look-alike letters from another script: \u201c{found}\u201d"),
+    "fullwidth": N_("The mark {mark} is written in full-width letters: \u201c{found}\u201d"),
+    "zero-width": N_("The mark {mark} is written with hidden zero-width characters: \u201c{found}\u201d"),
+    "accent": N_("The mark {mark} is written with added accents: \u201c{found}\u201d"),
+    "lookalike": N_("The mark {mark} is written with look-alike letters swapped: \u201c{found}\u201d"),
+    "typo": N_("The mark {mark} is misspelled on purpose or by mistake: \u201c{found}\u201d"),
+    "jamo": N_("The Hangul mark {mark} is split into or altered by jamo: \u201c{found}\u201d"),
+    "mixed-script": N_("The Hangul mark {mark} is written with Latin letters mixed in: \u201c{found}\u201d"),
 }
 
 
@@ -46,8 +54,8 @@ def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext) -> Evidence
     brand = _brand(ctx, m.brand_id)
     if m.kind == "disguise":
         return Evidence("brand_mention", W_DISGUISE.get(m.how, W_DISGUISE_DEFAULT), m.brand_id, m.span,
-                        msg("The mark {mark} is disguised as \u201c{found}\u201d ({how})", mark=m.term, found=m.found,
-                            how=HOW_EN.get(m.how, m.how)))
+                        Message(DISGUISE_REASONS.get(m.how, DISGUISE_REASONS["lookalike"]),
+                                {"mark": m.term, "found": m.found}))
     if m.kind == "nickname":
         return Evidence("brand_mention", m.weight, m.brand_id, m.span,
                         msg("\u201c{found}\u201d is a nickname for {brand}", found=m.found, brand=brand))

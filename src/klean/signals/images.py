@@ -229,10 +229,6 @@ def authorised(brand: Brand | None, seller_id: str, day: date) -> bool:
     return brand is not None and any(a.seller_id == seller_id and a.valid_on(day) for a in brand.authorisations)
 
 
-def _flood_note(m: HashMatch) -> str:
-    return " It is flooding (matching far more listings than usual), so it only asks for review." if m.flooded else ""
-
-
 class OfficialImageReuse:
     """A listing image is a brand's official photo and the seller is not authorised for that brand."""
 
@@ -252,12 +248,14 @@ class OfficialImageReuse:
             if authorised(brand, listing.seller_id, ctx.today):
                 continue
             weight = index.policy.flood_weight if m.flooded else index.policy.official_reuse_weight
-            out.append(Evidence(signal=self.name, weight=weight, brand_id=brand_id, span=None, reason=msg(
+            template = N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ distance "
+                          "{distance} of 256) and the seller is not authorised for {brand}.") if not m.flooded else \
                 N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ distance "
-                   "{distance} of 256) and the seller is not authorised for {brand}.{flood}"),
-                image=m.image, brand=brand.name if brand else brand_id, transform=m.transform,
-                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, flood=_flood_note(m),
-                entry_id=m.entry.id)))
+                   "{distance} of 256) and the seller is not authorised for {brand}. The entry is matching far more "
+                   "listings than usual, so this only asks for review.")
+            out.append(Evidence(signal=self.name, weight=weight, brand_id=brand_id, span=None, reason=msg(
+                template, image=m.image, brand=brand.name if brand else brand_id, transform=m.transform,
+                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, entry_id=m.entry.id)))
         return out
 
     @staticmethod
@@ -279,11 +277,14 @@ class KnownFakeImage:
         if best is None:
             return []
         weight = index.policy.flood_weight if best.flooded else index.policy.known_fake_weight
-        return [Evidence(signal=self.name, weight=weight, brand_id=best.entry.brand_id, span=None, reason=msg(
+        template = N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ distance "
+                      "{distance} of 256).") if not best.flooded else \
             N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ distance "
-               "{distance} of 256).{flood}"),
-            image=best.image, transform=best.transform, entry=best.entry.source_ref or f"#{best.entry.id}",
-            distance=best.distance, flood=_flood_note(best), entry_id=best.entry.id))]
+               "{distance} of 256). The entry is matching far more listings than usual, so this only asks for "
+               "review.")
+        return [Evidence(signal=self.name, weight=weight, brand_id=best.entry.brand_id, span=None, reason=msg(
+            template, image=best.image, transform=best.transform, entry=best.entry.source_ref or f"#{best.entry.id}",
+            distance=best.distance, entry_id=best.entry.id))]
 
     @staticmethod
     def examples() -> Sequence[tuple[Listing, bool]]:

@@ -39,9 +39,10 @@ class SellerRisk:
         valid = [x for x in auths if x.valid_on(ctx.today)]
         if valid:
             until = valid[0].valid_until
-            return (Evidence(self.name, W_AUTHORISED, brand_id, None,
-                             msg("Seller {seller} is authorised by {brand} ({until})", seller=sid, brand=brand,
-                                 until=f"until {until.isoformat()}" if until else "no end date")),)
+            reason = msg("Seller {seller} is authorised by {brand} until {until}", seller=sid, brand=brand,
+                         until=until.isoformat()) if until else \
+                msg("Seller {seller} is authorised by {brand}", seller=sid, brand=brand)
+            return (Evidence(self.name, W_AUTHORISED, brand_id, None, reason),)
         out: list[Evidence] = []
         if auths:
             out.append(Evidence(self.name, W_LAPSED, brand_id, None,
