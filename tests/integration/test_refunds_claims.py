@@ -227,6 +227,21 @@ def test_claims_feed_seller_risk_and_open_a_case(klean_app: App) -> None:
     assert len(opened) == 1
     with klean_app.uow_factory() as uow:
         (cand,) = [c for c in uow.qa.candidates() if c.listing_id == "lst-dyson-airwrap"]
-    assert cand.claim_count == 3  # the test-buy sampler reads them as risk
+    assert cand.claim_count == 3  # the test-buy sampler reads them as the seller's risk
+    reviewer = Principal("hana", Role.REVIEWER)
+    with pytest.raises(ValidationError):
+        refunds.decide_listing_case(uow=klean_app.uow_factory(), principal=reviewer, listing_id="lst-dyson-airwrap",
+                                    action="shrug", reason="?", policy=policy(klean_app))
+    closed = refunds.decide_listing_case(uow=klean_app.uow_factory(), principal=reviewer,
+                                         listing_id="lst-dyson-airwrap", action="remove",
+                                         reason="three buyers in nine days; photos are of a grey import",
+                                         policy=policy(klean_app))
+    assert closed["action"] == "remove" and closed["snapshot_sha256"]
+    with klean_app.uow_factory() as uow:
+        assert uow.listings.get("lst-dyson-airwrap").status == "removed"
+        assert not [i for i in uow.queue.open_items(kind="refund_claim") if i.subject_type == "listing"]
+    with pytest.raises(NotFound):
+        refunds.decide_listing_case(uow=klean_app.uow_factory(), principal=reviewer, listing_id="lst-dyson-airwrap",
+                                    action="dismiss", reason="again", policy=policy(klean_app))
     with pytest.raises(NotFound):
         refunds.get_claim(uow=klean_app.uow_factory(), principal=buyer("stranger"), claim_id=1)

@@ -5,7 +5,7 @@ Risk score (0..1, documented here and tuned in `[qa]` of the policy file): the s
   weight_strikes     x min(seller strikes, strikes_cap) / strikes_cap
   weight_new_seller  x (seller account younger than new_seller_days)
   weight_reports     x min(reports, reports_cap) / reports_cap
-  weight_claims      x min(refund claims, claims_cap) / claims_cap
+  weight_claims      x min(refund claims against the seller, claims_cap) / claims_cap
   brand_weights[brand] + category_weights[category]
 clipped to 1. Bands: high from band_high, medium from band_medium, else low.
 
@@ -133,7 +133,7 @@ class Candidate:
     seller_strikes: int = 0
     seller_account_age_days: int | None = None
     report_count: int = 0
-    claim_count: int = 0
+    claim_count: int = 0  # refund claims (not rejected) against the seller
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +187,7 @@ def risk_of(c: Candidate, p: QaPolicy) -> tuple[float, tuple[Message, ...]]:
                       msg("{count} consumer reports", count=c.report_count)))
     if c.claim_count > 0:
         parts.append((p.weight_claims * min(c.claim_count, p.claims_cap) / p.claims_cap,
-                      msg("{count} refund claims suspecting a fake", count=c.claim_count)))
+                      msg("{count} refund claims against the seller suspecting a fake", count=c.claim_count)))
     if c.brand_id and p.brand_weights.get(c.brand_id):
         parts.append((p.brand_weights[c.brand_id], msg("brand {brand} is often counterfeited", brand=c.brand_id)))
     if c.category and p.category_weights.get(c.category):

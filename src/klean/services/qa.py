@@ -56,7 +56,7 @@ def assign_pick(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int, 
     if not isinstance(org, str) or not org.strip() or len(org) > 200:
         raise ValidationError("org: 1-200 characters", field="org")
     with uow:
-        pick = uow.qa.get(pick_id)
+        pick = uow.qa.get(pick_id, lock=True)
         if pick is None:
             raise NotFound(f"no test buy {pick_id}", field="pick_id")
         if pick.state not in ("picked", "assigned"):
@@ -109,7 +109,7 @@ def list_picks(*, uow: AbstractUnitOfWork, principal: Principal, period: str | N
 
 def _inspectors_pick(uow: AbstractUnitOfWork, principal: Principal, pick_id: int) -> PickRecord:
     principal.require(Role.INSPECTOR)
-    pick = uow.qa.get(pick_id)
+    pick = uow.qa.get(pick_id, lock=True)
     if pick is None or principal.org is None or pick.org != principal.org:
         raise NotFound(f"no test buy {pick_id} assigned to your firm", field="pick_id")
     return pick
@@ -198,7 +198,7 @@ def confirm_fake(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int,
     if len(note) > MAX_TEXT:
         raise ValidationError(f"note: at most {MAX_TEXT} characters", field="note")
     with uow:
-        pick = uow.qa.get(pick_id)
+        pick = uow.qa.get(pick_id, lock=True)
         if not _visible(principal, pick, uow):
             raise NotFound(f"no test buy {pick_id} of your brands", field="pick_id")
         assert pick is not None

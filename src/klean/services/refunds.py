@@ -102,7 +102,7 @@ def claim_refund(*, uow: AbstractUnitOfWork, principal: Principal, order_id: str
         raise ValidationError(f"note: at most {MAX_NOTE} characters", field="note")
     at = _now(now)
     with uow:
-        order = uow.orders.get(order_id)
+        order = uow.orders.get(order_id, lock=True)
         if order is None or order.buyer_id != principal.user_id:
             raise NotFound(f"no order {order_id} of yours", field="order_id")
         window = claim_window(purchased_at=order.purchased_at, delivered_at=order.delivered_at, policy=policy)
@@ -187,7 +187,7 @@ def decide_claim(*, uow: AbstractUnitOfWork, principal: Principal, claim_id: int
         raise ValidationError(f"reason: 1-{MAX_NOTE} characters", field="reason")
     at = _now(now)
     with uow:
-        claim = uow.refunds.get(claim_id)
+        claim = uow.refunds.get(claim_id, lock=True)
         if claim is None:
             raise NotFound(f"no refund claim {claim_id}", field="claim_id")
         if claim.status != "review":
@@ -202,6 +202,33 @@ def decide_claim(*, uow: AbstractUnitOfWork, principal: Principal, claim_id: int
         uow.queue.close_for_subject("refund_claim", str(claim_id), f"{status}: {reason}", kind="refund_claim")
         uow.commit()
         return claim
+
+
+def decide_listing_case(*, uow: AbstractUnitOfWork, principal: Principal, listing_id: str, action: str,
+                        reason: str, policy: RefundPolicy) -> dict[str, Any]:
+    """Close the case that refund claims opened on a listing: dismiss it, or take the listing down."""
+    principal.require(Role.ADMIN, Role.REVIEWER)
+    if action not in ("dismiss", "remove"):
+        raise ValidationError("action: dismiss or remove", field="action")
+    if not reason.strip() or len(reason) > MAX_NOTE:
+        raise ValidationError(f"reason: 1-{MAX_NOTE} characters", field="reason")
+    with uow:
+        open_items = [i for i in uow.queue.open_items(kind="refund_claim", limit=500)
+                      if i.subject_type == "listing" and i.subject_id == listing_id]
+        if not open_items:
+            raise NotFound(f"no open refund case for listing {listing_id}", field="listing_id")
+        payload: dict[str, Any] = {"action": action, "refund_claims": uow.refunds.count_for_listing(listing_id)}
+        stored = uow.listings.get(listing_id)
+        if action == "remove" and stored is not None and stored.status in ("live", "held"):
+            snap = uow.listings.set_status(listing_id, "removed", cause=f"refund_case:{listing_id}")
+            payload.update(snapshot_id=snap.id, snapshot_sha256=snap.sha256, previous_status=stored.status)
+            uow.events.append(type="listing.removed", actor=principal.user_id, subject_type="listing",
+                              subject_id=listing_id, payload=payload, policy_version=policy.version, reason=reason)
+        uow.queue.close_for_subject("listing", listing_id, f"{action}: {reason}", kind="refund_claim")
+        uow.events.append(type="refund.case_closed", actor=principal.user_id, subject_type="listing",
+                          subject_id=listing_id, payload=payload, policy_version=policy.version, reason=reason)
+        uow.commit()
+        return {"listing_id": listing_id, **payload}
 
 
 def list_claims(*, uow: AbstractUnitOfWork, principal: Principal, status: str | None = None,

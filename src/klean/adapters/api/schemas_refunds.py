@@ -73,6 +73,13 @@ class DecisionIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class CaseDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(pattern="^(dismiss|remove)$", description="dismiss the case, or take the listing down")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class ClaimOut(BaseModel):
     id: int
     order_id: str

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.routes.qa import refund_policy
-from klean.adapters.api.schemas_refunds import ClaimIn, ClaimOut, DecisionIn, OrderOut, OrdersIn
+from klean.adapters.api.schemas_refunds import CaseDecisionIn, ClaimIn, ClaimOut, DecisionIn, OrderOut, OrdersIn
 from klean.domain.auth import Role
 from klean.services import refunds
 
@@ -60,3 +60,11 @@ def decide(claim_id: ClaimId, body: DecisionIn, principal: PrincipalDep, uow: Uo
     c = refunds.decide_claim(uow=uow, principal=principal, claim_id=claim_id, approve=body.approve,
                              reason=body.reason, policy=refund_policy(app))
     return ClaimOut.of(c, show_checks=True)
+
+
+@router.post("/refunds/cases/{listing_id}/decision")
+def decide_case(listing_id: Annotated[str, Path(min_length=1, max_length=200)], body: CaseDecisionIn,
+                principal: PrincipalDep, uow: UowDep, app: AppDep) -> dict[str, Any]:
+    """Close the case refund claims opened on a listing: dismiss it or take the listing down (admin, reviewer)."""
+    return refunds.decide_listing_case(uow=uow, principal=principal, listing_id=listing_id, action=body.action,
+                                       reason=body.reason, policy=refund_policy(app))

@@ -43,9 +43,11 @@ class QaRepository:
         reports = dict(self.session.execute(
             select(ConsumerReportRow.listing_id, func.count()).where(ConsumerReportRow.listing_id.is_not(None))
             .group_by(ConsumerReportRow.listing_id)).all())
+        # Refund claims weigh on the seller: every listing of a seller whose buyers claim refunds is riskier.
         claims = dict(self.session.execute(
-            select(RefundClaimRow.listing_id, func.count()).where(RefundClaimRow.origin == "consumer")
-            .group_by(RefundClaimRow.listing_id)).all())
+            select(RefundClaimRow.seller_id, func.count()).where(
+                RefundClaimRow.origin == "consumer", RefundClaimRow.status != "rejected")
+            .group_by(RefundClaimRow.seller_id)).all())
         out = []
         for r in listings:
             seller = sellers.get(r.seller_id)
@@ -54,7 +56,7 @@ class QaRepository:
                 brand_id=(r.brand_ids or [None])[0], category=r.category, screening_score=r.score,
                 seller_strikes=seller.strikes if seller else 0,
                 seller_account_age_days=seller.account_age_days if seller else None,
-                report_count=int(reports.get(r.id, 0)), claim_count=int(claims.get(r.id, 0))))
+                report_count=int(reports.get(r.id, 0)), claim_count=int(claims.get(r.seller_id, 0))))
         return out
 
     def period_exists(self, period: str) -> bool:
@@ -93,8 +95,9 @@ class QaRepository:
             photos=tuple(photos), verdict=v.verdict if v else None, notes=v.notes if v else None,
             confirmed_by=c.confirmed_by if c else None)
 
-    def get(self, pick_id: int) -> PickRecord | None:
-        row = self.session.get(QaPickRow, pick_id)
+    def get(self, pick_id: int, *, lock: bool = False) -> PickRecord | None:
+        """The pick; lock=True holds its row (FOR UPDATE on PostgreSQL) so two recordings on it serialise."""
+        row = self.session.get(QaPickRow, pick_id, with_for_update=lock or None)
         return self._record(row) if row is not None else None
 
     def picks(self, *, period: str | None = None, org: str | None = None, state: str | None = None,

@@ -46,8 +46,9 @@ class OrderRepository:
         self.session.flush()
         return "updated"
 
-    def get(self, order_id: str) -> Order | None:
-        row = self.session.get(OrderRow, order_id)
+    def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+        """The order; lock=True holds its row (FOR UPDATE on PostgreSQL) so two claims on it serialise."""
+        row = self.session.get(OrderRow, order_id, with_for_update=lock or None)
         return _order(row) if row is not None else None
 
     def count_for_buyer(self, buyer_id: str, *, since: datetime) -> int:
@@ -97,8 +98,8 @@ class RefundRepository:
         self.session.flush()
         return self._claim(row)
 
-    def get(self, claim_id: int) -> Claim | None:
-        row = self.session.get(RefundClaimRow, claim_id)
+    def get(self, claim_id: int, *, lock: bool = False) -> Claim | None:
+        row = self.session.get(RefundClaimRow, claim_id, with_for_update=lock or None)
         return self._claim(row) if row is not None else None
 
     def decide(self, claim_id: int, *, status: str, by: str, at: datetime) -> Claim:
