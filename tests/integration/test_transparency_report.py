@@ -231,3 +231,18 @@ def test_cli_report_and_statements(seeded: App, monkeypatch: pytest.MonkeyPatch,
         assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_cached_report_lasts_until_the_log_grows(seeded: App) -> None:
+    cache: dict[Any, dict[str, Any]] = {}
+    first = transparency_report(uow=seeded.uow_factory(), start=_today(), end=_today(), cache=cache)
+    first["listings"]["blocked_before_live"] = 999  # callers get copies: the cache is not theirs to change
+    again = transparency_report(uow=seeded.uow_factory(), start=_today(), end=_today(), cache=cache)
+    assert again["listings"]["blocked_before_live"] == 3 and len(cache) == 1
+    with seeded.uow_factory() as uow:
+        snap = uow.listings.set_status("flap-5", "blocked", cause="screening")
+        uow.events.append(type="listing.blocked", actor="rule:screening", subject_type="listing",
+                          subject_id="flap-5", payload={"snapshot_id": snap.id, "snapshot_sha256": snap.sha256})
+        uow.commit()
+    fresh = transparency_report(uow=seeded.uow_factory(), start=_today(), end=_today(), cache=cache)
+    assert fresh["listings"]["blocked_before_live"] == 4 and len(cache) == 2

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from klean.domain.transparency import EEA, compute_report, day_bounds, statement
 from klean.services.unit_of_work import AbstractUnitOfWork
 
 MAX_DAYS = 3 * 366
+CACHE_SIZE = 32
 
 
 def _check_period(start: date, end: date) -> None:
@@ -31,16 +33,26 @@ def _events_and_snapshots(uow: AbstractUnitOfWork) -> tuple[list[Event], dict[st
     return events, snaps
 
 
-def transparency_report(*, uow: AbstractUnitOfWork, start: date, end: date,
-                        policy_version: str | None = None) -> dict[str, Any]:
-    """Compute the public transparency report for the days start..end (both included, UTC)."""
+def transparency_report(*, uow: AbstractUnitOfWork, start: date, end: date, policy_version: str | None = None,
+                        cache: MutableMapping[Any, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Compute the public transparency report for the days start..end (both included, UTC).
+
+    With `cache`, a report is reused until the event log grows: the page is public, the computation reads the log.
+    """
     _check_period(start, end)
     lo, hi = day_bounds(start, end)
     with uow:
+        key = (start, end, policy_version, uow.evidence.head_seq())
+        if cache is not None and key in cache:
+            return copy.deepcopy(cache[key])
         events, snaps = _events_and_snapshots(uow)
     report = compute_report(events, start=lo, end=hi, snapshots=snaps)
     report["period"] = {"from": start.isoformat(), "to": end.isoformat(), "timezone": "UTC"}
     report["policy_version"] = policy_version
+    if cache is not None:
+        if len(cache) >= CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = copy.deepcopy(report)
     return report
 
 

@@ -30,7 +30,8 @@ def report(app: AppDep, uow: UowDep, start: From, end: To = None,
            format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
            lang: Annotated[str, Query(pattern="^(en|ko)$")] = "en") -> Any:
     """The public transparency report for a period: JSON, CSV (one metric per row) or HTML with charts."""
-    figures = service.transparency_report(uow=uow, start=start, end=end or _today(), policy_version=app.policy.version)
+    figures = service.transparency_report(uow=uow, start=start, end=end or _today(), policy_version=app.policy.version,
+                                          cache=app.extras.setdefault("transparency_reports", {}))
     if format == "csv":
         return Response(render.report_csv(figures), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="klean-transparency.csv"'})

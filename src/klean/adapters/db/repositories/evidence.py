@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.models.events import EventRow
@@ -60,3 +60,7 @@ class EvidenceRepository:
         rows = self.session.scalars(select(ListingSnapshotRow).where(ListingSnapshotRow.id.in_(ids))
                                     .order_by(ListingSnapshotRow.id))
         return [_snap(r) for r in rows]
+
+    def head_seq(self) -> int:
+        """The seq of the newest event (0 for an empty log): a report cached at this seq is still current."""
+        return int(self.session.scalar(select(func.max(EventRow.seq))) or 0)
