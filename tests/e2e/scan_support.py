@@ -90,9 +90,15 @@ def word_screener() -> WordScreener:
                         ScreeningPolicy(version="test-policy", review_threshold=0.4, block_threshold=0.75))
 
 
+BAD_LINES_CLI = {
+    7: '{"id": "L0000007", "title": "Nike Dunk Low", "price": 99000, "currency": "KRW"',
+    31: '{"id": "L0000031", "title": "Rolex Submariner", "price": 150, "currency": "dollars", "seller_id": "s4"}',
+}
+
 TITLES = [
     ("Gucci GG Marmont small shoulder bag, receipt included", 2400000, "KRW"),
     ("구찌 마몬트 정품급 미러급 가방 최저가", 89000, "KRW"),
+    ("샤넬 클래식 플랩 정품급 미러급", 390000, "KRW"),
     ("Nike Air Jordan 1 Retro High OG size 270", 219000, "KRW"),
     ("나이키 에어조던 1 레트로 하이 새상품", 199000, "KRW"),
     ("耐克 AJ1 高仿 莆田 纯原", 180, "CNY"),

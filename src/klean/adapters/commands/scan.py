@@ -117,5 +117,6 @@ def register(app: typer.Typer) -> None:
             return
         typer.echo(outcome.summary())
         if only is not None:
-            typer.echo(f"rescanned {outcome.stats.screened + outcome.stats.rejected:,} of {outcome.stats.rows:,} "
-                       f"listings (affected by {', '.join(only_affected_by)})")
+            valid = outcome.stats.screened + outcome.stats.skipped
+            typer.echo(f"rescanned {outcome.stats.screened:,} of {valid:,} listings (affected by "
+                       f"{', '.join(only_affected_by)})")
