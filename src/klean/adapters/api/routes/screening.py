@@ -1,0 +1,81 @@
+"""Screening over HTTP: a dry run, listing submission (screened before it goes live), a listing with its reasons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
+from klean.adapters.api.schemas_screening import (
+    DryRunIn,
+    EvidenceOut,
+    ListingIn,
+    ResultOut,
+    StoredListingOut,
+    SubmissionOut,
+)
+from klean.adapters.i18n import normalise_lang, render
+from klean.adapters.results import result_record
+from klean.bootstrap import App
+from klean.domain.files import listing_from_dict, listing_to_dict
+from klean.domain.screening import ScreeningPolicy
+from klean.services import screening
+from klean.signals.screener import Screener
+
+router = APIRouter(prefix="/v1", tags=["screening"])
+Lang = Annotated[str, Query(pattern="^(ko|en)$", description="Language of the reasons")]
+
+
+def screener_for(app: App) -> Screener:
+    """The screener for the current registry and policy file, with the image banks attached when installed."""
+    if not isinstance(app.extras.get("screening_policy"), ScreeningPolicy):
+        app.extras["screening_policy"] = ScreeningPolicy.from_section(app.policy.section("screening"),
+                                                                      app.policy.version)
+    screener = screening.get_screener(uow=app.uow_factory(), app_extras=app.extras)
+    try:
+        from klean.adapters.image_index import attach_image_index
+    except ImportError:  # the image feature is optional
+        return screener
+    attach_image_index(app, screener)
+    return screener
+
+
+@router.post("/screen", response_model=ResultOut)
+def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: Lang = "en") -> ResultOut:
+    """Screen a listing without storing it (any signed-in user): score, decision and the reasons."""
+    listing = listing_from_dict(body.as_record())
+    result = screening.dry_run(screener=screener_for(app), listing=listing)
+    return ResultOut(**result_record(result, normalise_lang(lang)), policy_version=result.policy_version)
+
+
+@router.post("/listings", response_model=SubmissionOut, status_code=201)
+def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, lang: Lang = "en") -> SubmissionOut:
+    """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live."""
+    listing = listing_from_dict(body.as_record())
+    sub = screening.submit_listing(uow=uow, principal=principal, listing=listing, screener=screener_for(app))
+    lang = normalise_lang(lang)
+    record = result_record(sub.result, lang)
+    reasons = [render(m, lang) for m in screening.reasons(sub.result)] if sub.status != "live" else []
+    reasons += [render(m, lang) for m in sub.notes]
+    return SubmissionOut(id=sub.listing_id, status=sub.status, score=sub.result.score,  # type: ignore[arg-type]
+                         decision=sub.result.decision.value,  # type: ignore[arg-type]
+                         reasons=reasons, evidence=[EvidenceOut(**e) for e in record["evidence"]],
+                         review_item=sub.review_item, policy_version=sub.result.policy_version)
+
+
+@router.get("/listings/{listing_id}", response_model=StoredListingOut)
+def get_listing(listing_id: str, principal: PrincipalDep, uow: UowDep, lang: Lang = "en") -> StoredListingOut:
+    """A listing with its status and screening reasons (its seller, reviewers, admins)."""
+    view = screening.get_listing(uow=uow, principal=principal, listing_id=listing_id)
+    lang = normalise_lang(lang)
+    evidence: list[dict[str, Any]] = []
+    for e in view.evidence:
+        evidence.append({"signal": str(e.get("signal", "")), "weight": float(e.get("weight", 0.0)),
+                         "brand_id": e.get("brand_id"), "span": e.get("span"),
+                         "reason": render(screening.stored_reason(e), lang)})
+    reasons = [e["reason"] for e in evidence if e["weight"] > 0 or e["signal"] == "authorisation"]
+    return StoredListingOut(listing=listing_to_dict(view.listing), status=view.status, score=view.score,
+                            decision=view.decision, reasons=reasons, evidence=[EvidenceOut(**e) for e in evidence],
+                            policy_version=view.policy_version)
+

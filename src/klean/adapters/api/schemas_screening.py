@@ -1,0 +1,82 @@
+"""Request and response bodies of the screening API (listing.schema.json in, result.schema.json out)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ImageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    path: str | None = Field(default=None, max_length=2000)
+    sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    pdq: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+
+
+class ListingIn(BaseModel):
+    """A listing as in listing.schema.json."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=100_000)
+    price: float = Field(ge=0, allow_inf_nan=False)
+    currency: str = Field(pattern="^[A-Z]{3}$")
+    seller_id: str = Field(min_length=1, max_length=200)
+    category: str | None = Field(default=None, max_length=200)
+    condition: Literal["new", "used", "refurbished"] | None = None
+    images: list[ImageIn] = Field(default_factory=list, max_length=50)
+    url: str | None = Field(default=None, max_length=2000)
+    created_at: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        d = self.model_dump(exclude_none=True)
+        if not d.get("images"):
+            d.pop("images", None)
+        return d
+
+
+class DryRunIn(ListingIn):
+    id: str = Field(default="dry-run", min_length=1, max_length=200)
+    seller_id: str = Field(default="anonymous", min_length=1, max_length=200)
+
+
+class EvidenceOut(BaseModel):
+    signal: str
+    weight: float
+    brand_id: str | None = None
+    span: list[int] | None = None
+    reason: str
+
+
+class ResultOut(BaseModel):
+    """One result.schema.json record, plus the policy version it was decided under."""
+
+    id: str
+    score: float
+    decision: Literal["allow", "review", "block"]
+    flagged: bool
+    evidence: list[EvidenceOut]
+    policy_version: str
+
+
+class SubmissionOut(BaseModel):
+    id: str
+    status: Literal["live", "held", "blocked"]
+    score: float
+    decision: Literal["allow", "review", "block"]
+    reasons: list[str] = Field(description="Why, in the language asked for: what the seller sees")
+    evidence: list[EvidenceOut]
+    review_item: int | None = None
+    policy_version: str
+
+
+class StoredListingOut(BaseModel):
+    listing: dict[str, Any]
+    status: str
+    score: float | None
+    decision: str | None
+    reasons: list[str]
+    evidence: list[EvidenceOut]
+    policy_version: str | None

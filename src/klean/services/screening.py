@@ -1,0 +1,297 @@
+"""Screening use cases: dry runs, listing submission (screened before it goes live), rescans, catalog screening."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from klean.domain.auth import Principal, Role
+from klean.domain.errors import Conflict, Forbidden, NotFound
+from klean.domain.listing import Listing
+from klean.domain.messages import Message, msg
+from klean.domain.policy_file import PolicyDocument, read_policy
+from klean.domain.screening import Decision, Evidence, ScreeningPolicy, ScreeningResult
+from klean.services import registry as registry_service
+from klean.services.unit_of_work import AbstractUnitOfWork
+from klean.signals.screener import Screener
+from klean.signals.text import fold
+
+STATUS_FOR = {Decision.ALLOW: "live", Decision.REVIEW: "held", Decision.BLOCK: "blocked"}
+RESCANNED = ("live", "held")  # blocked, removed and withdrawn listings are not live: a rescan leaves them be
+_build_lock = threading.Lock()
+
+
+def screening_policy(policy: ScreeningPolicy | PolicyDocument | None, app_extras: dict[str, Any]) -> ScreeningPolicy:
+    if isinstance(policy, ScreeningPolicy):
+        return policy
+    if isinstance(policy, PolicyDocument):
+        return ScreeningPolicy.from_section(policy.section("screening"), policy.version)
+    cached = app_extras.get("screening_policy")
+    if isinstance(cached, ScreeningPolicy):
+        return cached
+    doc = read_policy()
+    return ScreeningPolicy.from_section(doc.section("screening"), doc.version)
+
+
+def get_screener(*, uow: AbstractUnitOfWork, app_extras: dict[str, Any],
+                 policy: ScreeningPolicy | PolicyDocument | None = None, today: date | None = None) -> Screener:
+    """Return the screener for the registry as it is now (built once per registry version, policy and day)."""
+    pol = screening_policy(policy, app_extras)
+    snapshot = registry_service.registry_snapshot(uow=uow)
+    day = today or date.today()
+    key = (snapshot.version, pol, day)
+    cached = app_extras.get("screener")
+    if isinstance(cached, tuple) and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    with _build_lock:
+        cached = app_extras.get("screener")
+        if isinstance(cached, tuple) and cached[0] == key:
+            return cached[1]  # type: ignore[no-any-return]
+        screener = Screener(snapshot, pol, today=day)
+        app_extras["screener"] = (key, screener)
+        return screener
+
+
+def dry_run(*, screener: Screener, listing: Listing) -> ScreeningResult:
+    """Screen a listing without storing anything."""
+    return screener.screen(listing)
+
+
+def evidence_dicts(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
+    """Evidence as stored with a listing: the English reason plus its template and parameters for other languages."""
+    return [{"signal": e.signal, "weight": float(e.weight), "brand_id": e.brand_id,
+             "span": [int(e.span[0]), int(e.span[1])] if e.span is not None else None,
+             "reason": e.reason.render_en(), "template": e.reason.template,
+             "params": {k: v if isinstance(v, int | float) else str(v) for k, v in e.reason.params.items()}}
+            for e in evidence]
+
+
+def stored_reason(record: dict[str, Any]) -> Message:
+    """The reason of a stored evidence record as a Message (to render in the reader's language)."""
+    template = record.get("template")
+    if isinstance(template, str):
+        return Message(template, dict(record.get("params") or {}))
+    return Message("{reason}", {"reason": str(record.get("reason", ""))})
+
+
+def brands_at_issue(result: ScreeningResult) -> list[str]:
+    """Brands the listing is about: every brand an evidence names."""
+    return sorted({e.brand_id for e in result.evidence if e.brand_id})
+
+
+def _offered_brands(result: ScreeningResult) -> list[str]:
+    """Brands whose goods the listing offers (named, not merely fitted: accessory mentions are exculpatory)."""
+    fitted = {e.brand_id for e in result.evidence if e.signal == "brand_mention" and e.weight < 0}
+    return sorted({e.brand_id for e in result.evidence
+                   if e.brand_id and e.signal == "brand_mention" and e.weight > 0} - fitted)
+
+
+def _enforcement() -> Any:
+    try:
+        from klean.services import enforcement
+    except ImportError:
+        return None
+    return enforcement
+
+
+@dataclass(frozen=True)
+class Submission:
+    listing_id: str
+    status: str  # live | held | blocked
+    result: ScreeningResult
+    notes: tuple[Message, ...] = ()  # further reasons: missing authorisations
+    review_item: int | None = None
+    actions: tuple[dict[str, Any], ...] = field(default=())
+
+
+def _apply(uow: AbstractUnitOfWork, listing: Listing, result: ScreeningResult, *, status: str, actor: str,
+           cause: str, event: str, previous: str | None, notes: Sequence[Message] = ()) -> int | None:
+    """Store the screening, snapshot the listing, queue it for review when held, append the event."""
+    records = evidence_dicts(result.evidence)
+    for note in notes:
+        records.append({"signal": "authorisation", "weight": 0.0, "brand_id": None, "span": None,
+                        "reason": note.render_en(), "template": note.template,
+                        "params": {k: str(v) for k, v in note.params.items()}})
+    uow.listings.record_screening(listing.id, result, records, brands_at_issue(result))
+    if previous is None or previous != status:
+        snap = uow.listings.set_status(listing.id, status, cause=cause)
+    else:
+        snap = uow.listings.snapshot(listing.id, cause=cause)
+    item_id = None
+    if status == "held":
+        item = uow.queue.enqueue(kind="screening", subject_type="listing", subject_id=listing.id,
+                                 priority=float(result.score),
+                                 payload={"score": result.score, "decision": result.decision.value,
+                                          "reasons": [r["reason"] for r in records[:5]]})
+        item_id = item.id
+    elif previous == "held" and status != "held":
+        uow.queue.close_for_subject("listing", listing.id, f"{cause}: {status}", kind="screening")
+    uow.events.append(type=event, actor=actor, subject_type="listing", subject_id=listing.id,
+                      payload={"score": result.score, "decision": result.decision.value, "from": previous,
+                               "to": status, "snapshot_id": snap.id, "snapshot_sha256": snap.sha256,
+                               "brand_ids": brands_at_issue(result), "review_item": item_id},
+                      policy_version=result.policy_version,
+                      reason="; ".join(r["reason"] for r in records[:3]) or "no evidence")
+    return item_id
+
+
+def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Listing,
+                   screener: Screener) -> Submission:
+    """Screen a seller's listing before it goes live: allow -> live, review -> held for a reviewer, block -> blocked."""
+    principal.require(Role.SELLER, Role.ADMIN)
+    if principal.role is Role.SELLER and listing.seller_id != principal.seller_id:
+        raise Forbidden(f"you may only submit listings of your own seller account ({principal.seller_id})",
+                        field="seller_id")
+    result = screener.screen(listing)
+    decision = result.decision
+    notes: list[Message] = []
+    enforcement = _enforcement()
+    with uow:
+        existing = uow.listings.get(listing.id)
+        if existing is not None:
+            if existing.listing.seller_id != listing.seller_id:
+                raise Conflict(f"listing id {listing.id} belongs to another seller", field="id")
+            if existing.status == "removed":
+                raise Conflict(f"listing {listing.id} was removed; appeal the removal instead of resubmitting",
+                               field="id")
+        offered = _offered_brands(result)
+        if enforcement is not None and hasattr(enforcement, "check_can_list"):
+            enforcement.check_can_list(uow=uow, seller_id=listing.seller_id, brand_ids=offered,
+                                       category=listing.category)
+        if enforcement is not None and hasattr(enforcement, "missing_authorisations") and offered:
+            missing = enforcement.missing_authorisations(uow=uow, seller_id=listing.seller_id, brand_ids=offered,
+                                                         today=screener.context.today)
+            notes = [m.message for m in missing]
+            if any(m.outcome == "block" for m in missing):
+                decision = Decision.BLOCK
+            elif missing and decision is Decision.ALLOW:
+                decision = Decision.REVIEW
+        status = STATUS_FOR[decision]
+        if decision is not result.decision:
+            result = ScreeningResult(listing_id=result.listing_id, score=result.score, decision=decision,
+                                     evidence=result.evidence, policy_version=result.policy_version)
+        previous = existing.status if existing is not None else None
+        uow.listings.upsert(listing, status=previous or status)
+        item_id = _apply(uow, listing, result, status=status, actor=principal.user_id, cause="submission",
+                         event="listing.submitted", previous=previous, notes=notes)
+        actions: list[dict[str, Any]] = []
+        if status == "blocked" and enforcement is not None and hasattr(enforcement, "record_violation"):
+            actions = enforcement.record_violation(
+                uow=uow, seller_id=listing.seller_id, kind="screening_block", actor="rule:screening",
+                cause_ref=f"screening:{listing.id}:{result.policy_version}", listing_id=listing.id,
+                brand_id=(offered or brands_at_issue(result) or [None])[0],
+                evidence=[f"listing:{listing.id}"])
+        uow.commit()
+    return Submission(listing_id=listing.id, status=status, result=result, notes=tuple(notes), review_item=item_id,
+                      actions=tuple(actions))
+
+
+@dataclass(frozen=True)
+class StoredView:
+    listing: Listing
+    status: str
+    score: float | None
+    decision: str | None
+    evidence: list[dict[str, Any]]
+    policy_version: str | None
+
+
+def get_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing_id: str) -> StoredView:
+    """Show a listing with its screening reasons to its seller, a reviewer or an admin."""
+    with uow:
+        stored = uow.listings.get(listing_id)
+        if stored is None:
+            raise NotFound(f"no listing {listing_id}", field="listing_id")
+        if principal.role not in (Role.ADMIN, Role.REVIEWER) and not (
+                principal.role is Role.SELLER and principal.seller_id == stored.listing.seller_id):
+            # Not found rather than forbidden: other sellers' listing ids are not for probing.
+            raise NotFound(f"no listing {listing_id}", field="listing_id")
+        return StoredView(listing=stored.listing, status=stored.status, score=stored.score,
+                          decision=stored.decision, evidence=stored.evidence, policy_version=stored.policy_version)
+
+
+def _may_contain(text: str, needles: Sequence[str]) -> bool:
+    compact = fold(text).compact
+    return any(n in compact for n in needles)
+
+
+def rescan_affected(*, uow: AbstractUnitOfWork, screener: Screener, brand_ids: Sequence[str] | None = None,
+                    seller_ids: Sequence[str] | None = None, actor: str = "rule:registry_change") -> int:
+    """Rescreen the live and held listings a registry change can affect; return how many were rescreened.
+
+    brand_ids: listings whose folded text can contain one of those brands' marks, or that were linked to them;
+    seller_ids: that seller's listings (an authorisation granted or withdrawn). Both: listings matching both.
+    """
+    if not brand_ids and not seller_ids:
+        return 0
+    needles: list[str] = []
+    for bid in brand_ids or ():
+        brand = screener.snapshot.brand(bid)
+        if brand is not None:
+            needles += [k for k in (fold(m).compact for m in brand.marks) if k]
+    n = 0
+    with uow:
+        candidates = []
+        for status in RESCANNED:
+            if seller_ids:
+                for sid in seller_ids:
+                    candidates += uow.listings.list(status=status, seller_id=sid, limit=1_000_000)
+            else:
+                candidates += uow.listings.list(status=status, limit=1_000_000)
+        for stored in candidates:
+            if brand_ids and not (set(stored.brand_ids) & set(brand_ids)
+                                  or _may_contain(stored.listing.text, needles)):
+                continue
+            result = screener.screen(stored.listing)
+            status = STATUS_FOR[result.decision]
+            _apply(uow, stored.listing, result, status=status, actor=actor, cause="rescan", event="listing.rescanned",
+                   previous=stored.status)
+            n += 1
+        uow.commit()
+    return n
+
+
+def screen_stored_listings(*, uow: AbstractUnitOfWork, screener: Screener, statuses: Sequence[str] = ("live",),
+                           actor: str = "rule:screening", examples: int = 8) -> dict[str, Any]:
+    """Screen every stored listing with these statuses and act on the decisions; summarise what was caught."""
+    counts: Counter[str] = Counter()
+    caught: list[tuple[float, Listing, ScreeningResult]] = []
+    with uow:
+        for status in statuses:
+            for stored in uow.listings.list(status=status, limit=10_000_000):
+                result = screener.screen(stored.listing)
+                counts[result.decision.value] += 1
+                _apply(uow, stored.listing, result, status=STATUS_FOR[result.decision], actor=actor,
+                       cause="catalog scan", event="listing.screened", previous=stored.status)
+                if result.flagged:
+                    caught.append((result.score, stored.listing, result))
+        uow.commit()
+    caught.sort(key=lambda t: -t[0])
+    lines = [f"  screened  {sum(counts.values())} listings: {counts['allow']} allowed, {counts['review']} held "
+             f"for review, {counts['block']} blocked (policy {screener.policy.version})"]
+    step = max(1, len(caught) // examples) if caught else 1
+    for _score, listing, result in caught[::step][:examples]:
+        top = [e for e in result.evidence if e.weight > 0][:3]
+        lines.append(f"    {result.decision.value:<6} {result.score:.2f}  {listing.id}  {listing.title[:60]}")
+        lines += [f"           - {e.reason.render_en()}" for e in top]
+    return {"counts": dict(counts), "lines": lines, "caught": [lid for _, lid, _ in
+                                                               ((s, x.id, r) for s, x, r in caught)]}
+
+
+def screen_catalog(*, uow: AbstractUnitOfWork, app_extras: dict[str, Any],
+                   policy: ScreeningPolicy | PolicyDocument | None = None) -> dict[str, Any]:
+    """Screen the whole live catalog against the current registry (the demo and first-time set-ups)."""
+    screener = get_screener(uow=uow, app_extras=app_extras, policy=policy)
+    return screen_stored_listings(uow=uow, screener=screener)
+
+
+screen_all = screen_catalog
+
+
+def reasons(result: ScreeningResult) -> list[Message]:
+    """What the seller is told: the reasons that weighed, strongest first."""
+    return [e.reason for e in result.evidence if e.weight > 0] or [msg("No reason to hold this listing was found")]
