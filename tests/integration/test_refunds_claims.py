@@ -245,3 +245,31 @@ def test_claims_feed_seller_risk_and_open_a_case(klean_app: App) -> None:
                                     action="dismiss", reason="again", policy=policy(klean_app))
     with pytest.raises(NotFound):
         refunds.get_claim(uow=klean_app.uow_factory(), principal=buyer("stranger"), claim_id=1)
+
+
+def test_two_simultaneous_claims_on_one_order_pay_once(klean_app: App) -> None:
+    if klean_app.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite runs one writer at a time")
+    import threading
+
+    now = datetime.now(UTC)
+    refunds.post_orders(uow=klean_app.uow_factory(), principal=ADMIN, orders=[
+        order("ORD-RACE", "minji", purchased=now - timedelta(days=4))])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(_claim(klean_app, "ORD-RACE", "minji", now).status)  # type: ignore[attr-defined]
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["approved", "conflict"]
+    with klean_app.uow_factory() as uow:
+        assert uow.refunds.paid_for_order("ORD-RACE") == Decimal(359_000)
