@@ -122,8 +122,7 @@ def make_catalog(path: Path, rows: int, registry: dict[str, Any], *, seed: int =
     tmp.replace(path)
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants, from /proc."""
+def _tree(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -133,29 +132,43 @@ def _tree_rss(root: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(d))
-    total, todo = 0, [root]
+    out, todo = [], [root]
     while todo:
         pid = todo.pop()
+        out.append(pid)
         todo.extend(children.get(pid, ()))
+    return out
+
+
+def _sample(root: int, cpu: dict[int, float]) -> int:
+    """Resident bytes of a process and all its descendants; records each one's CPU seconds in `cpu`."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in _tree(root):
         try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
             with open(f"/proc/{pid}/status") as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1]) * 1024
-        except OSError:
+        except (OSError, IndexError, ValueError):
             continue
     return total
 
 
-def _measure(cmd: list[str]) -> tuple[dict[str, Any], int]:
+def _measure(cmd: list[str]) -> tuple[dict[str, Any], int, float]:
+    """Run one configuration; its result, peak RSS of its process tree, and the tree's CPU seconds."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     peak = 0
+    cpu: dict[int, float] = {}
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, _sample(proc.pid, cpu))
             stop.wait(0.25)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -165,7 +178,7 @@ def _measure(cmd: list[str]) -> tuple[dict[str, Any], int]:
     t.join()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} failed with {proc.returncode}")
-    return json.loads(out.strip().splitlines()[-1]), peak
+    return json.loads(out.strip().splitlines()[-1]), peak, sum(cpu.values())
 
 
 def _screener(registry_path: Path) -> Any:
@@ -207,7 +220,7 @@ def child(args: argparse.Namespace) -> None:
     else:  # the naive baseline: pandas, one apply call per row, on a sample
         import pandas as pd
 
-        from klean.adapters.scan.records import result_record
+        from klean.adapters.results import result_record
         from klean.domain.files import listing_from_dict
 
         t1 = time.monotonic()
@@ -264,16 +277,18 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; Python "
           f"{platform.python_version()}; {args.rows:,} listings, {args.marks:,} marks", file=sys.stderr)
-    print("| engine | rows | seconds | rows/s | time for all rows | peak RSS (process tree) | notes |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print("| engine | rows | seconds | rows/s | time for all rows | peak RSS (process tree) | CPU s (tree) | notes |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for name, cmd in runs:
-        r, peak = _measure(cmd)
+        r, peak, cpu = _measure(cmd)
         rate = r["rows"] / r["seconds"]
         notes = f"context build {r['context_build']:.1f} s; {r['flagged'] / r['rows']:.0%} flagged"
         if "startup" in r:
             notes += f"; session start {r['startup']:.1f} s (not counted)"
         print(f"| {name} | {r['rows']:,} | {r['seconds']:.1f} | {rate:,.0f} | {args.rows / rate:,.0f} s | "
-              f"{peak / 2**20:,.0f} MiB | {notes} |", flush=True)
+              f"{peak / 2**20:,.0f} MiB | {cpu:,.0f} | {notes} |", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
 
 if __name__ == "__main__":

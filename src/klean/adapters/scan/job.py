@@ -20,7 +20,8 @@ from typing import Any, Protocol
 
 import pyarrow.parquet as pq
 
-from klean.adapters.scan.records import RESULT_SCHEMA, normalise, records_to_table, result_record
+from klean.adapters.results import result_record
+from klean.adapters.scan.records import RESULT_SCHEMA, normalise, records_to_table
 from klean.adapters.scan.rows import parse_row
 from klean.domain.errors import ValidationError
 from klean.domain.listing import Listing
