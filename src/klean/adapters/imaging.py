@@ -43,6 +43,18 @@ from klean.domain.listing import ImageRef, Listing
 from klean.domain.messages import Message, msg
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never silently grey pixels
+cv2.setNumThreads(1)  # images are hashed in parallel by our pool; OpenCV's own threads would oversubscribe
+
+
+def _shrink(array: np.ndarray, side: int) -> np.ndarray:
+    """Scale an image down so its longer side is `side` (area averaging for big steps, bilinear for small)."""
+    longer = max(array.shape[0], array.shape[1])
+    if longer <= side:
+        return array
+    f = side / longer
+    size = (max(1, round(array.shape[1] * f)), max(1, round(array.shape[0] * f)))
+    return np.ascontiguousarray(cv2.resize(array, size, interpolation=cv2.INTER_AREA if f <= 0.5 else
+                                           cv2.INTER_LINEAR))
 
 ORB_FEATURES = 1000  # per photo; a logo template keeps LOGO_FEATURES
 LOGO_FEATURES = 500
@@ -134,11 +146,9 @@ def decode_image(data: bytes, policy: ImagePolicy | None = None, *, side: int | 
                     img.draft("RGB", (max(1, int(width * f + 0.999)), max(1, int(height * f + 0.999))))
             img.load()
             _check_budget(started, policy, "decode")
-            img = ImageOps.exif_transpose(img) or img
-            rgb = _to_rgb(img)
-            if max(rgb.size) > side:
-                rgb.thumbnail((side, side), Image.Resampling.BILINEAR)
-            array = np.asarray(rgb, dtype=np.uint8)
+            if img.getexif().get(0x0112, 1) not in (0, 1):  # EXIF orientation: hash what a viewer sees
+                img = ImageOps.exif_transpose(img) or img
+            array = _shrink(np.asarray(_to_rgb(img), dtype=np.uint8), side)
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -187,7 +197,8 @@ def pdq_hex(bits: np.ndarray) -> str:
 def pdq_of(rgb: np.ndarray) -> tuple[str, int, tuple[str, ...]]:
     """PDQ hash, quality and the 8 dihedral variants (klean.domain.images.DIHEDRAL order) of an RGB array."""
     vectors, quality = pdqhash.compute_dihedral(rgb)
-    variants = tuple(pdq_hex(v) for v in vectors)
+    packed = np.packbits(np.asarray(vectors, dtype=np.uint8), axis=1)
+    variants = tuple(row.tobytes().hex() for row in packed)
     return variants[0], int(quality), variants
 
 
@@ -215,12 +226,7 @@ def image_features(data: bytes, policy: ImagePolicy | None = None, *, keypoints:
     decoded = decode_image(data, policy, side=max(policy.decode_side, policy.keypoint_side) if keypoints else None)
     rgb = decoded.rgb
     longer = max(rgb.shape[0], rgb.shape[1])
-    for_pdq = rgb
-    if longer > policy.decode_side:
-        f = policy.decode_side / longer
-        for_pdq = np.ascontiguousarray(cv2.resize(rgb, (max(1, round(rgb.shape[1] * f)), max(1, round(
-            rgb.shape[0] * f))), interpolation=cv2.INTER_AREA))
-    pdq, quality, variants = pdq_of(for_pdq)
+    pdq, quality, variants = pdq_of(_shrink(rgb, policy.decode_side))
     kp, desc = orb_features(rgb) if keypoints else (None, None)
     _check_budget(started, policy, "hashing")
     scale = max(decoded.width, decoded.height) / longer

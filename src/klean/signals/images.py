@@ -31,7 +31,7 @@ from klean.domain.registry import Authorisation, Brand, BrandImage, RegistrySnap
 from klean.domain.screening import Evidence, ScreeningContext
 
 INDEX_KEY = "images"
-FLAT_BELOW = 20_000  # below this many hashes an exact flat scan is as fast as anything
+FLAT_BELOW = 200_000  # below this many hashes an exact flat scan takes well under a millisecond
 # What the listing image is, relative to the bank image, when dihedral variant i of the listing matches.
 TRANSFORM_WORDS = ("as is", "rotated 90° clockwise", "rotated 180°", "rotated 90° anticlockwise",
                    "flipped upside down", "mirrored", "transposed", "transposed the other way")
@@ -90,14 +90,15 @@ class HashIndex:
             self._index.add(codes)
 
     def _train_ivf(self, codes: np.ndarray) -> Any:
-        # About 1,000 hashes per list; nprobe an eighth of the lists measured >= 0.99 recall at distance 31.
+        # About 1,000 hashes per list; probing an eighth of the lists (at least 64) measured >= 0.99 recall at
+        # distance 31 against exact search on random hashes with planted near-duplicates (bench/images.py).
         nlist = max(64, int(len(codes) // 1000))
         quantizer = faiss.IndexBinaryFlat(256)
         index = faiss.IndexBinaryIVF(quantizer, 256, nlist)
         rng = np.random.default_rng(0)
         sample = codes[rng.choice(len(codes), size=min(len(codes), 40 * nlist), replace=False)]
         index.train(sample)
-        index.nprobe = max(1, int(nlist * self.nprobe_fraction))
+        index.nprobe = min(nlist, max(64, int(nlist * self.nprobe_fraction)))
         return index
 
     def range_search(self, hashes: Sequence[str], max_distance: int) -> list[list[tuple[int, int]]]:
@@ -131,6 +132,7 @@ class ImageIndex:
         self.version = version
         self._memo: OrderedDict[tuple[Any, ...], list[HashMatch]] = OrderedDict()
         self._lock = threading.Lock()
+        self._logo_stack: tuple[Any, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"policy": self.policy, "hashes": self.hashes, "flooded": self.flooded, "logos": self.logos,
@@ -140,6 +142,16 @@ class ImageIndex:
         self.__dict__.update(state)
         self._memo = OrderedDict()
         self._lock = threading.Lock()
+        self._logo_stack = None
+
+    def logo_stack(self) -> Any:
+        """All logo descriptors stacked for one-pass matching (klean.signals.logo.LogoStack), built once."""
+        cached = self._logo_stack
+        if cached is None or cached[0] is not self.logos:  # rebuilt if someone swaps the logos
+            from klean.signals.logo import LogoStack
+
+            cached = self._logo_stack = (self.logos, LogoStack.of(self.logos, self.policy.logo_min_inliers))
+        return cached[1]
 
     def add(self, entries: Sequence[BankEntry]) -> None:
         """Add bank entries without rebuilding (e.g. a fake just confirmed)."""

@@ -39,23 +39,51 @@ class LogoMatch:
     region: tuple[int, int, int, int]  # x, y, width, height in the original image's pixels
 
 
-def find_logos(features: ImageFeatures, logos: Sequence[LogoTemplate], *, ratio: float = 0.8,
+@dataclass(frozen=True)
+class LogoStack:
+    """Every logo's descriptors in one matrix, so one image is matched against all logos in a single pass."""
+
+    logos: tuple[LogoTemplate, ...]
+    descriptors: np.ndarray  # uint8 (M, 32)
+    owner: np.ndarray  # int32 (M,): which logo each descriptor belongs to
+    local: np.ndarray  # int32 (M,): the descriptor's index within its logo
+
+    @staticmethod
+    def of(logos: Sequence[LogoTemplate], min_keypoints: int = 1) -> LogoStack:
+        usable = tuple(lg for lg in logos if lg.descriptors is not None and len(lg.descriptors) >= min_keypoints)
+        if not usable:
+            empty = np.zeros((0,), np.int32)
+            return LogoStack((), np.zeros((0, 32), np.uint8), empty, empty)
+        return LogoStack(
+            logos=usable, descriptors=np.ascontiguousarray(np.concatenate([lg.descriptors for lg in usable])),
+            owner=np.concatenate([np.full(len(lg.descriptors), k, np.int32) for k, lg in enumerate(usable)]),
+            local=np.concatenate([np.arange(len(lg.descriptors), dtype=np.int32) for lg in usable]))
+
+
+def find_logos(features: ImageFeatures, logos: Sequence[LogoTemplate] | LogoStack, *, ratio: float = 0.8,
                min_inliers: int = 10, image: int = 1) -> list[LogoMatch]:
-    """Logos found in one image: keypoint matches that agree on one similarity transform."""
+    """Logos found in one image: keypoint matches that agree on one similarity transform.
+
+    Each image keypoint is matched to its two nearest logo descriptors over all logos at once (Lowe's ratio
+    test); the matches are grouped by logo and each group must agree on one similarity transform (RANSAC).
+    """
+    stack = logos if isinstance(logos, LogoStack) else LogoStack.of(logos, min_inliers)
     desc = features.descriptors
-    if desc is None or len(desc) < min_inliers or not logos:
+    if desc is None or len(desc) < min_inliers or len(stack.descriptors) < 2:
         return []
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, stack.descriptors, k=2)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for p in pairs:
+        if len(p) == 2 and p[0].distance < ratio * p[1].distance:
+            logo_no = int(stack.owner[p[0].trainIdx])
+            groups.setdefault(logo_no, []).append((int(stack.local[p[0].trainIdx]), p[0].queryIdx))
     out = []
-    for logo in logos:
-        if logo.descriptors is None or len(logo.descriptors) < min_inliers:
-            continue
-        pairs = matcher.knnMatch(logo.descriptors, desc, k=2)
-        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < ratio * p[1].distance]
+    for logo_no, good in groups.items():
         if len(good) < min_inliers:
             continue
-        src = np.float32([logo.keypoints[m.queryIdx] for m in good])
-        dst = np.float32([features.keypoints[m.trainIdx] for m in good])
+        logo = stack.logos[logo_no]
+        src = np.float32([logo.keypoints[t] for t, _ in good])
+        dst = np.float32([features.keypoints[q] for _, q in good])
         transform, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=6.0,
                                                       maxIters=2000, confidence=0.995)
         if transform is None or mask is None:
@@ -94,7 +122,7 @@ class LogoSignal:
         for i, ref in enumerate(listing.images, start=1):
             if not isinstance(ref.features, ImageFeatures):
                 continue
-            for m in find_logos(ref.features, index.logos, ratio=index.policy.logo_ratio,
+            for m in find_logos(ref.features, index.logo_stack(), ratio=index.policy.logo_ratio,
                                 min_inliers=index.policy.logo_min_inliers, image=i):
                 if m.logo.brand_id not in best or m.inliers > best[m.logo.brand_id].inliers:
                     best[m.logo.brand_id] = m
