@@ -118,6 +118,9 @@ def test_case_package_and_report_from_real_flows(client: TestClient, klean_app: 
     assert not any(e.get("subject_id") == str(chanel_case) and e.get("subject_type") == "case" for e in events)
     assert "갤럭시 S24" in files["summary.html"].decode()
     assert any(p.startswith("snapshots/cp-1001/") for p in files)
+    case_record = json.loads(files["records/case_records.json"])[0]  # read through the cases repository
+    assert case_record["listing_id"] == "cp-1001" and case_record["state"] == "restored"
+    assert json.loads(files["records/notice_records.json"])[0]["notifier_name"] == "Kim Ji-won"
     assert client.get(f"/v1/evidence/cases/{chanel_case}", headers=samsung).status_code == 403
 
     # The public report counts both lanes, the counter-notice that restored, and the trusted-lane reversal.

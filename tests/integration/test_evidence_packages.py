@@ -85,6 +85,9 @@ def _seed(app: App) -> dict[str, str]:
         uow.events.append(type="order.posted", actor="marketplace", subject_type="order", subject_id="ord-55",
                           payload={"listing_id": "lst-chanel-1", "seller_id": "luxe_outlet_77",
                                    "buyer_id": "buyer-jin"})
+        uow.events.append(type="report.received", actor="consumer-minsu", subject_type="report",
+                          subject_id="R-20261124-0001", payload={"listing_id": "lst-chanel-1",
+                                                                 "category": "counterfeit"})
         uow.commit()
     return {"photo_sha": photo_sha}
 
@@ -251,12 +254,13 @@ def test_a_case_package_holds_its_own_case_and_no_buyers(seeded: App) -> None:
                               subject_type="case", subject_id="1")
     carried = bundle.relevant_events()
     assert not any(e.subject_type == "case" and e.subject_id == "2" for e in carried)
-    assert not any(e.type.startswith("order.") for e in carried)
+    assert not any(e.type.startswith(("order.", "report.")) for e in carried)
     assert any(e.type == "listing.removed" for e in carried)
     admin_listing = collect_evidence(uow=seeded.uow_factory(), principal=Principal("ada", Role.ADMIN),
                                      subject_type="listing", subject_id="lst-chanel-1")
     types = {(e.type, e.subject_id) for e in admin_listing.relevant_events()}
     assert ("case.received", "2") in types and ("order.posted", "ord-55") in types
+    assert ("report.received", "R-20261124-0001") in types
 
 
 def test_who_may_export(seeded: App) -> None:

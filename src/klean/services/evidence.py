@@ -24,8 +24,9 @@ SUBJECTS = ("case", "listing", "seller")
 MAX_ROUNDS = 5
 # Events that are about the people using Klean, never about the goods: an export does not carry them in full.
 _PRIVATE_TYPES = ("user.", "api_key.", "notifier.")
-# Buyers' orders and refund claims: only in packages an admin (or the operator) exports.
-_BUYER_TYPES = ("order.", "refund.")
+# Buyers' orders and refund claims, and consumers' reports (their ids are the events' actors): only in packages
+# an admin or the operator exports. In a rights holder's package they remain in the chain as links.
+_CONSUMER_TYPES = ("order.", "refund.", "report.")
 
 
 def _plain(value: Any) -> Any:
@@ -43,7 +44,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _gather(uow: AbstractUnitOfWork, subject_type: str, subject_id: str, *, with_buyers: bool = True
+def _gather(uow: AbstractUnitOfWork, subject_type: str, subject_id: str, *, with_consumers: bool = True
             ) -> dict[int, Event]:
     """The events about the subject, following references to a fixpoint.
 
@@ -51,7 +52,7 @@ def _gather(uow: AbstractUnitOfWork, subject_type: str, subject_id: str, *, with
     perhaps) are left out of it, though a listing or seller package holds them all.
     """
     follow = FOLLOW[subject_type]
-    excluded = _PRIVATE_TYPES if with_buyers else _PRIVATE_TYPES + _BUYER_TYPES
+    excluded = _PRIVATE_TYPES if with_consumers else _PRIVATE_TYPES + _CONSUMER_TYPES
     targets: set[tuple[str, str]] = {(subject_type, subject_id)}
     if subject_type == "seller":
         targets |= {("listing", lid) for lid in uow.listings.ids(seller_id=subject_id)}
@@ -121,7 +122,8 @@ def _authorise(uow: AbstractUnitOfWork, principal: Principal | None, subject_typ
                     field="case_id")
 
 
-def _repository_records(uow: AbstractUnitOfWork, relevant: Iterable[Event]) -> dict[str, list[dict[str, Any]]]:
+def _repository_records(uow: AbstractUnitOfWork, relevant: Iterable[Event], *, privileged: bool
+                        ) -> dict[str, list[dict[str, Any]]]:
     """Records other features keep about what the events mention, read only through repositories that exist."""
     out: dict[str, list[dict[str, Any]]] = {}
     wanted: dict[str, set[str]] = {}
@@ -129,8 +131,10 @@ def _repository_records(uow: AbstractUnitOfWork, relevant: Iterable[Event]) -> d
         for kind, ident in references(e):
             wanted.setdefault(kind, set()).add(ident)
     # (kind, repository, method): each call guarded, ids given as ints where the owner keys by int.
-    lookups = (("case", "cases", "get"), ("notice", "cases", "notice"), ("testbuy", "qa", "get"),
-               ("refund_claim", "refunds", "get"), ("appeal", "appeals", "get"))
+    lookups = [("case", "cases", "get"), ("notice", "cases", "notice"), ("testbuy", "qa", "get"),
+               ("appeal", "appeals", "get"), ("action", "enforcement", "get")]
+    if privileged:
+        lookups += [("refund_claim", "refunds", "get"), ("report", "reports", "by_number")]
     for kind, repo_name, method in lookups:
         for ident in sorted(wanted.get(kind, ())):
             try:
@@ -138,6 +142,8 @@ def _repository_records(uow: AbstractUnitOfWork, relevant: Iterable[Event]) -> d
                 found = fetch(int(ident) if ident.isdigit() else ident)
             except (AttributeError, TypeError, ValueError, LookupError, DomainError):
                 continue
+            if isinstance(found, tuple):  # reports.by_number: (report, follow-token hash); the hash stays home
+                found = found[0]
             if found is not None:
                 out.setdefault(kind, []).append(_plain(found))
     return out
@@ -163,8 +169,8 @@ def collect_evidence(
     if not subject_id or len(subject_id) > 200:
         raise ValidationError("subject id: 1-200 characters", field="subject_id")
     with uow:
-        relevant = _gather(uow, subject_type, subject_id,
-                           with_buyers=principal is None or principal.role is Role.ADMIN)
+        privileged = principal is None or principal.role is Role.ADMIN
+        relevant = _gather(uow, subject_type, subject_id, with_consumers=privileged)
         exists = bool(relevant) or (subject_type == "listing" and uow.listings.exists(subject_id))
         if not exists:
             raise NotFound(f"no {subject_type} {subject_id} in the event log", field=f"{subject_type}_id")
@@ -214,7 +220,7 @@ def collect_evidence(
                                                              "restricted", "warned")):
                 decisions.append({"event": record, "statement_of_reasons": sor})
             records.setdefault(record_group(e), []).append(record)
-        for kind, found in _repository_records(uow, relevant.values()).items():
+        for kind, found in _repository_records(uow, relevant.values(), privileged=privileged).items():
             records[f"{kind}_records"] = found
 
         now = datetime.now(UTC)
