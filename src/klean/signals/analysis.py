@@ -29,6 +29,7 @@ from klean.signals.text import (
     is_separator,
     is_vowel_jamo,
     jamo,
+    strip_accents,
 )
 
 # How strongly each kind of mention alludes to the brand (before the signal's own weighting).
@@ -160,6 +161,9 @@ def _classify(raw: str, folded_span: str, mark_seps: int, script: str, idx: Text
         if any(is_latin(ch.lower()) for ch in raw):
             return "mixed-script"
         return "jamo"
+    stripped = strip_accents(nfkc)
+    if stripped != nfkc and all(ord(ch) < 0x80 for ch in stripped if ch.isalpha()):
+        return "accent"
     letters = [ch for ch in nfkc if ch.isalpha()]
     if any(unicodedata.category(ch) == "Ll" and ord(ch) > 0x24F for ch in nfkc.lower()) or any(
             ord(ch) > 0x24F for ch in letters):

@@ -27,7 +27,8 @@ def example_registry() -> RegistrySnapshot:
         Brand("apple", "Apple", ("Apple", "애플", "苹果", "iPhone", "아이폰", "AirPods", "에어팟"), products=(
             Product("apple.airpods_pro2", "apple", "AirPods Pro (2nd generation)", krw(359000),
                     ("에어팟 프로2", "AirPods Pro 2"), "audio"),
-            Product("apple.iphone15pro", "apple", "iPhone 15 Pro 128GB", krw(1550000), ("아이폰 15 프로",), "mobile"),
+            Product("apple.iphone15pro", "apple", "iPhone 15 Pro 128GB", krw(1550000),
+                    ("아이폰 15 프로", "iPhone 15 Pro", "15 Pro"), "mobile"),
         ), authorisations=(Authorisation("frisbee", "apple"),)),
         Brand("nike", "Nike", ("Nike", "나이키", "耐克"), products=(
             Product("nike.af1", "nike", "Air Force 1 '07", krw(139000), ("에어포스 1", "AF1"), "shoes"),
