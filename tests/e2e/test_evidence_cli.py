@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -83,3 +88,28 @@ def test_keygen_export_verify_and_a_tampered_copy(operator: Path, tmp_path: Path
     not_zip.write_text("not a package")
     r = run(cli, ["evidence", "verify", str(not_zip)])
     assert r.exit_code == 2 and "not a zip" in r.output
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_a_package_verifies_without_klean(operator: Path, tmp_path: Path) -> None:
+    """What the summary tells a court clerk to do: sha256 every file, then OpenSSL on the signature."""
+    run = CliRunner().invoke
+    assert run(cli, ["evidence", "keygen"]).exit_code == 0
+    package = tmp_path / "case-31.zip"
+    assert run(cli, ["evidence", "export", "--case", "31", "-o", str(package)]).exit_code == 0
+    out = tmp_path / "unpacked"
+    with zipfile.ZipFile(package) as z:
+        z.extractall(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for f in manifest["files"]:
+        assert hashlib.sha256((out / f["path"]).read_bytes()).hexdigest() == f["sha256"], f["path"]
+    (out / "manifest.sig.bin").write_bytes(base64.b64decode((out / "manifest.sig").read_bytes()))
+    ok = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public_key.pem", "-rawin",
+                         "-in", "manifest.json", "-sigfile", "manifest.sig.bin"], cwd=out, capture_output=True,
+                        text=True, check=False)
+    assert ok.returncode == 0 and "Verified Successfully" in ok.stdout, ok.stdout + ok.stderr
+    (out / "manifest.json").write_bytes((out / "manifest.json").read_bytes().replace(b"case", b"Case", 1))
+    bad = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public_key.pem", "-rawin",
+                          "-in", "manifest.json", "-sigfile", "manifest.sig.bin"], cwd=out, capture_output=True,
+                         text=True, check=False)
+    assert bad.returncode != 0

@@ -104,8 +104,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "events": "Events in the slice", "full": "carried in full", "key": "Signing key (Ed25519) fingerprint",
         "verify_how": "To verify without Klean: check the SHA-256 of every file against manifest.json (sha256sum), "
                       "then the Ed25519 signature manifest.sig (base64) over manifest.json with public_key.pem "
-                      "(for example with OpenSSL 3: openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin "
-                      "-in manifest.json -sigfile manifest.sig.bin). With Klean: klean evidence verify FILE.",
+                      "(for example with OpenSSL 3: base64 -d manifest.sig > manifest.sig.bin; openssl pkeyutl -verify "
+                      "-pubin -inkey public_key.pem -rawin -in manifest.json -sigfile manifest.sig.bin), and "
+                      "compare the key's fingerprint with the one the platform publishes. With Klean: "
+                      "klean evidence verify FILE --public-key PLATFORM_KEY.pem.",
         "listings": "Listings as captured when acted on", "listing": "Listing", "title_col": "Title",
         "price": "Price", "seller": "Seller", "captured": "Captured", "cause": "Cause", "status": "Status before",
         "images": "Images (SHA-256)", "sha": "Snapshot SHA-256", "decisions": "Decisions and statements of reasons",
@@ -119,8 +121,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "events": "구간 내 이벤트 수", "full": "전문 포함", "key": "서명 키(Ed25519) 지문",
         "verify_how": "Klean 없이 검증하는 방법: 모든 파일의 SHA-256을 manifest.json과 대조한 뒤(sha256sum), "
                       "manifest.json에 대한 Ed25519 서명 manifest.sig(base64)를 public_key.pem으로 확인합니다"
-                      "(예: OpenSSL 3의 openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin "
-                      "-in manifest.json -sigfile manifest.sig.bin). Klean으로는 klean evidence verify FILE.",
+                      "(예: OpenSSL 3에서 base64 -d manifest.sig > manifest.sig.bin; openssl pkeyutl -verify -pubin "
+                      "-inkey public_key.pem -rawin -in manifest.json -sigfile manifest.sig.bin). 키 지문이 "
+                      "플랫폼이 공개한 지문과 같은지도 확인하십시오. Klean으로는 "
+                      "klean evidence verify FILE --public-key PLATFORM_KEY.pem.",
         "listings": "조치 당시 수집된 상품 게시물", "listing": "게시물", "title_col": "제목",
         "price": "가격", "seller": "판매자", "captured": "수집 일시", "cause": "사유", "status": "조치 전 상태",
         "images": "이미지(SHA-256)", "sha": "스냅샷 SHA-256", "decisions": "결정 및 처분 이유서",
