@@ -159,15 +159,15 @@ def run_spark(
     sc = spark.sparkContext
     shared = sc.broadcast((screener, only))
     offsets_bc = sc.broadcast(offsets)
-    # Rows read and rows skipped by `only` leave no output row, so they are counted on the side.
-    read_acc, skipped_acc = sc.accumulator(0), sc.accumulator(0)
+    # The summary counts travel back with the tasks (no extra Spark jobs). Spark adds a task's update once
+    # when the task succeeds; the output is persisted, so the screening runs once per row.
+    counts = sc.accumulator(ScanStats().to_dict(), _StatsParam())
 
     def screen(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         s, o = shared.value
         stats = ScanStats()
         yield from _screen_batches(batches, s, lang, o, unit, offsets_bc.value, stats)
-        read_acc.add(stats.rows)
-        skipped_acc.add(stats.skipped)
+        counts.add(stats.to_dict())
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandas >= 3 notice; mapInArrow does not use pandas
@@ -179,11 +179,11 @@ def run_spark(
             writer.option("compression", "zstd").parquet(str(root))
         else:
             writer.option("ignoreNullFields", "false").json(str(root))
-        stats = _stats(out, F)
-        stats.rows, stats.skipped = read_acc.value, skipped_acc.value
-        rejects = out.filter(F.col("reject_error").isNotNull())
+        stats = ScanStats.from_dict(counts.value)
         if stats.rejected:
-            _write_rejects(rejects, root, F)
+            rejects = out.filter(F.col("reject_error").isNotNull())
+            _write_rejects(rejects, root)
+            stats.reject_samples = _first_rejects(rejects, F)
     finally:
         out.unpersist()
         shared.unpersist()
@@ -196,32 +196,30 @@ def run_spark(
     return ScanOutcome(stats=stats, output=path, rejects=rejects_path, seconds=seconds, chunks=0, chunks_resumed=0)
 
 
-def _stats(out: Any, F: Any) -> ScanStats:
-    """The summary counts, computed by Spark on the cached output."""
-    from collections import Counter
+class _StatsParam:
+    """Adds ScanStats (as dicts) for a Spark accumulator."""
 
-    stats = ScanStats()
-    ok = out.filter(F.col("reject_error").isNull())
-    for r in ok.groupBy("decision").count().collect():
-        stats.decisions[r[0]] = r[1]
-    stats.screened = sum(stats.decisions.values())
-    flagged = ok.filter(F.col("flagged")).select("id", F.explode("evidence").alias("e")).filter(F.col("e.weight") > 0)
-    brands = flagged.filter(F.col("e.brand_id").isNotNull()).select("id", "e.brand_id").distinct()
-    stats.brands = Counter({r[0]: r[1] for r in brands.groupBy("brand_id").count().collect()})
-    signals = flagged.select("id", "e.signal").distinct()
-    stats.signals = Counter({r[0]: r[1] for r in signals.groupBy("signal").count().collect()})
-    bad = out.filter(F.col("reject_error").isNotNull())
-    for r in bad.groupBy("reject_reason").count().collect():
-        stats.reject_reasons[r[0]] = r[1]
-    stats.rejected = sum(stats.reject_reasons.values())
-    for reason in stats.reject_reasons:
-        stats.reject_samples[reason] = [r[0] for r in bad.filter(F.col("reject_reason") == reason)
-                                        .orderBy("reject_file", "reject_position").select("reject_error").limit(3)
-                                        .collect()]
-    return stats
+    def zero(self, value: dict[str, Any]) -> dict[str, Any]:
+        return ScanStats().to_dict()
+
+    def addInPlace(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        total = ScanStats.from_dict(a)
+        total.merge(ScanStats.from_dict(b))
+        return total.to_dict()
 
 
-def _write_rejects(rejects: Any, root: Path, F: Any) -> None:
+def _first_rejects(rejects: Any, F: Any) -> dict[str, list[str]]:
+    """The first rejected rows of each reason, in file and line order, as the summary's examples."""
+    first = rejects.orderBy("reject_file", "reject_position").select("reject_reason", "reject_error").limit(200)
+    samples: dict[str, list[str]] = {}
+    for reason, error in first.collect():
+        mine = samples.setdefault(reason, [])
+        if len(mine) < 3:
+            mine.append(error)
+    return samples
+
+
+def _write_rejects(rejects: Any, root: Path) -> None:
     """Rejects as _rejects/part-*.jsonl, the local engine's record shape ({"file", "line"|"row", ...})."""
     folder = root / "_rejects"
     folder.mkdir(exist_ok=True)
