@@ -264,3 +264,28 @@ def test_http_seller_sees_only_its_own_actions_and_standing(client: TestClient,
                       json={"outcome": "maybe", "reason": "?"})
     assert bad.status_code == 422 and bad.json()["error"]["field"]
     assert client.get("/v1/enforcement/policy", headers=seller).json()["version"] == k.policy.version
+
+
+def test_hostile_inputs_get_4xx_never_500(client: TestClient, make_user: Callable[..., dict[str, str]]) -> None:
+    seller = make_user("outlet-kim", "seller", seller_id=SELLER)
+    minji = make_user("minji", "reviewer")
+    probes = [
+        ("get", "/v1/enforcement/actions/99999999999999", seller, None),
+        ("get", "/v1/enforcement/actions/0", seller, None),
+        ("post", "/v1/enforcement/appeals/99999999999/decision", minji, {"outcome": "uphold", "reason": "x"}),
+        ("get", "/v1/sellers/seoul%00outlet/standing", minji, None),
+        ("get", f"/v1/sellers/{'x' * 5000}/standing", minji, None),
+        ("get", f"/v1/sellers/{SELLER}/listing-check?brand_id=gentle%00monster", seller, None),
+        ("post", "/v1/enforcement/violations", minji, {"seller_id": SELLER, "kind": "notice_upheld",
+                                                       "cause_ref": "case:\x001"}),
+        ("post", "/v1/enforcement/violations", minji, {"seller_id": SELLER, "kind": "shoplifting", "cause_ref": "c:1"}),
+        ("post", "/v1/enforcement/reversals", minji, {"cause_ref": "case:nothing", "reason": "no such cause"}),
+        ("get", "/v1/enforcement/actions?state=burning", minji, None),
+        ("put", "/v1/verification/identity", seller, {"name": "Kim\x00"}),
+        ("get", "/v1/verification/proofs?state=lost", seller, None),
+        ("get", "/v1/verification/proofs/2147483648", seller, None),
+    ]
+    for method, url, headers, body in probes:
+        r = client.request(method, url, headers=headers, json=body)
+        assert 400 <= r.status_code < 500, (url, r.status_code, r.text)
+        assert r.json()["error"]["code"], url

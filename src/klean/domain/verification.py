@@ -116,7 +116,7 @@ def clean_identity_fields(fields: Mapping[str, Any]) -> dict[str, str]:
         if name not in IDENTITY_FIELDS:
             raise ValidationError(f"unknown identity field {name!r}; known: {', '.join(IDENTITY_FIELDS)}",
                                   field=name)
-        if not isinstance(value, str) or not value.strip() or len(value) > 500:
+        if not isinstance(value, str) or not value.strip() or len(value) > 500 or "\x00" in value:
             raise ValidationError(f"{name}: a non-empty text of at most 500 characters", field=name)
         out[name] = " ".join(value.split())
     return out

@@ -43,6 +43,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def check_text(**values: str | None) -> None:
+    """Refuse identifiers and texts that no database column can hold (NUL, over 200 characters for ids)."""
+    for name, value in values.items():
+        if value is None:
+            continue
+        if "\x00" in value:
+            raise ValidationError(f"{name} must not contain NUL characters", field=name)
+        if name.endswith("_id") and len(value) > 200:
+            raise ValidationError(f"{name}: at most 200 characters", field=name)
+
+
 _PARSED: dict[int, tuple[PolicyDocument, EnforcementPolicy]] = {}
 
 
@@ -268,6 +279,7 @@ def _visible_action(uow: AbstractUnitOfWork, principal: Principal, action_id: in
 
 
 def _check_seller_access(principal: Principal, seller_id: str) -> None:
+    check_text(seller_id=seller_id)
     if principal.role in REVIEWERS:
         return
     if principal.role is Role.SELLER and principal.seller_id == seller_id:
@@ -285,6 +297,7 @@ def get_action(*, uow: AbstractUnitOfWork, principal: Principal, action_id: int)
 def list_actions(*, uow: AbstractUnitOfWork, principal: Principal, seller_id: str | None = None,
                  state: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     """List actions: a seller its own; reviewers any seller's, or all recent ones."""
+    check_text(seller_id=seller_id)
     if principal.role is Role.SELLER:
         if seller_id is not None and seller_id != principal.seller_id:
             raise NotFound(f"no seller {seller_id}", field="seller_id")
@@ -334,6 +347,7 @@ def file_appeal(*, uow: AbstractUnitOfWork, principal: Principal, action_id: int
                 policy: EnforcementPolicy | None = None, now: datetime | None = None) -> dict[str, Any]:
     """File a seller's appeal against one of its actions; it goes to the reviewer queue."""
     principal.require(Role.SELLER)
+    check_text(grounds=grounds)
     pol = policy or current_policy()
     now = now or _now()
     grounds = (grounds or "").strip()
@@ -534,6 +548,9 @@ def listing_gate(*, uow: AbstractUnitOfWork, principal: Principal, seller_id: st
                  category: str | None = None, policy: EnforcementPolicy | None = None) -> dict[str, Any]:
     """Tell a seller whether it may list these brands now, and exactly which proof is missing if not."""
     _check_seller_access(principal, seller_id)
+    for b in brand_ids:
+        check_text(brand_id=b)
+    check_text(category=category)
     with uow:
         try:
             check_can_list(uow=uow, seller_id=seller_id, brand_ids=brand_ids, category=category)

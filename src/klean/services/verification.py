@@ -24,7 +24,7 @@ from klean.domain.verification import (
     validate_dates,
     validate_issuer,
 )
-from klean.services.enforcement import REVIEWERS, current_policy
+from klean.services.enforcement import REVIEWERS, check_text, current_policy
 from klean.services.unit_of_work import AbstractUnitOfWork
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -60,6 +60,7 @@ def submit_proof(*, uow: AbstractUnitOfWork, principal: Principal, brand_id: str
     """Submit a seller's proof of authorisation for a brand; it goes to the reviewer queue."""
     principal.require(Role.SELLER)
     assert principal.seller_id is not None
+    check_text(brand_id=brand_id, issuer=issuer)
     pol = policy or current_policy()
     today = today or _today()
     if not _SHA256.match(document_sha256):
@@ -193,6 +194,7 @@ def get_proof(*, uow: AbstractUnitOfWork, principal: Principal, proof_id: int) -
 def list_proofs(*, uow: AbstractUnitOfWork, principal: Principal, state: str | None = None,
                 seller_id: str | None = None) -> list[dict[str, Any]]:
     """List proofs: a seller its own; a rights holder those for its brands; reviewers all."""
+    check_text(seller_id=seller_id)
     if state is not None and state not in {s.value for s in ProofState}:
         raise ValidationError(f"state: one of {', '.join(s.value for s in ProofState)}", field="state")
     states = [state] if state else None
@@ -237,6 +239,7 @@ def verify_identity(*, uow: AbstractUnitOfWork, principal: Principal, seller_id:
                     verified: bool, reason: str, policy: EnforcementPolicy | None = None) -> dict[str, Any]:
     """Mark identity fields verified (or not) after checking them (reviewers)."""
     principal.require(*REVIEWERS)
+    check_text(seller_id=seller_id)
     pol = policy or current_policy()
     reason = (reason or "").strip()
     if not reason:
@@ -262,6 +265,7 @@ def verify_identity(*, uow: AbstractUnitOfWork, principal: Principal, seller_id:
 def identity_status(*, uow: AbstractUnitOfWork, principal: Principal, seller_id: str,
                     policy: EnforcementPolicy | None = None) -> dict[str, Any]:
     """Return a seller's identity fields (masked), what is missing, and whether it is a flagged high-volume seller."""
+    check_text(seller_id=seller_id)
     if not (principal.role in REVIEWERS or (principal.role is Role.SELLER and principal.seller_id == seller_id)):
         raise NotFound(f"no seller {seller_id}", field="seller_id")
     pol = policy or current_policy()

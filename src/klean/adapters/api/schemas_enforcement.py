@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in items):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class ViolationIn(_In):

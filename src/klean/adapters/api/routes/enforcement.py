@@ -5,13 +5,15 @@ A seller sees only its own actions and standing: another seller's answer 404, as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.schemas_enforcement import AppealDecisionIn, AppealIn, ReversalIn, ViolationIn
 from klean.services import enforcement
+
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an integer key: out of range is 422, not a DB error
 
 router = APIRouter(prefix="/v1", tags=["enforcement"])
 
@@ -51,13 +53,13 @@ def list_actions(uow: UowDep, principal: PrincipalDep,
 
 
 @router.get("/enforcement/actions/{action_id}")
-def get_action(action_id: int, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_action(action_id: DbId, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """One action with its statement of reasons and its appeals."""
     return enforcement.get_action(uow=uow, principal=principal, action_id=action_id)
 
 
 @router.post("/enforcement/actions/{action_id}/appeal", status_code=201)
-def appeal(action_id: int, body: AppealIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def appeal(action_id: DbId, body: AppealIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """Appeal one of your actions; a reviewer other than the one who decided it will rule."""
     return enforcement.file_appeal(uow=uow, principal=principal, action_id=action_id, grounds=body.grounds,
                                    policy=enforcement.policy_of(app.policy))
@@ -70,7 +72,7 @@ def open_appeals(uow: UowDep, principal: PrincipalDep) -> list[dict[str, Any]]:
 
 
 @router.post("/enforcement/appeals/{appeal_id}/decision")
-def decide_appeal(appeal_id: int, body: AppealDecisionIn, app: AppDep, uow: UowDep,
+def decide_appeal(appeal_id: DbId, body: AppealDecisionIn, app: AppDep, uow: UowDep,
                   principal: PrincipalDep) -> dict[str, Any]:
     """Uphold (the action stands) or reverse (everything it took away is restored by new events)."""
     return enforcement.decide_appeal(uow=uow, principal=principal, appeal_id=appeal_id, outcome=body.outcome,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.schemas_enforcement import (
@@ -20,6 +20,8 @@ from klean.adapters.uploads import validate_document
 from klean.domain.auth import Role
 from klean.domain.errors import Forbidden
 from klean.services import enforcement, verification
+
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an integer key: out of range is 422, not a DB error
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
@@ -53,13 +55,13 @@ def list_proofs(uow: UowDep, principal: PrincipalDep,
 
 
 @router.get("/verification/proofs/{proof_id}")
-def get_proof(proof_id: int, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_proof(proof_id: DbId, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     return verification.get_proof(uow=uow, principal=principal, proof_id=proof_id)
 
 
 @router.get("/verification/proofs/{proof_id}/document", response_class=Response,
             responses={200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
-def proof_document(proof_id: int, app: AppDep, uow: UowDep, principal: PrincipalDep) -> Response:
+def proof_document(proof_id: DbId, app: AppDep, uow: UowDep, principal: PrincipalDep) -> Response:
     """Download the proof document as an attachment (never rendered inline, never sniffed as something else)."""
     proof = verification.get_proof(uow=uow, principal=principal, proof_id=proof_id)
     data = BlobStore(app.settings).get(proof["document_sha256"])
@@ -72,7 +74,7 @@ def proof_document(proof_id: int, app: AppDep, uow: UowDep, principal: Principal
 
 
 @router.post("/verification/proofs/{proof_id}/decision")
-def decide_proof(proof_id: int, body: ProofDecisionIn, app: AppDep, uow: UowDep,
+def decide_proof(proof_id: DbId, body: ProofDecisionIn, app: AppDep, uow: UowDep,
                  principal: PrincipalDep) -> dict[str, Any]:
     """Approve (creates the registry authorisation) or reject a proof, with a reason (reviewers, the rights holder)."""
     return verification.decide_proof(uow=uow, principal=principal, proof_id=proof_id, approve=body.approve,
