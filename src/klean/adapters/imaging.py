@@ -57,7 +57,7 @@ def _shrink(array: np.ndarray, side: int) -> np.ndarray:
                                            cv2.INTER_LINEAR))
 
 ORB_FEATURES = 1000  # per photo; a logo template keeps LOGO_FEATURES
-LOGO_FEATURES = 500
+LOGO_FEATURES = 300  # per logo: matching cost grows with logos x features, and 300 keep the examples found
 # A file declaring more pixels than this many per byte cannot be a real photo: it is a decompression bomb.
 BOMB_PIXELS_PER_BYTE = 1000
 

@@ -18,7 +18,7 @@ from klean.domain.images import ImageFeatures, LogoTemplate
 from klean.domain.listing import ImageRef, Listing, Money
 
 ORB_FEATURES = 1000  # as klean.adapters.imaging: per photo; logo templates keep LOGO_FEATURES
-LOGO_FEATURES = 500
+LOGO_FEATURES = 300
 
 
 def draw_logo(kind: str = "chanel", size: int = 240) -> np.ndarray:
