@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
+from klean.adapters.api.schemas_notices import NoticeIn
 from klean.bootstrap import App
 from klean.domain.errors import Conflict
 from klean.domain.listing import Listing, Money
@@ -480,3 +481,57 @@ def test_policy_section_parses_and_rejects_nonsense() -> None:
         with pytest.raises(ValidationError):
             NoticePolicy.from_section(bad)
     assert replace(p, version="x").version == "x"
+
+
+def test_concurrent_repeats_with_one_key_make_one_case(klean_app: App, make_user: MakeUser) -> None:
+    seed(klean_app)
+    make_user("samsung-ip", "rights_holder", org="samsung-electronics")
+    with klean_app.uow_factory() as uow:
+        principal = uow.users.principal("samsung-ip")
+    policy = notices.notice_policy(klean_app.policy)
+    draft = NoticeIn.model_validate(notice_body()).to_draft()
+    barrier = threading.Barrier(4)
+    answers: list[Any] = []
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            answers.append(notices.file_notice(uow=klean_app.uow_factory(), principal=principal, draft=draft,
+                                               policy=policy, idempotency_key="burst-1")[0])
+        except Conflict as exc:  # still in flight elsewhere: the client retries
+            answers.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = [a for a in answers if isinstance(a, dict)]
+    assert done and all(a == done[0] for a in done) and len(answers) == 4
+    with klean_app.uow_factory() as uow:
+        assert len(uow.cases.list()) == 1
+    retry = notices.file_notice(uow=klean_app.uow_factory(), principal=principal, draft=draft, policy=policy,
+                                idempotency_key="burst-1")
+    assert retry == (done[0], True)
+
+
+def test_queue_orders_trusted_then_risk_then_age_and_screening_hits_are_decided_too(
+        client: TestClient, klean_app: App, make_user: MakeUser) -> None:
+    seed(klean_app)
+    rh = make_user("samsung-ip", "rights_holder", org="samsung-electronics")
+    partner = make_user("brandshield-kr", "trusted_partner", org="chanel-sas")
+    reviewer = make_user("rev-minji", "reviewer")
+    with klean_app.uow_factory() as uow:
+        uow.queue.enqueue(kind="screening", subject_type="listing", subject_id="cp-2002", priority=8.5,
+                          payload={"score": 0.85})
+        uow.commit()
+    client.post("/v1/notices", headers=rh, json=notice_body(listings=["cp-1001"]))
+    client.post("/v1/notices", headers=rh, json=notice_body(listings=["cp-1002"]))
+    client.post("/v1/notices", headers=partner, json=notice_body("chanel", listings=["cp-2001"]))
+    queue = client.get("/v1/review/queue", headers=reviewer).json()
+    assert [(i["kind"], i["payload"].get("listing_id")) for i in queue] == [
+        ("notice", "cp-2001"), ("notice", "cp-1001"), ("notice", "cp-1002"), ("screening", None)]
+    assert client.get("/v1/cases", headers=rh).json()[0]["listing_id"] == "cp-1002"
+    assert len(client.get("/v1/cases", headers=reviewer).json()) == 3
+    claim_and_decide(client, reviewer, "screening", "cp-2002", "remove", "Replica wording and 5% of retail price")
+    assert listing_status(klean_app, "cp-2002") == "removed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from klean.services.unit_of_work import AbstractUnitOfWork
 
 CHANNELS = ("api", "portal", "email")
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+_NUMBER = re.compile(r"R-\d{8}-[0-9A-Z]{6}")
 
 
 def _case_number(now: datetime) -> str:
@@ -101,8 +103,11 @@ def _submit(uow: AbstractUnitOfWork, principal: Principal | None, draft: ReportD
 def follow_report(*, uow: AbstractUnitOfWork, case_number: str, token: str | None = None,
                   principal: Principal | None = None) -> dict[str, Any]:
     """Show a report's status to whoever holds its follow token (or the signed-in reporter, or staff)."""
+    number = case_number.strip().upper()
+    if not _NUMBER.fullmatch(number):
+        raise NotFound(f"no report {case_number[:40]!r}", field="case_number")
     with uow:
-        found = uow.reports.by_number(case_number.strip().upper())
+        found = uow.reports.by_number(number)
         if found is None:
             raise NotFound(f"no report {case_number}", field="case_number")
         report, token_hash = found

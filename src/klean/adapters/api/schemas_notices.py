@@ -5,14 +5,30 @@ Notice fields default to empty so that an incomplete notice is answered with eve
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from klean.domain.cases import NoticeDraft, RightClaim
 from klean.domain.reports import ReportDraft
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, list):
+        for v in value:
+            _no_nul(v)
+    return value
+
+
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_is_storable(cls, value: Any) -> Any:  # PostgreSQL text cannot hold NUL
+        return _no_nul(value)
 
 
 class RightIn(In):

@@ -179,7 +179,7 @@ class RateLimiter:
             self._seen.setdefault(key, deque()).append(self.clock())
 
 
-_ADDR = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
+_ADDR = re.compile(r"^[^@\s<>\x00-\x1f]{1,64}@[^@\s<>\x00-\x1f]{1,255}$")
 
 
 class ReportHandler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
@@ -17,6 +17,7 @@ from klean.services.notices import case_view
 
 router = APIRouter(prefix="/v1", tags=["notices"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+CaseId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 @router.post("/notices", status_code=201)
@@ -36,7 +37,8 @@ def file_notice(body: NoticeIn, app: AppDep, uow: UowDep, principal: PrincipalDe
 
 
 @router.get("/cases")
-def list_cases(uow: UowDep, principal: PrincipalDep, state: str | None = None) -> list[dict[str, Any]]:
+def list_cases(uow: UowDep, principal: PrincipalDep,
+               state: str | None = Query(default=None, pattern=r"^[a-z_]{1,20}$")) -> list[dict[str, Any]]:
     """Your cases: as notifier, as seller, or all (reviewers, admins)."""
     with uow:
         if principal.role in (Role.ADMIN, Role.REVIEWER):
@@ -49,13 +51,13 @@ def list_cases(uow: UowDep, principal: PrincipalDep, state: str | None = None) -
 
 
 @router.get("/cases/{case_id}")
-def get_case(case_id: int, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_case(case_id: CaseId, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """A case with every transition (time-stamped), counter-notices and complaints."""
     return notices.get_case(uow=uow, principal=principal, case_id=case_id)
 
 
 @router.post("/cases/{case_id}/counter-notice", status_code=201)
-def counter_notice(case_id: int, body: CounterNoticeIn, app: AppDep, uow: UowDep,
+def counter_notice(case_id: CaseId, body: CounterNoticeIn, app: AppDep, uow: UowDep,
                    principal: PrincipalDep) -> dict[str, Any]:
     """Answer a removal of your listing; restored after the window unless the rights holder goes to court."""
     return notices.file_counter_notice(uow=uow, principal=principal, case_id=case_id, reasons=body.reasons,
@@ -64,7 +66,7 @@ def counter_notice(case_id: int, body: CounterNoticeIn, app: AppDep, uow: UowDep
 
 
 @router.post("/cases/{case_id}/court-action")
-def court_action(case_id: int, body: CourtActionIn, app: AppDep, uow: UowDep,
+def court_action(case_id: CaseId, body: CourtActionIn, app: AppDep, uow: UowDep,
                  principal: PrincipalDep) -> dict[str, Any]:
     """Show you have filed a court action, within the counter-notice window; the listing stays down."""
     return notices.report_court_action(uow=uow, principal=principal, case_id=case_id, reference=body.reference,
@@ -72,21 +74,24 @@ def court_action(case_id: int, body: CourtActionIn, app: AppDep, uow: UowDep,
 
 
 @router.post("/cases/{case_id}/complaints", status_code=201)
-def complaint(case_id: int, body: ComplaintIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def complaint(case_id: CaseId, body: ComplaintIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """Ask for a review of a decision (DSA Art. 20): sellers against removals, notifiers against rejections."""
     return notices.file_complaint(uow=uow, principal=principal, case_id=case_id, grounds=body.grounds,
                                   policy=notices.notice_policy(app.policy))
 
 
+UserId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@-]{1,100}$")]
+
+
 @router.get("/notifiers/{user_id}/record")
-def notifier_record(user_id: str, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def notifier_record(user_id: UserId, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """A notifier's accuracy over the rolling window, warnings, suspension and trusted-lane standing."""
     return notices.notifier_record(uow=uow, principal=principal, user_id=user_id,
                                    policy=notices.notice_policy(app.policy))
 
 
 @router.post("/notifiers/{user_id}/readmit")
-def readmit(user_id: str, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+def readmit(user_id: UserId, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """Re-admit a removed trusted partner to the trusted lane (admins; after the bar, on a good record)."""
     return notices.readmit_trusted(uow=uow, principal=principal, user_id=user_id,
                                    policy=notices.notice_policy(app.policy))

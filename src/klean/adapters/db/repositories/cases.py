@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.models.cases import (
@@ -362,7 +362,9 @@ class IdempotencyRepository:
         self.session.add(IdempotencyRow(scope=scope, key=key, request_hash=request_hash, response={}))
         try:
             self.session.flush()
-        except IntegrityError as exc:
+        except (IntegrityError, OperationalError) as exc:
+            # IntegrityError: the key is taken. OperationalError: SQLite's snapshot went stale because another
+            # writer committed meanwhile; either way the caller rolls back and looks again.
             raise Conflict("this Idempotency-Key is being used by another request", field="Idempotency-Key") \
                 from exc
 
