@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +47,8 @@ from klean.domain.transparency import tdb_payload
 from klean.services import evidence as evidence_service
 
 MAX_PACKAGE_BYTES = 2 * 1024**3  # uncompressed total a verifier will read: a zip bomb stops here
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 KOREAN_FONT = "HYSMyeongJo-Medium"  # a CID font reportlab ships: Korean without any font file
 
 # ---- the signing key ----------------------------------------------------------------------------------
@@ -226,18 +229,26 @@ def summary_pdf(bundle: EvidenceBundle, *, lang: str, fingerprint: str) -> bytes
         pdfmetrics.registerFont(UnicodeCIDFont(KOREAN_FONT))
     L = LABELS[lang]
     base = getSampleStyleSheet()
-    # One font for both languages: listings and reasons are often Korean even in an English summary.
+    # Korean text in the CID font (listings and reasons are often Korean even in an English summary); ids,
+    # hashes and dates in Helvetica, whose hyphens and digits the CID font would space out.
     body = ParagraphStyle("body", parent=base["BodyText"], fontName=KOREAN_FONT, fontSize=8, leading=10,
                           wordWrap="CJK")
+    latin = ParagraphStyle("latin", parent=body, fontName="Helvetica", wordWrap=None)
+    mono = ParagraphStyle("mono", parent=latin, fontName="Courier", fontSize=7, leading=9)
     head = ParagraphStyle("head", parent=base["Heading2"], fontName=KOREAN_FONT)
     title = ParagraphStyle("title", parent=base["Title"], fontName=KOREAN_FONT)
 
     def p(text: object) -> Paragraph:
-        return Paragraph(escape("" if text is None else str(text)), body)
+        value = "" if text is None else str(text)
+        if _HEX64.match(value):  # a digest on two lines of 32, so that it is read and copied whole
+            return Paragraph(f"{value[:32]}<br/>{value[32:]}", mono)
+        if _ISO_TIME.match(value):
+            value = f"{value[:10]} {value[11:19]} UTC" if value.endswith("+00:00") else value
+        return Paragraph(escape(value), latin if value.isascii() else body)
 
-    def table(header: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float]) -> Table:
-        t = Table([[p(h) for h in header]] + [[p(c) for c in r] for r in rows] or [[p(L["none"])]],
-                  colWidths=list(widths), repeatRows=1)
+    def table(header: Sequence[str] | None, rows: Sequence[Sequence[object]], widths: Sequence[float]) -> Table:
+        data = ([[p(h) for h in header]] if header else []) + [[p(c) for c in r] for r in rows]
+        t = Table(data or [[p(L["none"])]], colWidths=list(widths), repeatRows=1 if header else 0)
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]))
         return t
@@ -246,10 +257,10 @@ def summary_pdf(bundle: EvidenceBundle, *, lang: str, fingerprint: str) -> bytes
     chain = chain_info(bundle.chain, bundle.relevant_seqs)
     story: list[Any] = [
         Paragraph(escape(f"{L['title']}: {bundle.subject_type} {bundle.subject_id}"), title),
-        p(f"{L['exported']}: {bundle.exported_at.isoformat()} · {L['by']} {bundle.exported_by} · "
+        p(f"{L['exported']}: {bundle.exported_at:%Y-%m-%d %H:%M:%S} UTC · {L['by']} {bundle.exported_by} · "
           f"{L['policy']}: {bundle.policy_version or L['none']}"),
         Paragraph(escape(L["integrity"]), head),
-        table(["", ""], [[L["merkle"], chain.merkle_root],
+        table(None, [[L["merkle"], chain.merkle_root],
                          [L["events"], f"{chain.first_seq}..{chain.last_seq} ({chain.events}; "
                                        f"{chain.full_events} {L['full']})"],
                          [L["key"], fingerprint]], [70 * mm, 190 * mm]),
@@ -259,7 +270,7 @@ def summary_pdf(bundle: EvidenceBundle, *, lang: str, fingerprint: str) -> bytes
                L["sha"]],
               [[s["listing_id"], s["title"], s["price"], s["seller"], s["taken_at"], s["status"],
                 f"{s['score']} {s['signals']}", s["sha256"]] for s in snaps],
-              [25 * mm, 60 * mm, 25 * mm, 22 * mm, 30 * mm, 18 * mm, 30 * mm, 50 * mm]),
+              [25 * mm, 54 * mm, 25 * mm, 22 * mm, 28 * mm, 18 * mm, 28 * mm, 60 * mm]),
         Paragraph(escape(L["decisions"]), head),
         table([L["seq"], L["when"], L["what"], L["who"], L["why"], L["ground"], L["source"]],
               [[d["seq"], d["at"], d["type"], d["actor"], d["reason"], d["ground"], d["source"]] for d in decisions],
