@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from klean.adapters.mail.inbound import RateLimiter
 from klean.bootstrap import App
 from klean.domain.listing import Listing, Money
 
@@ -124,3 +125,15 @@ def test_repeated_report_with_one_idempotency_key_creates_one_report(client: Tes
     assert r.status_code == 409
     r = client.post("/v1/reports", headers={"Idempotency-Key": "x" * 300}, json=body)
     assert r.status_code == 422
+
+
+def test_anonymous_floods_are_rate_limited_but_signed_in_reporters_are_not(
+        client: TestClient, klean_app: App, make_user: MakeUser) -> None:
+    seed(klean_app)
+    klean_app.extras["anonymous_report_limiter"] = RateLimiter(limit=2, window=3600)
+    body = {"category": "counterfeit", "text": f"Fake sunglasses {LISTING_URL}"}
+    assert [client.post("/v1/reports", json=body).status_code for _ in range(3)] == [201, 201, 429]
+    r = client.post("/v1/reports", json=body)
+    assert r.status_code == 429 and "anonymous reports an hour" in r.json()["error"]["message"]
+    consumer = make_user("hana", "consumer")
+    assert client.post("/v1/reports", headers=consumer, json=body).status_code == 201

@@ -9,27 +9,39 @@ from fastapi import APIRouter, Header, Request, Response
 
 from klean.adapters.api.deps import AppDep, OptionalPrincipalDep, UowDep
 from klean.adapters.api.schemas_notices import ReportIn
+from klean.adapters.mail.inbound import RateLimiter
+from klean.domain.errors import RateLimited
 from klean.services import reports
 from klean.services.notices import notice_policy
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 FollowToken = Annotated[str | None, Header(alias="X-Follow-Token", max_length=200)]
+# Anonymous reports per client address per hour; signed-in reporters are accountable and not limited here.
+ANONYMOUS_REPORTS_PER_HOUR = 30
 
 
-def client_key(request: Request) -> str:
-    """Anonymous reporters are told apart by a hash of their address (never stored in the clear)."""
+def client_key(request: Request, secret: str) -> str:
+    """Anonymous reporters are told apart by a keyed hash of their address (never stored in the clear)."""
     host = request.client.host if request.client else "unknown"
-    return "client:" + hashlib.sha256(host.encode()).hexdigest()[:32]
+    return "client:" + hashlib.sha256(f"{secret}\x00{host}".encode()).hexdigest()[:32]
 
 
 @router.post("/reports", status_code=201)
 def submit_report(body: ReportIn, request: Request, response: Response, app: AppDep, uow: UowDep,
                   principal: OptionalPrincipalDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     """Report a suspected fake (ko or en); keep the case number and follow token to see its status."""
+    key = client_key(request, app.settings.secret_key)
+    limiter: RateLimiter = app.extras.setdefault("anonymous_report_limiter",
+                                                 RateLimiter(limit=ANONYMOUS_REPORTS_PER_HOUR, window=3600.0))
+    if principal is None and not limiter.allow(key):
+        raise RateLimited(f"at most {ANONYMOUS_REPORTS_PER_HOUR} anonymous reports an hour from one address; "
+                          "sign in or try again later")
     answer, replayed = reports.submit_report(uow=uow, principal=principal, draft=body.to_draft(),
                                              policy=notice_policy(app.policy), channel="api",
-                                             reporter_key=client_key(request), idempotency_key=idempotency_key)
+                                             reporter_key=key, idempotency_key=idempotency_key)
+    if principal is None and not replayed:
+        limiter.hit(key)
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return answer
