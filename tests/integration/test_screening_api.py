@@ -136,3 +136,21 @@ def test_registry_changes_rescan_the_listings_they_affect(klean_app: App, make_u
         assert not uow.queue.open_items(kind="screening")
     # Nothing of Chanel's is affected by a Chanel change.
     assert screening.rescan_affected(uow=klean_app.uow_factory(), screener=fresh, brand_ids=["chanel"]) == 0
+
+
+def test_authorising_a_seller_over_http_releases_its_held_listing(client: TestClient, klean_app: App,
+                                                                  make_user) -> None:  # type: ignore[no-untyped-def]
+    _setup(klean_app)
+    seller = make_user("seoul", "seller", seller_id="seoul_deals")
+    admin = make_user("ada", "admin")
+    r = client.post("/v1/listings", json=_listing(id="W2", seller_id="seoul_deals", title="갤럭시 워치6 40mm 미개봉",
+                                                  price=99000), headers=seller)
+    assert r.json()["status"] == "held"
+    r = client.post("/v1/brands/samsung/authorised-sellers", json={"seller_id": "seoul_deals"}, headers=admin)
+    assert r.status_code == 201, r.text
+    assert client.get("/v1/listings/W2", headers=seller).json()["status"] == "live"
+    # A Chanel disguised with a Cyrillic е and sold as mirror grade never goes live.
+    r = client.post("/v1/listings", json=_listing(id="G1", title="Chanеl 클래식 플랩 미러급", price=390000,
+                                                  category="bags"), headers=make_user("d", "seller",
+                                                                                      seller_id="dream_outlet_77"))
+    assert r.json()["status"] == "blocked"

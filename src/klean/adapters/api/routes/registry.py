@@ -26,6 +26,7 @@ from klean.adapters.api.schemas_registry import (
     ProductPatch,
 )
 from klean.adapters.blobs import BlobStore
+from klean.adapters.screening_runtime import rescan_after_change
 from klean.adapters.uploads import sniff, validate_image
 from klean.domain.errors import NotFound
 from klean.domain.listing import Money
@@ -39,10 +40,11 @@ def _money(m: MoneyIO) -> Money:
 
 
 @router.post("/brands", status_code=201, response_model=BrandOut)
-def create_brand(body: BrandIn, principal: PrincipalDep, uow: UowDep) -> BrandOut:
+def create_brand(body: BrandIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> BrandOut:
     """Register a brand with its word marks in any script (e.g. Samsung, 삼성, 三星)."""
     brand = registry.create_brand(uow=uow, principal=principal, brand_id=body.id, name=body.name, marks=body.marks,
                                   owner=body.owner)
+    rescan_after_change(app, brand_ids=[brand.id])
     return BrandOut.of(brand)
 
 
@@ -68,9 +70,10 @@ def update_brand(brand_id: str, body: BrandPatch, principal: PrincipalDep, uow: 
 
 
 @router.delete("/brands/{brand_id}", status_code=204)
-def delete_brand(brand_id: str, principal: PrincipalDep, uow: UowDep) -> Response:
+def delete_brand(brand_id: str, principal: PrincipalDep, uow: UowDep, app: AppDep) -> Response:
     """Remove a brand (its history stays in the event log)."""
     registry.delete_brand(uow=uow, principal=principal, brand_id=brand_id)
+    rescan_after_change(app, brand_ids=[brand_id])
     return Response(status_code=204)
 
 
@@ -81,15 +84,19 @@ def list_marks(brand_id: str, principal: PrincipalDep, uow: UowDep) -> list[str]
 
 
 @router.post("/brands/{brand_id}/marks", status_code=201, response_model=list[str])
-def add_mark(brand_id: str, body: MarkIn, principal: PrincipalDep, uow: UowDep) -> list[str]:
+def add_mark(brand_id: str, body: MarkIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> list[str]:
     """Add a word mark; one the registry already holds (compared NFKC-folded, case- and space-blind) is 409."""
-    return list(registry.add_mark(uow=uow, principal=principal, brand_id=brand_id, mark=body.mark).marks)
+    marks = list(registry.add_mark(uow=uow, principal=principal, brand_id=brand_id, mark=body.mark).marks)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return marks
 
 
 @router.delete("/brands/{brand_id}/marks/{mark}", response_model=list[str])
-def remove_mark(brand_id: str, mark: str, principal: PrincipalDep, uow: UowDep) -> list[str]:
+def remove_mark(brand_id: str, mark: str, principal: PrincipalDep, uow: UowDep, app: AppDep) -> list[str]:
     """Remove a word mark (a brand keeps at least one)."""
-    return list(registry.remove_mark(uow=uow, principal=principal, brand_id=brand_id, mark=mark).marks)
+    marks = list(registry.remove_mark(uow=uow, principal=principal, brand_id=brand_id, mark=mark).marks)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return marks
 
 
 @router.get("/brands/{brand_id}/products", response_model=list[ProductOut])
@@ -99,27 +106,32 @@ def list_products(brand_id: str, principal: PrincipalDep, uow: UowDep) -> list[P
 
 
 @router.post("/brands/{brand_id}/products", status_code=201, response_model=ProductOut)
-def add_product(brand_id: str, body: ProductIn, principal: PrincipalDep, uow: UowDep) -> ProductOut:
+def add_product(brand_id: str, body: ProductIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> ProductOut:
     """Add a product and what the genuine article sells for."""
-    return ProductOut.of(registry.add_product(
+    product = registry.add_product(
         uow=uow, principal=principal, brand_id=brand_id, name=body.name, reference_price=_money(body.reference_price),
-        aliases=body.aliases, category=body.category, product_id=body.id))
+        aliases=body.aliases, category=body.category, product_id=body.id)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return ProductOut.of(product)
 
 
 @router.patch("/brands/{brand_id}/products/{product_id}", response_model=ProductOut)
 def update_product(brand_id: str, product_id: str, body: ProductPatch, principal: PrincipalDep,
-                   uow: UowDep) -> ProductOut:
+                   uow: UowDep, app: AppDep) -> ProductOut:
     """Change a product's name, reference price, aliases or category."""
-    return ProductOut.of(registry.update_product(
+    product = registry.update_product(
         uow=uow, principal=principal, brand_id=brand_id, product_id=product_id, name=body.name,
         reference_price=_money(body.reference_price) if body.reference_price else None, aliases=body.aliases,
-        category=body.category))
+        category=body.category)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return ProductOut.of(product)
 
 
 @router.delete("/brands/{brand_id}/products/{product_id}", status_code=204)
-def remove_product(brand_id: str, product_id: str, principal: PrincipalDep, uow: UowDep) -> Response:
+def remove_product(brand_id: str, product_id: str, principal: PrincipalDep, uow: UowDep, app: AppDep) -> Response:
     """Remove a product."""
     registry.remove_product(uow=uow, principal=principal, brand_id=brand_id, product_id=product_id)
+    rescan_after_change(app, brand_ids=[brand_id])
     return Response(status_code=204)
 
 
@@ -174,17 +186,21 @@ def list_authorised_sellers(brand_id: str, principal: PrincipalDep, uow: UowDep)
 
 @router.post("/brands/{brand_id}/authorised-sellers", status_code=201, response_model=AuthorisationOut)
 def add_authorised_seller(brand_id: str, body: AuthorisationIn, principal: PrincipalDep,
-                          uow: UowDep) -> AuthorisationOut:
+                          uow: UowDep, app: AppDep) -> AuthorisationOut:
     """Authorise a seller for a brand, optionally between two dates (inclusive)."""
-    return AuthorisationOut.of(registry.add_authorised_seller(
+    auth = registry.add_authorised_seller(
         uow=uow, principal=principal, brand_id=brand_id, seller_id=body.seller_id, valid_from=body.valid_from,
-        valid_until=body.valid_until))
+        valid_until=body.valid_until)
+    rescan_after_change(app, brand_ids=[brand_id], seller_ids=[body.seller_id])
+    return AuthorisationOut.of(auth)
 
 
 @router.delete("/brands/{brand_id}/authorised-sellers/{seller_id}", status_code=204)
-def remove_authorised_seller(brand_id: str, seller_id: str, principal: PrincipalDep, uow: UowDep) -> Response:
+def remove_authorised_seller(brand_id: str, seller_id: str, principal: PrincipalDep, uow: UowDep,
+                             app: AppDep) -> Response:
     """End a seller's authorisation for a brand."""
     registry.remove_authorised_seller(uow=uow, principal=principal, brand_id=brand_id, seller_id=seller_id)
+    rescan_after_change(app, brand_ids=[brand_id], seller_ids=[seller_id])
     return Response(status_code=204)
 
 
@@ -195,8 +211,11 @@ def export_registry(principal: PrincipalDep, uow: UowDep) -> dict[str, Any]:
 
 
 @router.post("/registry/import", response_model=ImportOut)
-def import_registry(principal: PrincipalDep, uow: UowDep,
+def import_registry(principal: PrincipalDep, uow: UowDep, app: AppDep,
                     body: Annotated[dict[str, Any], Body(description="A registry file (registry.schema.json)")]
                     ) -> ImportOut:
     """Import a registry file (admin only): all or nothing; re-importing the same file changes nothing."""
-    return ImportOut(**registry.import_registry(uow=uow, data=body, actor=principal).as_dict())
+    result = registry.import_registry(uow=uow, data=body, actor=principal)
+    if result.brands_created or result.brands_updated:
+        rescan_after_change(app, brand_ids=[str(b.get("id")) for b in body.get("brands", []) if isinstance(b, dict)])
+    return ImportOut(**result.as_dict())

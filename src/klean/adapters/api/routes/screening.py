@@ -17,28 +17,12 @@ from klean.adapters.api.schemas_screening import (
 )
 from klean.adapters.i18n import normalise_lang, render
 from klean.adapters.results import result_record
-from klean.bootstrap import App
+from klean.adapters.screening_runtime import screener_for
 from klean.domain.files import listing_from_dict, listing_to_dict
-from klean.domain.screening import ScreeningPolicy
 from klean.services import screening
-from klean.signals.screener import Screener
 
 router = APIRouter(prefix="/v1", tags=["screening"])
 Lang = Annotated[str, Query(pattern="^(ko|en)$", description="Language of the reasons")]
-
-
-def screener_for(app: App) -> Screener:
-    """The screener for the current registry and policy file, with the image banks attached when installed."""
-    if not isinstance(app.extras.get("screening_policy"), ScreeningPolicy):
-        app.extras["screening_policy"] = ScreeningPolicy.from_section(app.policy.section("screening"),
-                                                                      app.policy.version)
-    screener = screening.get_screener(uow=app.uow_factory(), app_extras=app.extras)
-    try:
-        from klean.adapters.image_index import attach_image_index
-    except ImportError:  # the image feature is optional
-        return screener
-    attach_image_index(app, screener)
-    return screener
 
 
 @router.post("/screen", response_model=ResultOut)
