@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from klean.domain.auth import Principal, Role
-from klean.domain.errors import Conflict, Forbidden, NotFound, ValidationError
+from klean.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from klean.domain.listing import Money
 from klean.domain.qa import Budget, PickRecord, QaPolicy, Verdict, parse_period, period_report, sample
 from klean.domain.refunds import RefundPolicy
@@ -245,12 +245,15 @@ def confirm_fake(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int,
         if banks is not None and stored is not None:
             banked = []
             for image in stored.listing.images:
-                if image.pdq:
-                    banks.add(bank="known_fake", pdq=image.pdq, brand_id=pick.brand_id, source_ref=cause)
-                    banked.append(image.pdq)
-                elif image.sha256:  # hashed later by the image feature's fill_pending
-                    banks.add(bank="known_fake", sha256=image.sha256, brand_id=pick.brand_id, source_ref=cause)
-                    banked.append(f"sha256:{image.sha256}")
+                try:
+                    if image.pdq:
+                        banks.add(bank="known_fake", pdq=image.pdq, brand_id=pick.brand_id, source_ref=cause)
+                        banked.append(image.pdq)
+                    elif image.sha256:  # hashed later by the image feature's fill_pending
+                        banks.add(bank="known_fake", sha256=image.sha256, brand_id=pick.brand_id, source_ref=cause)
+                        banked.append(f"sha256:{image.sha256}")
+                except DomainError:  # a malformed hash on the listing must not block the confirmation
+                    outcome.setdefault("unbankable_images", []).append(image.pdq or image.sha256)
         outcome["banked_images"] = banked
 
         outcome["refunds"] = refund_service.open_refunds_for_fake(
