@@ -87,8 +87,8 @@ def register(app: typer.Typer) -> None:
         previous: Path = typer.Option(None, "--previous", exists=True, help="With --only-affected-by: earlier "
                                       "results; listings they cite for the brand are rescanned too"),
         chunk_rows: int = typer.Option(20_000, min=100, help="Local engine: JSONL lines per chunk (checkpoint)"),
-        master: str = typer.Option("local[2]", help="Spark master when no Spark session is active "
-                                   "(under spark-submit the session's own)"),
+        master: str = typer.Option("local[2]", help="Spark master (ignored under spark-submit, which sets its "
+                                   "own)"),
         progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a "
                                       "terminal only)"),
     ) -> None:

@@ -54,8 +54,10 @@ def spark_session(master: str | None = None) -> Any:
     active = sql.SparkSession.getActiveSession()
     if active is not None:
         return active
-    builder = sql.SparkSession.builder.appName("klean-scan").config("spark.ui.showConsoleProgress", "false")
-    if master:
+    builder = sql.SparkSession.builder.appName("klean-scan")
+    # Under spark-submit the JVM started this interpreter (it sets PYSPARK_GATEWAY_PORT) with the master and
+    # resources of the command line: keep them.
+    if master and "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = builder.master(master)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
