@@ -215,3 +215,24 @@ def test_banks_reach_the_screener(client: TestClient, klean_app: App, make_user)
     assert fake.decision.value == "block"
     clean = screener.screen(listing("l3", synthetic_photo(63)))
     assert not any(e.signal in ("official_image_reuse", "known_fake_image") for e in clean.evidence)
+
+
+def test_a_submitted_listing_with_a_known_fake_photo_is_blocked_and_its_match_recorded(klean_app: App) -> None:
+    from klean.adapters.screening_runtime import screener_for
+    from klean.domain.auth import Principal, Role
+    from klean.services import screening
+
+    _brands(klean_app)
+    fake = image_features(_jpeg(synthetic_photo(71)), keypoints=False)
+    entry = image_banks.add_entry(uow=klean_app.uow_factory(), principal=None, bank="known_fake", pdq=fake.pdq,
+                                  brand_id="chanel", source_ref="testbuy:5")
+    # The marketplace sends its own PDQ hash of the photo (no file): it is matched as given.
+    listing = Listing(id="mkt-88", title="빈티지 숄더백 새상품", price=Money.of(79_000, "KRW"),
+                      seller_id="bag-factory-cn", images=(ImageRef(pdq=fake.pdq),))
+    seller = Principal(user_id="bagshop", role=Role.SELLER, seller_id="bag-factory-cn")
+    submitted = screening.submit_listing(uow=klean_app.uow_factory(), principal=seller, listing=listing,
+                                         screener=screener_for(klean_app))
+    assert submitted.status == "blocked"
+    assert any(e.signal == "known_fake_image" for e in submitted.result.evidence)
+    with klean_app.uow_factory() as uow:
+        assert [lid for lid, _ in uow.image_banks.matches_of(entry.id)] == ["mkt-88"]

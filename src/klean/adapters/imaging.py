@@ -424,3 +424,43 @@ def logo_template_arrays(data: bytes, policy: ImagePolicy | None = None) -> tupl
     decoded = decode_image(data, policy, side=(policy or ImagePolicy()).keypoint_side)
     kp, desc = orb_features(decoded.rgb, n_features=LOGO_FEATURES)
     return decoded.rgb.shape[1], decoded.rgb.shape[0], kp, desc
+
+
+class ImageHashingScreener:
+    """Wraps a Screener for catalog scans: hashes each listing's images first (files relative to `base_dir`, in
+    parallel, cached by content digest), then screens. A bad image becomes a zero-weight `image_intake` note in
+    the result's evidence (it explains, it does not count), never a failed row.
+
+    Picklable (scan workers and Spark executors receive it): the caches and the thread pool are per process.
+    """
+
+    def __init__(self, screener: Any, base_dir: Path, policy: ImagePolicy | None = None,
+                 cache_dir: Path | None = None) -> None:
+        self.screener = screener
+        self.base_dir = Path(base_dir)
+        self.image_policy = policy or ImagePolicy()
+        self.cache_dir = cache_dir
+        self._cache: FeatureCache | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": None}
+
+    def __getattr__(self, name: str) -> Any:  # snapshot, context, policy (screening)... of the wrapped screener
+        if name.startswith("_") or name == "screener":
+            raise AttributeError(name)
+        return getattr(self.screener, name)
+
+    def screen(self, listing: Listing) -> Any:
+        from klean.domain.screening import Evidence
+
+        if not listing.images:
+            return self.screener.screen(listing)
+        if self._cache is None:
+            self._cache = FeatureCache(directory=self.cache_dir) if self.cache_dir else _default_cache
+        hashed, problems = hash_listing_images(listing, self.base_dir, policy=self.image_policy, cache=self._cache)
+        result = self.screener.screen(hashed)
+        if not problems:
+            return result
+        notes = tuple(Evidence(signal="image_intake", weight=0.0, brand_id=None, span=None, reason=p.message)
+                      for p in problems)
+        return replace(result, evidence=(*result.evidence, *notes))

@@ -296,3 +296,13 @@ def bank_counts(*, uow: AbstractUnitOfWork) -> Mapping[str, int]:
     """Live entries per bank."""
     with uow:
         return {bank: uow.image_banks.count(bank=bank) for bank in BANKS}
+
+
+def record_screening_matches(*, uow: AbstractUnitOfWork, context: Any, listing_id: str,
+                             evidence: Sequence[Evidence]) -> list[int]:
+    """record_image_matches with the policy the screener's image index was built with (joins the transaction)."""
+    index = getattr(context, "indexes", {}).get("images")
+    policy = getattr(index, "policy", None)
+    if not isinstance(policy, ImagePolicy) or not _matched_entry_ids(evidence):
+        return []
+    return record_image_matches(uow=uow, listing_id=listing_id, evidence=evidence, policy=policy)

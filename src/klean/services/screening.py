@@ -15,6 +15,7 @@ from klean.domain.listing import Listing
 from klean.domain.messages import Message, msg
 from klean.domain.policy_file import PolicyDocument, read_policy
 from klean.domain.screening import Decision, Evidence, ScreeningPolicy, ScreeningResult
+from klean.services import image_banks
 from klean.services import registry as registry_service
 from klean.services.unit_of_work import AbstractUnitOfWork
 from klean.signals.screener import Screener
@@ -178,6 +179,9 @@ def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Li
         uow.listings.upsert(listing, status=previous or status)
         item_id = _apply(uow, listing, result, status=status, actor=principal.user_id, cause="submission",
                          event="listing.submitted", previous=previous, notes=notes)
+        # Image-bank matches feed the flood guard (an entry suddenly matching many listings goes to review).
+        image_banks.record_screening_matches(uow=uow, context=screener.context, listing_id=listing.id,
+                                             evidence=result.evidence)
         actions: list[dict[str, Any]] = []
         if status == "blocked" and enforcement is not None and hasattr(enforcement, "record_violation"):
             actions = enforcement.record_violation(
