@@ -115,7 +115,7 @@ def source_of(e: Event, reviews: Mapping[str, str] | None = None) -> str:
     cause = str(p.get("cause_ref") or p.get("cause") or "").lower()
     if cause.startswith("review:") and reviews:
         kind = reviews.get(cause[7:].split()[0] if cause[7:].strip() else "")
-        if kind in REVIEW_KIND_SOURCE:
+        if kind is not None and kind in REVIEW_KIND_SOURCE:
             return REVIEW_KIND_SOURCE[kind]
     words = _words(e) + " " + cause
     if p.get("trusted") is True or "trusted" in words:
@@ -433,6 +433,7 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
     if status == "removed" and (p.get("from") or p.get("previous_status")) == "held":
         status = "blocked"
     kind = _kind_of(e)
+    action: dict[str, Any]
     if status in ("blocked", "removed"):
         action = {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED" if status == "removed"
                                           else "DECISION_VISIBILITY_CONTENT_DISABLED"]}

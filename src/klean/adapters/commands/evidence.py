@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         target = path or get_settings().signing_key_path
         if target is None:
             fail("no key path: pass --path or set KLEAN_SIGNING_KEY_PATH")
+            return
         try:
             public = evidence_package.keygen(target, force=force)
         except DomainError as exc:

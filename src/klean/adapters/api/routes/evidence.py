@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -13,7 +13,8 @@ from klean.domain.evidence import safe_name
 
 router = APIRouter(prefix="/v1", tags=["evidence"])
 
-_ZIP = {200: {"content": {"application/zip": {}}, "description": "The signed evidence package (.zip)."}}
+_ZIP: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {}}, "description": "The signed evidence package (.zip)."}}
 IdPath = Annotated[str, Path(min_length=1, max_length=200)]
 Lang = Annotated[str, Query(pattern="^(en|ko)$", description="Language of the summary")]
 
