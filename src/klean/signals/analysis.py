@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz.distance import OSA
 
@@ -66,22 +67,29 @@ class Analysis:
     vocab: list[VocabHit] = field(default_factory=list)
     cues: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
+    _best: dict[str, Mention] | None = None
+    _primary: tuple[str | None] | None = None
+
     def brands(self) -> dict[str, Mention]:
         """The strongest mention per brand."""
-        best: dict[str, Mention] = {}
-        for m in self.mentions:
-            if m.brand_id is not None and (m.brand_id not in best or m.weight > best[m.brand_id].weight):
-                best[m.brand_id] = m
-        return best
+        if self._best is None:
+            best: dict[str, Mention] = {}
+            for m in self.mentions:
+                if m.brand_id is not None and (m.brand_id not in best or m.weight > best[m.brand_id].weight):
+                    best[m.brand_id] = m
+            self._best = best
+        return self._best
 
     def has(self, cue: str) -> bool:
         return bool(self.cues.get(cue))
 
     def primary_brand(self) -> str | None:
-        best = self.brands()
-        if not best:
-            return None
-        return max(best.values(), key=lambda m: (m.brand_id in self.products, m.weight)).brand_id
+        """The brand the listing is about: one with a product named in it first, then the strongest mention."""
+        if self._primary is None:
+            best = self.brands()
+            self._primary = (max(best.values(), key=lambda m: (m.brand_id in self.products, m.weight)).brand_id
+                             if best else None,)
+        return self._primary[0]
 
     @property
     def alludes_to_brand(self) -> bool:
@@ -197,7 +205,12 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
                 if script == "latin" and not _latin_ok(f, fs, fe, digits_after=True):
                     continue
                 o0, o1 = f.span(fs, fe)
-                how = _classify(text[o0:o1], t[fs:fe], mseps, script, idx, f.had_zero_width)
+                raw = text[o0:o1]
+                ckey = ("c", raw, t[fs:fe], mseps, script)
+                if ckey in idx.memo:
+                    how = idx.memo[ckey]
+                else:
+                    how = _remember(idx, ckey, _classify(raw, t[fs:fe], mseps, script, idx, f.had_zero_width))
                 mark_hits.append((fs, fe, bid, mark, how, script))
             elif kind == "product":
                 _, bid, pi, script = p
@@ -329,11 +342,25 @@ _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
 MEMO_MAX = 200_000
 
 
-def _remember(idx: TextIndex, key: tuple[str, str], value: int | None) -> int | None:
+def _remember(idx: TextIndex, key: tuple[Any, ...], value: Any) -> Any:
     if len(idx.memo) > MEMO_MAX:
         idx.memo.clear()
     idx.memo[key] = value
     return value
+
+
+def _hangul_token(word: str, idx: TextIndex) -> tuple[int, int] | None:
+    """(syllables, mark id) of the longest prefix of a Hangul word (2-5 syllables) one jamo away from a mark."""
+    key = ("H", word)
+    if key in idx.memo:
+        return idx.memo[key]  # type: ignore[return-value]
+    hit = None
+    for n in range(min(len(word), 5), 1, -1):
+        mid = _hangul_fuzzy(word[:n], idx)
+        if mid is not None:
+            hit = (n, mid)
+            break
+    return _remember(idx, key, hit)  # type: ignore[arg-type,return-value]
 
 
 def _hangul_fuzzy(word: str, idx: TextIndex) -> int | None:
@@ -410,14 +437,12 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
     if idx.fuzzy_hangul:
         for m in _HANGUL_TOKEN.finditer(t):
             ts, te = m.span()
-            for fe in range(min(te, ts + 5), ts + 1, -1):
-                if _overlaps(ts, fe, covered):
-                    continue
-                hit = _hangul_fuzzy(t[ts:fe], idx)
-                if hit is not None:
-                    found.append((ts, fe, hit, "jamo"))
-                    covered.append((ts, fe))
-                    break
+            if _overlaps(ts, te, covered):
+                continue
+            hit = _hangul_token(t[ts:te], idx)
+            if hit is not None:
+                found.append((ts, ts + hit[0], hit[1], "jamo"))
+                covered.append((ts, ts + hit[0]))
     if idx.fuzzy_han_lengths:
         for m in _HAN_RUN.finditer(t):
             ts, te = m.span()

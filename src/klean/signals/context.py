@@ -47,7 +47,7 @@ class TextIndex:
     fuzzy_hangul: bool = False
     fuzzy_han_lengths: tuple[int, ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
-    memo: dict[tuple[str, str], int | None] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
