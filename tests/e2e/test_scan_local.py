@@ -129,6 +129,7 @@ def test_a_scan_killed_midway_resumes_without_writing_any_result_twice(tmp_path:
         run_local(tmp_path / "catalog.jsonl", out, word_screener(), workers=2, chunk_rows=1000, progress=False)
     with pytest.raises(Conflict, match="changed: chunk_rows"):
         run_local(tmp_path / "catalog.jsonl", out, word_screener(), chunk_rows=500, resume=True, progress=False)
+    (out / ".part-00000-000099.parquet.4242.tmp").write_bytes(b"PAR1 half a file")  # as SIGKILL may leave
     outcome = run_local(tmp_path / "catalog.jsonl", out, word_screener(), workers=2, chunk_rows=1000,
                         resume=True, progress=False)
 

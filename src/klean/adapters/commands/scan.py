@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "-o", "--output", help="Results: a folder of part files, or one "
                                     ".jsonl/.parquet file (result.schema.json)"),
         engine: Engine = typer.Option(Engine.local, help="local (processes on this machine) or spark"),
-        workers: int = typer.Option(0, help="Local engine: worker processes (0: one per CPU)"),
+        workers: int = typer.Option(0, min=0, help="Local engine: worker processes (0: one per CPU)"),
         registry: Path = typer.Option(None, "--registry", exists=True, dir_okay=False,
                                       help="Registry file (registry.schema.json) instead of the database"),
         lang: Lang = typer.Option(Lang.en, help="Language of the evidence reasons"),

@@ -98,6 +98,8 @@ def open_output(target: Target, plan: dict[str, Any], *, resume: bool) -> None:
             changed = sorted(k for k in plan.keys() | previous.keys() if plan.get(k) != previous.get(k))
             raise Conflict(f"{folder.root} holds a different scan (changed: {', '.join(changed)}); "
                            "cannot resume it", field="output")
+        for stale in (*folder.root.glob(".*.tmp"), *folder.root.glob("_*/.*.tmp")):
+            stale.unlink()  # half-written by the killed run; its chunk is redone under the final name
         return
     if folder.root.exists() and any(folder.root.iterdir()):
         raise Conflict(f"{folder.root} exists and is not a scan output folder", field="output")
