@@ -236,3 +236,26 @@ def test_a_submitted_listing_with_a_known_fake_photo_is_blocked_and_its_match_re
     assert any(e.signal == "known_fake_image" for e in submitted.result.evidence)
     with klean_app.uow_factory() as uow:
         assert [lid for lid, _ in uow.image_banks.matches_of(entry.id)] == ["mkt-88"]
+
+
+def test_new_bank_entries_are_added_to_the_built_index_and_removals_rebuild_it(klean_app: App) -> None:
+    from klean.signals.images import INDEX_KEY
+
+    _brands(klean_app)
+    snapshot = registry.registry_snapshot(uow=klean_app.uow_factory())
+    screener = attach_image_index(klean_app, Screener(snapshot, ScreeningPolicy("t", 0.5, 0.8)))
+    built = screener.context.indexes[INDEX_KEY]
+    photo = synthetic_photo(81)
+    features = image_features(_jpeg(photo))
+    listing = Listing(id="n-1", title="숄더백", price=Money.of(59_000, "KRW"), seller_id="bag-factory-cn",
+                      images=(ImageRef(path="1.jpg", features=features),))
+    assert not any(e.signal == "known_fake_image" for e in screener.screen(listing).evidence)
+    entry = image_banks.add_entry(uow=klean_app.uow_factory(), principal=None, bank="known_fake", pdq=features.pdq,
+                                  source_ref="case:31")
+    attach_image_index(klean_app, screener)
+    assert screener.context.indexes[INDEX_KEY] is built  # added in place, not rebuilt
+    assert any(e.signal == "known_fake_image" for e in screener.screen(listing).evidence)
+    image_banks.remove_entry(uow=klean_app.uow_factory(), principal=None, entry_id=entry.id, reason="mistake")
+    attach_image_index(klean_app, screener)
+    assert screener.context.indexes[INDEX_KEY] is not built
+    assert not any(e.signal == "known_fake_image" for e in screener.screen(listing).evidence)

@@ -69,17 +69,30 @@ def logo_templates(settings: Settings, logos: list[tuple[str, str]],
 
 
 def load_image_index(app: App, snapshot: RegistrySnapshot) -> ImageIndex:
-    """The image index for this registry snapshot and the current banks (cached in app.extras)."""
+    """The image index for this registry snapshot and the current banks (cached in app.extras).
+
+    New bank entries are added to the built index (no retraining); a removal, a newly hashed entry or a change
+    of flood state rebuilds it, as does a new registry snapshot or policy.
+    """
     policy = image_banks.image_policy(app.policy)
-    version = image_banks.bank_version(uow=app.uow_factory())
-    key = ("image_index", snapshot.version, version, policy.version)
-    cached = app.extras.get("image_index")
-    if isinstance(cached, tuple) and cached[0] == key:
-        return cached[1]  # type: ignore[no-any-return]
+    max_id, removed, hashed, flooded = image_banks.bank_state(uow=app.uow_factory())
+    base_key = (snapshot.version, policy.version, removed, flooded)
+    with _lock:
+        cached = app.extras.get("image_index")
+        if isinstance(cached, tuple) and len(cached) == 4 and cached[0] == base_key:
+            _, built_max, built_hashed, index = cached
+            if built_max == max_id and built_hashed == hashed:
+                return index  # type: ignore[no-any-return]
+            fresh = image_banks.entries_after(uow=app.uow_factory(), after_id=built_max)
+            if built_hashed + len(fresh) == hashed:  # only additions since: add them in place
+                index.add(fresh)
+                app.extras["image_index"] = (base_key, max_id, hashed, index)
+                return index  # type: ignore[no-any-return]
     logos = logo_templates(app.settings, image_banks.logo_images(uow=app.uow_factory()), policy)
     banks = image_banks.bank_snapshot(uow=app.uow_factory(), logos=logos)
     index = build_image_index(snapshot, banks, policy)
-    app.extras["image_index"] = (key, index)
+    with _lock:
+        app.extras["image_index"] = (base_key, max_id, hashed, index)
     return index
 
 

@@ -280,6 +280,19 @@ def bank_snapshot(*, uow: AbstractUnitOfWork, logos: Sequence[LogoTemplate] = ()
                           flooded=frozenset(uow.image_banks.flooded_ids()), version=uow.image_banks.version())
 
 
+def bank_state(*, uow: AbstractUnitOfWork) -> tuple[int, int, int, tuple[int, ...]]:
+    """(highest entry id, removed, hashed, flooded ids) of the banks: an index built at one state can catch up with
+    a later one by adding the new entries, as long as nothing was removed, re-hashed or (un)flooded in between."""
+    with uow:
+        return tuple(uow.image_banks.state())  # type: ignore[return-value]
+
+
+def entries_after(*, uow: AbstractUnitOfWork, after_id: int) -> list[BankEntry]:
+    """Live, hashed entries added after an entry id (for adding to a built index)."""
+    with uow:
+        return list(uow.image_banks.entries(after_id=after_id))
+
+
 def logo_images(*, uow: AbstractUnitOfWork) -> list[tuple[str, str]]:
     """(brand id, sha256) of every registered logo image."""
     with uow:

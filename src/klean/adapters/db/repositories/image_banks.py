@@ -108,6 +108,13 @@ class ImageBankRepository:
         row.pdq, row.quality = normalise_pdq(pdq), quality
         self.session.flush()
 
+    def state(self) -> tuple[int, int, int, tuple[int, ...]]:
+        """(highest entry id, removed entries, hashed entries, flooded ids): what decides a rebuild vs an add."""
+        max_id, removed, hashed = self.session.execute(select(
+            func.max(ImageBankEntryRow.id), func.count(ImageBankEntryRow.removed_at),
+            func.count(ImageBankEntryRow.pdq))).one()
+        return int(max_id or 0), int(removed), int(hashed), tuple(self.flooded_ids())
+
     def version(self) -> str:
         """Changes whenever an entry is added, removed, hashed, or flooded/unflooded."""
         total, max_id, removed, hashed, flooded = self.session.execute(select(
