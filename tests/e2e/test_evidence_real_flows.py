@@ -135,3 +135,62 @@ def test_case_package_and_report_from_real_flows(client: TestClient, klean_app: 
     sors = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()
     sources = sorted(s["source_type"] for s in sors if "decision_visibility" in s)
     assert sources == ["SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER"]
+
+
+SCREEN_REGISTRY: dict[str, Any] = {
+    "brands": [
+        {"id": "chanel", "name": "Chanel", "owner": "Chanel S.A.", "marks": ["Chanel", "CHANEL", "샤넬"],
+         "products": [{"id": "chanel.cf", "name": "Classic 11.12 Handbag (Medium)", "aliases": ["클래식 플랩"],
+                       "category": "bags", "reference_price": {"amount": 15570000, "currency": "KRW"}}]},
+        {"id": "samsung", "name": "Samsung Electronics", "owner": "Samsung Electronics",
+         "marks": ["Samsung", "삼성", "Galaxy", "갤럭시"],
+         "products": [{"id": "samsung.watch6", "name": "Galaxy Watch6 40mm", "aliases": ["갤럭시 워치6"],
+                       "category": "wearables", "reference_price": {"amount": 299000, "currency": "KRW"}}],
+         "authorized_sellers": ["samsung_official"]},
+    ],
+    "sellers": [{"id": "samsung_official", "strikes": 0, "account_age_days": 3650},
+                {"id": "dream_outlet_77", "strikes": 0, "account_age_days": 260}],
+}
+
+
+def test_screening_submissions_count_as_proactive_blocks(client: TestClient, klean_app: App,
+                                                         make_user: MakeUser) -> None:
+    from klean.services import registry
+
+    registry.import_registry(uow=klean_app.uow_factory(), data=SCREEN_REGISTRY, actor=None)
+    shop = make_user("dream", "seller", seller_id="dream_outlet_77")
+    official = make_user("samsung-store", "seller", seller_id="samsung_official")
+    reviewer = make_user("rui", "reviewer")
+    admin = make_user("ada", "admin")
+    base = {"description": "", "currency": "KRW", "condition": "new"}
+    r = client.post("/v1/listings", headers=official, json={
+        **base, "id": "OK1", "title": "Galaxy Watch6 40mm", "price": 299000, "seller_id": "samsung_official",
+        "category": "wearables"})
+    assert r.status_code == 201 and r.json()["status"] == "live", r.text
+    r = client.post("/v1/listings", headers=shop, json={
+        **base, "id": "HOLD1", "title": "샤넬 클래식 플랩 미디움 새상품", "price": 3900000,
+        "seller_id": "dream_outlet_77", "category": "bags"})
+    assert r.status_code == 201 and r.json()["status"] == "held", r.text
+    r = client.post("/v1/listings", headers=shop, json={
+        **base, "id": "BLOCK1", "title": "Chanel Classic Flap replica, mirror quality", "price": 390000,
+        "seller_id": "dream_outlet_77", "category": "bags"})
+    assert r.status_code == 201 and r.json()["status"] == "blocked", r.text
+    items = client.get("/v1/review/queue", params={"kind": "screening"}, headers=reviewer).json()
+    item = next(i for i in items if i["subject_id"] == "HOLD1")
+    assert client.post(f"/v1/review/items/{item['id']}/claim", headers=reviewer).status_code == 200
+    r = client.post(f"/v1/review/items/{item['id']}/decide", headers=reviewer,
+                    json={"decision": "remove", "reason": "Classic Flap at 25% of the boutique price, no receipt"})
+    assert r.status_code == 200, r.text
+
+    day = datetime.now(UTC).date().isoformat()
+    report = client.get(f"/v1/transparency/report?from={day}&to={day}").json()
+    assert report["listings"] == {"screened": 3, "blocked_before_live": 2, "taken_down_after": 0, "restored": 0}
+    assert report["by_source"]["proactive_screening"] == {"blocked_before_live": 2, "taken_down_after": 0}
+    assert report["by_brand"] == {"chanel": 2} and report["by_category"] == {"bags": 2}
+    assert report["by_signal"] == {"brand_mention": 2, "price": 2, "seller": 2, "counterfeit_vocabulary": 1}
+    sors = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()
+    listing_sors = {s["puid"]: s for s in sors if "decision_visibility" in s}
+    assert len(listing_sors) == 2
+    assert sorted(s["automated_decision"] for s in listing_sors.values()) == [
+        "AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_PARTIALLY"]  # the screener; a reviewer it prompted
+    assert all(s["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_DISABLED"] for s in listing_sors.values())

@@ -43,7 +43,7 @@ from klean.domain.evidence import (
     sign,
     verify_package,
 )
-from klean.domain.transparency import tdb_payload
+from klean.domain.transparency import fired_signals, tdb_payload
 from klean.services import evidence as evidence_service
 
 MAX_PACKAGE_BYTES = 2 * 1024**3  # uncompressed total a verifier will read: a zip bomb stops here
@@ -185,8 +185,7 @@ def _summary_rows(bundle: EvidenceBundle) -> tuple[list[dict[str, Any]], list[di
     for s in bundle.snapshots:
         c = s["content"]
         listing = c.get("listing") or {}
-        signals = sorted({str(x.get("signal")) for x in c.get("evidence") or [] if isinstance(x, Mapping)
-                          and x.get("signal")})
+        signals = sorted(fired_signals(x for x in c.get("evidence") or [] if isinstance(x, Mapping)))
         snaps.append({
             "listing_id": s["listing_id"], "title": listing.get("title", ""),
             "price": f"{listing.get('price', '')} {listing.get('currency', '')}".strip(),

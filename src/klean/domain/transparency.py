@@ -53,6 +53,10 @@ EEA = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "
 # ---- reading events -----------------------------------------------------------------------------------
 
 
+# The screening service's events: the screener decided (the actor is whoever submitted or scanned).
+SCREENING_TYPES = frozenset({"listing.submitted", "listing.rescanned", "listing.screened", "screening.completed"})
+
+
 def _words(e: Event) -> str:
     return f"{e.type} ".lower().replace("-", "_")
 
@@ -65,7 +69,23 @@ def listing_of(e: Event) -> str | None:
 
 
 def new_status(e: Event) -> str | None:
-    """The status a listing action moved the listing to, or None when the event is not such an action."""
+    """The status a listing action moved the listing to, or None when the event is not such an action.
+
+    `live` is returned only for a restoration (a listing that was removed or blocked coming back), never for a
+    listing going live for the first time.
+    """
+    status = _raw_status(e)
+    if status == "live":
+        p = e.payload or {}
+        came_from = p.get("from") or p.get("previous_status")
+        last = e.type.rsplit(".", 1)[-1].lower()
+        if came_from not in ("removed", "blocked") and "restor" not in last and "reinstat" not in last \
+                and "relist" not in last and "unblock" not in last:
+            return None
+    return status
+
+
+def _raw_status(e: Event) -> str | None:
     p = e.payload or {}
     # Only events about a listing itself (cases and claims also carry a listing_id, but they are not its actions).
     if listing_of(e) is None or not (e.subject_type == "listing" or e.type.startswith("listing.")
@@ -126,7 +146,7 @@ def source_of(e: Event, reviews: Mapping[str, str] | None = None) -> str:
         return "consumer_report"
     if "case:" in words or "notice" in words or words.startswith("case."):
         return "rights_holder_notice"
-    if "screen" in words or e.actor.startswith("rule:") or "scan" in words:
+    if e.type in SCREENING_TYPES or "screen" in words or e.actor.startswith("rule:") or "scan" in words:
         return "proactive_screening"
     return "proactive_screening" if new_status(e) == "blocked" else "other"
 
@@ -205,7 +225,7 @@ def _kind_of(e: Event) -> str | None:
             return "seller.restricted"
         if action.startswith("suspen"):
             return "seller.suspended"
-    if head in ("screening", "listing") and ("screened" in t or t.startswith("screening.")):
+    if e.type in SCREENING_TYPES or head == "screening":
         return "screened"
     return None
 
@@ -231,6 +251,29 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 # ---- the report ---------------------------------------------------------------------------------------
+
+
+def fired_signals(evidence: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Signals that pointed towards a fake (positive weight); notes and exonerating evidence are not counted."""
+    out = set()
+    for x in evidence:
+        try:
+            weight = float(x.get("weight", 1.0))
+        except (TypeError, ValueError):
+            weight = 1.0
+        if x.get("signal") and weight > 0:
+            out.add(str(x["signal"]))
+    return out
+
+
+def _as_seen(status: str, payload: Mapping[str, Any]) -> str:
+    """Blocked or removed as the public saw it: before going live (blocked) or after (removed)."""
+    came_from = payload.get("from") or payload.get("previous_status")
+    if status == "removed" and came_from == "held":
+        return "blocked"  # held for review, then refused: it never went live
+    if status == "blocked" and came_from == "live":
+        return "removed"  # a catalog scan or rescan caught a live listing: taken down after going live
+    return status
 
 
 @dataclass(frozen=True)
@@ -259,15 +302,14 @@ def action_records(events: Iterable[Event], snapshots: Mapping[str, Mapping[str,
         if status not in ("blocked", "removed", "live") or listing_id is None:
             continue
         p = e.payload or {}
-        if status == "removed" and (p.get("from") or p.get("previous_status")) == "held":
-            status = "blocked"  # held for review, then refused: it never went live
+        status = _as_seen(status, p)
         snap = snapshots.get(str(p.get("snapshot_id"))) or {}
         evidence = [x for x in snap.get("evidence") or [] if isinstance(x, Mapping)]
         brands = {str(b) for b in ([p["brand_id"]] if p.get("brand_id") else []) + list(p.get("brand_ids") or [])}
         brands |= {str(x["brand_id"]) for x in evidence if x.get("brand_id")}
         listing = snap.get("listing") or {}
         category = p.get("category") or listing.get("category")
-        signals = sorted({str(x["signal"]) for x in evidence if x.get("signal")} | set(p.get("signals") or []))
+        signals = sorted(fired_signals(evidence) | set(p.get("signals") or []))
         out.append(ActionRecord(event=e, listing_id=listing_id, status=status, source=source_of(e, reviews),
                                 brands=tuple(sorted(brands)), category=str(category) if category else None,
                                 signals=tuple(signals)))
@@ -421,7 +463,7 @@ REDRESS = ("Internal complaint handling (DSA Art. 20) through a Klean appeal or 
 
 
 def _decided_automatically(e: Event) -> bool:
-    return e.actor.startswith("rule:") or e.actor in ("system", "screening")
+    return e.type in SCREENING_TYPES or e.actor.startswith("rule:") or e.actor in ("system", "screening")
 
 
 def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None, platform: str = "klean",
@@ -430,8 +472,8 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
     """The DSA Transparency Database record for one action event (listing or account), or None if not an action."""
     p = e.payload or {}
     status = new_status(e)
-    if status == "removed" and (p.get("from") or p.get("previous_status")) == "held":
-        status = "blocked"
+    if status is not None:
+        status = _as_seen(status, p)
     kind = _kind_of(e)
     action: dict[str, Any]
     if status in ("blocked", "removed"):
@@ -448,7 +490,7 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
     snapshot = snapshot or {}
     listing = snapshot.get("listing") or {}
     evidence = [x for x in snapshot.get("evidence") or [] if isinstance(x, Mapping)]
-    signals = sorted({str(x["signal"]) for x in evidence if x.get("signal")})
+    signals = sorted(fired_signals(evidence))
     facts = [e.reason or f"{e.type} by {e.actor}"]
     if listing:
         facts.append(f"Listing {listing.get('id')} \"{listing.get('title', '')}\" at {listing.get('price', '')} "
