@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         k = bootstrap()
         try:
             figures = service.transparency_report(uow=k.uow_factory(), start=_day(start, "--from"),
-                                                  end=_day(end, "--to") if end else datetime.now().date(),
+                                                  end=_day(end, "--to") if end else datetime.now(UTC).date(),
                                                   policy_version=k.policy.version)
         except DomainError as exc:
             fail(exc.message)
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         try:
             records = service.statements_of_reasons_export(
                 uow=k.uow_factory(), principal=None, start=_day(start, "--from"),
-                end=_day(end, "--to") if end else datetime.now().date(),
+                end=_day(end, "--to") if end else datetime.now(UTC).date(),
                 territorial_scope=territory.split(",") if territory else EEA)
         except DomainError as exc:
             fail(exc.message)
