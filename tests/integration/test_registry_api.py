@@ -223,6 +223,7 @@ def test_logo_upload_is_validated_stored_by_hash_and_served_to_those_who_may_see
     assert r.status_code == 201, r.text
     image = r.json()
     assert image["sha256"] == hashlib.sha256(logo).hexdigest() and image["kind"] == "logo"
+    assert len(image["pdq"]) == 64  # hashed for screening
     assert "evil" not in image["path"]
     again = client.post("/v1/brands/samsung/images", headers=kim, data={"kind": "logo"},
                         files={"file": ("logo.png", logo, "image/png")})

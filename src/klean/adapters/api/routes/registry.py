@@ -26,6 +26,7 @@ from klean.adapters.api.schemas_registry import (
     ProductPatch,
 )
 from klean.adapters.blobs import BlobStore
+from klean.adapters.imaging import image_features
 from klean.adapters.screening_runtime import rescan_after_change
 from klean.adapters.uploads import sniff, validate_image
 from klean.domain.errors import NotFound
@@ -151,10 +152,12 @@ def upload_image(brand_id: str, principal: PrincipalDep, uow: UowDep, app: AppDe
     settings = app.settings
     data = file.file.read(settings.max_upload_bytes + 1)  # one byte over the limit is enough to refuse
     info = validate_image(data, settings)
+    # The PDQ hash is what lets screening recognise this picture (an official photo) in someone else's listing.
+    pdq = image_features(data, keypoints=False).pdq
     sha = BlobStore(settings).put(data, info.media_type)
     image = registry.add_brand_image(uow=uow, principal=principal, brand_id=brand_id, kind=kind, sha256=sha,
                                      media_type=info.media_type, size=info.size, width=info.width,
-                                     height=info.height, path=f"blobs/{BlobStore.relative_path(sha)}")
+                                     height=info.height, path=f"blobs/{BlobStore.relative_path(sha)}", pdq=pdq)
     return ImageOut.of(brand_id, image)
 
 
