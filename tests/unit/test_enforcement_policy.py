@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from klean.domain.errors import ValidationError
@@ -231,14 +231,14 @@ violation_st = st.builds(Violation, st.sampled_from(KINDS), st.just("case:1"),
                          st.one_of(st.none(), st.just("gentle-monster")), st.one_of(st.none(), st.just("eyewear")))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history_st, violation_st)
 def test_same_history_and_policy_version_give_the_same_actions(history: History, event: Violation) -> None:
     again = EnforcementPolicy.from_section(POLICY_DOC.section("enforcement"), POLICY_DOC.version)
     assert decide(history, event, POLICY, NOW) == decide(history, event, again, NOW)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(strike_st, max_size=8), st.integers(1, 4), violation_st)
 def test_the_ladder_is_monotone_in_points(base: list[StrikeRecord], extra: int, event: Violation) -> None:
     """More active points never give a lower ladder step, nor a milder outcome for a clean sanction history."""
@@ -252,7 +252,7 @@ def test_the_ladder_is_monotone_in_points(base: list[StrikeRecord], extra: int, 
                                                                          default=0)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history_st)
 def test_strikes_expire(history: History) -> None:
     later = NOW + timedelta(days=2000)
@@ -261,7 +261,7 @@ def test_strikes_expire(history: History) -> None:
                                       if not s.reversed and s.at <= NOW < s.expires_at)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history_st, violation_st)
 def test_every_action_names_its_rule_and_ground(history: History, event: Violation) -> None:
     for a in decide(history, event, POLICY, NOW):

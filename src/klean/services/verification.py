@@ -229,7 +229,7 @@ def submit_identity(*, uow: AbstractUnitOfWork, principal: Principal, fields: di
         uow.events.append(type="seller.identity_submitted", actor=principal.user_id, subject_type="seller",
                           subject_id=principal.seller_id, policy_version=pol.version,
                           payload={"fields": sorted(cleaned)})  # values stay out of the log (personal data)
-        uow.queue.enqueue(kind="complaint", subject_type="seller_identity", subject_id=principal.seller_id,
+        uow.queue.enqueue(kind="proof", subject_type="seller_identity", subject_id=principal.seller_id,
                           priority=10.0, payload={"fields": sorted(cleaned)})
         uow.commit()
         return _identity_view(identity, pol, reveal=False)
@@ -257,7 +257,7 @@ def verify_identity(*, uow: AbstractUnitOfWork, principal: Principal, seller_id:
         uow.events.append(type="seller.identity_verified" if verified else "seller.identity_refused",
                           actor=principal.user_id, subject_type="seller", subject_id=seller_id,
                           policy_version=pol.version, reason=reason, payload={"fields": sorted(fields)})
-        uow.queue.close_for_subject("seller_identity", seller_id, reason, kind="complaint")
+        uow.queue.close_for_subject("seller_identity", seller_id, reason, kind="proof")
         uow.commit()
         return _identity_view(identity, pol, reveal=True)
 
@@ -300,7 +300,7 @@ def flag_unverified_high_volume(*, uow: AbstractUnitOfWork, policy: EnforcementP
             continue
         identity["flagged_at"] = now.isoformat()
         uow.enforcement.set_identity(seller_id, identity)
-        uow.queue.enqueue(kind="complaint", subject_type="seller_identity", subject_id=seller_id, priority=25.0,
+        uow.queue.enqueue(kind="proof", subject_type="seller_identity", subject_id=seller_id, priority=25.0,
                           payload={"reason": "high_volume_unverified", "live_listings": count, "missing": gaps})
         uow.events.append(type="seller.identity_flagged", actor="rule:inform_high_volume", subject_type="seller",
                           subject_id=seller_id, policy_version=pol.version,
