@@ -40,6 +40,9 @@ def create_user(
     with uow:
         if uow.users.get(user_id) is not None:
             raise Conflict(f"user {user_id} exists", field="id")
+        email = email.strip() if email else None  # "" is no e-mail, not a second user with the same one
+        if email and uow.users.by_email(email) is not None:
+            raise Conflict("another user has this e-mail address", field="email")
         uow.users.create(user_id=user_id, name=name, role=role.value, org=org, seller_id=seller_id, email=email)
         key_id, key, key_hash = new_api_key()
         uow.users.add_key(key_id=key_id, user_id=user_id, key_hash=key_hash, label="initial")
