@@ -191,6 +191,8 @@ def test_confirmed_fake_penalises_takes_down_banks_and_refunds(client: TestClien
         "verdict": "fake", "notes": "CC logo overlaps wrongly, serial sticker missing, plastic chain"})
     assert r.status_code == 200 and r.json()["state"] == "judged"
 
+    assert [p["id"] for p in client.get("/v1/qa/picks", headers=chanel).json()] == [pick["id"]]
+    assert client.get("/v1/qa/picks", headers=nike).json() == []
     assert client.post(f"{url}/confirm", headers=nike, json={}).status_code == 404  # another brand's holder
     assert client.post(f"{url}/confirm", headers=seoul, json={}).status_code == 403  # the inspector cannot
     assert client.post(f"{url}/confirm", headers=reviewer, json={}).status_code == 403

@@ -95,7 +95,7 @@ def get_pick(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int) -> 
 
 def list_picks(*, uow: AbstractUnitOfWork, principal: Principal, period: str | None = None,
                limit: int = 200, offset: int = 0) -> list[PickRecord]:
-    """List test buys: an inspector sees only its firm's assignments; admins and reviewers all."""
+    """List test buys: an inspector its firm's assignments, a rights holder its brands' judged ones, staff all."""
     if period is not None:
         parse_period(period)
     with uow:
@@ -103,6 +103,12 @@ def list_picks(*, uow: AbstractUnitOfWork, principal: Principal, period: str | N
             if not principal.org:
                 return []
             return uow.qa.picks(period=period, org=principal.org, limit=limit, offset=offset)
+        if principal.role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER):
+            # Its brands' judged test buys: what it may confirm (or has confirmed).
+            judged = [p for state in ("judged", "confirmed") for p in uow.qa.picks(period=period, state=state,
+                                                                                   limit=10_000)]
+            mine = sorted((p for p in judged if _visible(principal, p, uow)), key=lambda p: p.id)
+            return mine[offset: offset + limit]
         principal.require(Role.ADMIN, Role.REVIEWER)
         return uow.qa.picks(period=period, limit=limit, offset=offset)
 

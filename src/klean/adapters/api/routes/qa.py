@@ -48,7 +48,7 @@ def period_report(period: str, principal: PrincipalDep, uow: UowDep) -> dict[str
 def list_picks(principal: PrincipalDep, uow: UowDep, period: Period | None = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 200,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[PickOut]:
-    """Test buys: an inspector sees its firm's assignments only; admins and reviewers see all."""
+    """Test buys: an inspector sees its firm's assignments only, a rights holder its brands' judged ones, staff all."""
     return [PickOut.of(p) for p in qa.list_picks(uow=uow, principal=principal, period=period, limit=limit,
                                                   offset=offset)]
 
