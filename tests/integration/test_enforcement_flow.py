@@ -289,3 +289,26 @@ def test_hostile_inputs_get_4xx_never_500(client: TestClient, make_user: Callabl
         r = client.request(method, url, headers=headers, json=body)
         assert 400 <= r.status_code < 500, (url, r.status_code, r.text)
         assert r.json()["error"]["code"], url
+
+
+def test_admin_lifts_a_suspension_and_the_trail_keeps_both(client: TestClient,
+                                                          make_user: Callable[..., dict[str, str]]) -> None:
+    k: App = client.app.state.klean  # type: ignore[attr-defined]
+    _setup(k)
+    admin = make_user("ada", "admin")
+    minji = make_user("minji", "reviewer")
+    for n, kind in enumerate(["test_buy_fake", "test_buy_fake", "counterfeit_confirmed"]):
+        _violate(k, n, kind=kind)
+    suspension = next(a for a in client.get(f"/v1/enforcement/actions?seller_id={SELLER}", headers=minji).json()
+                      if a["kind"] == "suspension")
+    assert client.post(f"/v1/enforcement/actions/{suspension['id']}/lift", headers=minji,
+                       json={"reason": "x"}).status_code == 403
+    r = client.post(f"/v1/enforcement/actions/{suspension['id']}/lift", headers=admin,
+                    json={"reason": "Seller completed the brand-protection training and replaced its supplier."})
+    assert r.status_code == 200 and r.json()["state"] == "lifted"
+    assert client.post(f"/v1/enforcement/actions/{suspension['id']}/lift", headers=admin,
+                       json={"reason": "again"}).status_code == 409
+    with k.uow_factory() as uow:
+        assert uow.enforcement.seller_status(SELLER) == "restricted"  # the restrictions still run
+        types = [e.type for e in uow.events.range()]
+    assert "enforcement.suspended" in types and "enforcement.suspension_lifted" in types

@@ -73,7 +73,12 @@ class JobLoop:
 
 
 def install(app: FastAPI, k: App) -> None:
-    """Start the job loop with the app's lifespan when the interval is set; stop it on shutdown."""
+    """Start the job loop with the app's lifespan when the interval is set; stop it on shutdown.
+
+    The enforcement policy is validated here, at start-up: a malformed policy file stops the server with the
+    key at fault instead of failing every enforcement request later.
+    """
+    enforcement.policy_of(k.policy)
     inner = app.router.lifespan_context
 
     @asynccontextmanager

@@ -27,6 +27,24 @@ def parse_policy(text: str, *, source: str = "<text>") -> PolicyDocument:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"{source}: not valid TOML: {exc}", field="policy") from exc
+    return _document(data, source)
+
+
+def parse_policy_yaml(text: str, *, source: str = "<text>") -> PolicyDocument:
+    """The same document written in YAML (safe loader: no tags, no objects)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{source}: not valid YAML: {exc}", field="policy") from exc
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source}: a policy is a mapping with `version` and one table per section",
+                              field="policy")
+    return _document(data, source)
+
+
+def _document(data: dict[str, Any], source: str) -> PolicyDocument:
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
         raise ValidationError(f"{source}: `version` must be a non-empty string", field="version")
@@ -45,4 +63,6 @@ def read_policy(path: Path | None = None) -> PolicyDocument:
     """The policy at `path`, or the bundled default. (Reading a file is the one side effect here.)"""
     if path is None:
         return parse_policy(bundled_policy_text(), source="<bundled policy.toml>")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return parse_policy_yaml(path.read_text("utf-8"), source=str(path))
     return parse_policy(path.read_text("utf-8"), source=str(path))

@@ -577,3 +577,27 @@ def policy_summary(policy: EnforcementPolicy) -> dict[str, Any]:
                           "block_brands": list(policy.authorisation.block_brands),
                           "warn_days_before_expiry": list(policy.authorisation.warn_days_before_expiry)},
     }
+
+
+def lift_action(*, uow: AbstractUnitOfWork, principal: Principal, action_id: int, reason: str,
+                policy: EnforcementPolicy | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Lift one action in force (an admin: e.g. end a suspension early); the trail keeps both events."""
+    principal.require(Role.ADMIN)
+    check_text(reason=reason)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("lifting an action needs a reason the seller can read", field="reason")
+    pol = policy or current_policy()
+    now = now or _now()
+    with uow:
+        record = uow.enforcement.get(action_id)
+        if record is None:
+            raise NotFound(f"no enforcement action {action_id}", field="action_id")
+        if record.state != "active":
+            raise Conflict(f"action {action_id} is {record.state}, not in force")
+        _reverse_one(uow, record, actor=principal.user_id, reason=reason, policy_version=pol.version, now=now,
+                     end_state="lifted")
+        _recompute_status(uow, seller_id=record.seller_id, actor=principal.user_id, policy_version=pol.version,
+                          now=now)
+        uow.commit()
+        return uow.enforcement.get(action_id).as_dict()  # type: ignore[no-any-return]

@@ -35,6 +35,10 @@ class ReversalIn(_In):
     reason: str = Field(min_length=1, max_length=5000)
 
 
+class LiftIn(_In):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
 class AppealIn(_In):
     grounds: str = Field(min_length=1, max_length=5000, description="why the decision is wrong")
 

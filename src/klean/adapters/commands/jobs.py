@@ -18,8 +18,13 @@ def register(app: typer.Typer) -> None:
     def run() -> None:
         """Run every scheduled job once and print what it did (JSON)."""
         from klean.adapters.jobs import run_once
+        from klean.domain.errors import DomainError
 
-        report = run_once(bootstrap())
+        try:
+            report = run_once(bootstrap())
+        except DomainError as exc:  # e.g. a malformed policy file: say which key, do not print a traceback
+            typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from exc
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         if report.mail_failures:
             raise typer.Exit(1)

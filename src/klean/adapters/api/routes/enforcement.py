@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
-from klean.adapters.api.schemas_enforcement import AppealDecisionIn, AppealIn, ReversalIn, ViolationIn
+from klean.adapters.api.schemas_enforcement import AppealDecisionIn, AppealIn, LiftIn, ReversalIn, ViolationIn
 from klean.services import enforcement
 
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an integer key: out of range is 422, not a DB error
@@ -62,6 +62,13 @@ def get_action(action_id: DbId, uow: UowDep, principal: PrincipalDep) -> dict[st
 def appeal(action_id: DbId, body: AppealIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """Appeal one of your actions; a reviewer other than the one who decided it will rule."""
     return enforcement.file_appeal(uow=uow, principal=principal, action_id=action_id, grounds=body.grounds,
+                                   policy=enforcement.policy_of(app.policy))
+
+
+@router.post("/enforcement/actions/{action_id}/lift")
+def lift(action_id: DbId, body: LiftIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+    """End one action in force early (admins), with a reason; a listing it removed goes back to its status."""
+    return enforcement.lift_action(uow=uow, principal=principal, action_id=action_id, reason=body.reason,
                                    policy=enforcement.policy_of(app.policy))
 
 
