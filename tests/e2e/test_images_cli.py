@@ -96,3 +96,43 @@ def test_catalog_scan_hashes_images_and_reports_bad_ones_without_failing(tmp_pat
     assert [e.weight for e in notes] == [0.0, 0.0]
     assert "truncated" in notes[0].reason.render_en() and "does not fetch" in notes[1].reason.render_en()
     assert scanning.policy.review_threshold == 0.5  # the wrapped screener's screening policy shows through
+
+
+def test_klean_scan_matches_catalog_images_against_the_registry_files_images(tmp_path: Path) -> None:
+    from klean.signals.logo_examples import draw_logo, place_logo
+
+    reg_dir, cat_dir = tmp_path / "registry", tmp_path / "catalog"
+    (reg_dir / "img").mkdir(parents=True)
+    (cat_dir / "photos").mkdir(parents=True)
+    official = synthetic_photo(101)
+    Image.fromarray(official).save(reg_dir / "img" / "s24.jpg", quality=92)
+    Image.fromarray(draw_logo("chanel")).save(reg_dir / "img" / "cc.png")
+    registry_file = reg_dir / "registry.json"
+    registry_file.write_text(json.dumps({"brands": [
+        {"id": "samsung", "name": "Samsung", "marks": ["Samsung", "삼성"],
+         "official_images": [{"path": "img/s24.jpg"}]},
+        {"id": "chanel", "name": "Chanel", "marks": ["Chanel", "샤넬"], "logos": [{"path": "img/cc.png"}]},
+    ]}), "utf-8")
+    Image.fromarray(official[:, ::-1]).resize((800, 600)).save(cat_dir / "photos" / "mirrored.jpg", quality=70)
+    bag = place_logo(synthetic_photo(102), draw_logo("chanel"), scale=1.2, angle=15, centre=(500, 380))
+    Image.fromarray(bag).save(cat_dir / "photos" / "bag.jpg", quality=85)
+    (cat_dir / "photos" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 broken")
+    rows = [
+        {"id": "p-1", "title": "갤럭시 S24 울트라 새상품", "price": 590000, "currency": "KRW",
+         "seller_id": "phone-deals", "images": [{"path": "photos/mirrored.jpg"}]},
+        {"id": "p-2", "title": "quilted shoulder bag", "price": 89000, "currency": "KRW", "seller_id": "bag-factory",
+         "images": [{"path": "photos/bag.jpg"}, {"path": "photos/broken.jpg"}]},
+        {"id": "p-3", "title": "plain tote", "price": 15000, "currency": "KRW", "seller_id": "eco-bags"},
+    ]
+    catalog = cat_dir / "catalog.jsonl"
+    catalog.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    out = tmp_path / "results.jsonl"
+    done = klean(tmp_path / "home", "scan", str(catalog), "-o", str(out), "--registry", str(registry_file),
+                 "--workers", "1", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    results = {r["id"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
+    assert [e["signal"] for e in results["p-1"]["evidence"] if e["signal"] == "official_image_reuse"] == [
+        "official_image_reuse"]
+    signals_2 = [e["signal"] for e in results["p-2"]["evidence"]]
+    assert "logo" in signals_2 and "image_intake" in signals_2
+    assert not any(e["signal"] in ("logo", "official_image_reuse") for e in results["p-3"]["evidence"])

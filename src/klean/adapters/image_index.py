@@ -9,13 +9,21 @@ screening without rebuilding anything else.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from klean.adapters.imaging import ImageRejected, image_features, logo_template_arrays
+from klean.adapters.imaging import (
+    ImageHashingScreener,
+    ImageRejected,
+    image_features,
+    logo_template_arrays,
+    read_image_file,
+)
 from klean.bootstrap import App
 from klean.config import Settings
 from klean.domain.errors import NotFound
-from klean.domain.images import ImagePolicy, LogoTemplate
+from klean.domain.images import ImageBanks, ImagePolicy, LogoTemplate
 from klean.domain.registry import RegistrySnapshot
 from klean.services import image_banks
 from klean.signals.images import INDEX_KEY, ImageIndex, build_image_index
@@ -100,3 +108,59 @@ def attach_image_index(app: App, screener: Any) -> Any:
     """Give a Screener (anything with `.snapshot` and `.context`) the database image banks; returns it."""
     screener.context.indexes[INDEX_KEY] = load_image_index(app, screener.snapshot)
     return screener
+
+
+def index_from_registry_file(snapshot: RegistrySnapshot, registry_dir: Path,
+                             policy: ImagePolicy | None = None) -> ImageIndex:
+    """The image index for a scan from a registry file: official images without a `pdq` are hashed and logos
+    turned into templates from their files (paths relative to the registry file's folder). Unreadable or bad
+    images are skipped: a scan never fails on the registry's pictures."""
+    policy = policy or ImagePolicy()
+    brands = []
+    logos: list[LogoTemplate] = []
+    for brand in snapshot.brands:
+        images = []
+        for img in brand.images:
+            if img.kind == "official" and not img.pdq and img.path:
+                try:
+                    pdq = image_features(read_image_file(registry_dir, img.path, policy), policy,
+                                         keypoints=False).pdq
+                    img = replace(img, pdq=pdq)
+                except ImageRejected:
+                    pass
+            elif img.kind == "logo" and img.path:
+                try:
+                    width, height, kp, desc = logo_template_arrays(read_image_file(registry_dir, img.path, policy),
+                                                                   policy)
+                    logos.append(LogoTemplate(brand_id=brand.id, label=f"logo:{img.path[-60:]}", width=width,
+                                              height=height, keypoints=kp, descriptors=desc))
+                except ImageRejected:
+                    pass
+            images.append(img)
+        brands.append(replace(brand, images=tuple(images)))
+    hashed = replace(snapshot, brands=tuple(brands))
+    return build_image_index(hashed, ImageBanks(logos=tuple(logos), version="registry-file"), policy)
+
+
+def scan_screener(screener: Any, *, input_path: Path, registry_file: Path | None) -> Any:
+    """Prepare a Screener for `klean scan`: the image index (registry file's images, or the database banks) and
+    image hashing of the catalog's images (paths relative to the catalog's folder)."""
+    from klean.domain.policy_file import read_policy
+
+    if registry_file is not None:
+        policy = image_banks.image_policy(read_policy(_settings().policy_path))
+        screener.context.indexes[INDEX_KEY] = index_from_registry_file(screener.snapshot, registry_file.parent, policy)
+    else:
+        from klean.bootstrap import bootstrap
+
+        app = bootstrap()
+        policy = image_banks.image_policy(app.policy)
+        attach_image_index(app, screener)
+    base = input_path if input_path.is_dir() else input_path.parent
+    return ImageHashingScreener(screener, base, policy)
+
+
+def _settings() -> Settings:
+    from klean.config import get_settings
+
+    return get_settings()

@@ -99,6 +99,10 @@ def register(app: typer.Typer) -> None:
         try:
             snapshot = load_snapshot(registry)
             screener = build_screener(snapshot)
+            # Image banks attached; images named in the catalog are hashed in parallel, cached by digest.
+            from klean.adapters.image_index import scan_screener
+
+            screener = scan_screener(screener, input_path=input_path, registry_file=registry)
             only = None
             if only_affected_by:
                 also = ids_citing(previous, only_affected_by) if previous is not None else set()
