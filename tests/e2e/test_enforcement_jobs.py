@@ -209,3 +209,23 @@ def test_the_server_runs_the_jobs_loop(klean_app: App, smtp_sink: tuple[_Sink, i
 def test_run_once_uses_the_app_policy(klean_app: App) -> None:
     report = run_once(klean_app)
     assert report.as_dict()["proofs_expired"] == 0
+
+
+def test_statements_of_reasons_are_emailed_once(klean_app: App, smtp_sink: tuple[_Sink, int]) -> None:
+    sink, _ = smtp_sink
+    accounts.create_user(uow=klean_app.uow_factory(), actor=None, user_id="outlet-kim", name="김서울",
+                         role=Role.SELLER, seller_id=SELLER, email=SELLER_EMAIL)
+    with klean_app.uow_factory() as uow:
+        uow.listings.upsert(Listing(id="gm-kubo-01", title="GM Kubo 01 1:1 copy", seller_id=SELLER,
+                                    price=Money(Decimal("25000"), "KRW"), category="eyewear"))
+        actions = enforcement.record_violation(uow=uow, seller_id=SELLER, kind="notice_upheld", actor="minji",
+                                               cause_ref="case:12", listing_id="gm-kubo-01",
+                                               brand_id="gentle-monster", evidence=["notice:5"])
+        uow.commit()
+    report = _run(klean_app, NOW)
+    assert report.statements_sent == len(actions) == 3 and len(sink.messages) == 3
+    strike_mail = next(m for m in sink.messages if "strike" in str(m["Subject"]))
+    assert strike_mail["X-Klean-Kind"] == "statement_of_reasons" and strike_mail["To"] == SELLER_EMAIL
+    text = strike_mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "이의 제기 방법" in text and "How to appeal" in text and "case:12" in text and "notice:5" in text
+    assert _run(klean_app, NOW).statements_sent == 0 and len(sink.messages) == 3

@@ -29,6 +29,7 @@ class Notifier(Protocol):
 @dataclass
 class JobReport:
     proofs_expired: int = 0
+    statements_sent: int = 0
     warnings_sent: int = 0
     warnings_undeliverable: int = 0
     mail_failures: list[str] = field(default_factory=list)
@@ -89,6 +90,36 @@ def _expiry_warnings(uow_factory: Callable[[], AbstractUnitOfWork], notify: Noti
             report.warnings_sent += int(delivered)
 
 
+def _send_statements(uow_factory: Callable[[], AbstractUnitOfWork], notify: Notifier, pol: EnforcementPolicy,
+                     now: datetime, report: JobReport) -> None:
+    """E-mail each new action's statement of reasons to the seller's users (once; the API shows it too)."""
+    with uow_factory() as uow:
+        pending = [a.id for a in uow.enforcement.unnotified()]
+    for action_id in pending:
+        uow = uow_factory()
+        with uow:
+            action = uow.enforcement.get(action_id)
+            if action is None or not uow.enforcement.mark_notified(action_id, now):
+                continue  # another run took it
+            emails = uow.enforcement.seller_emails(action.seller_id)
+            statement = action.statement or {}
+            if emails and statement.get("template"):
+                body = Message(str(statement["template"]), dict(statement.get("params") or {}))
+                subject = msg("Decision on your seller account: {kind} ({cause})",
+                              kind=action.kind.replace("_", " "), cause=action.cause_ref)
+                try:
+                    notify(to=emails, subject=subject, body=body, kind="statement_of_reasons")
+                except Exception as exc:  # the relay is down: roll back the mark, retry next run
+                    report.mail_failures.append(f"action {action_id}: {exc}")
+                    continue
+                report.statements_sent += 1
+                uow.events.append(type="enforcement.statement_sent", actor="rule:notify", subject_type="seller",
+                                  subject_id=action.seller_id, policy_version=action.policy_version,
+                                  payload={"action_id": action_id, "recipients": len(emails)},
+                                  reason=subject.render_en())
+            uow.commit()
+
+
 def _expire_proofs(uow: AbstractUnitOfWork, pol: EnforcementPolicy, now: datetime) -> tuple[int, list[tuple[str, str]]]:
     """Expire proofs past their end date; return how many, and the (seller, brand) pairs to rescan."""
     pairs = []
@@ -128,10 +159,12 @@ def _rescan(uow_factory: Callable[[], AbstractUnitOfWork], app_extras: dict[str,
 def run_jobs(*, uow_factory: Callable[[], AbstractUnitOfWork], notify: Notifier,
              app_extras: dict[str, Any] | None = None, policy: EnforcementPolicy | None = None,
              now: datetime | None = None) -> JobReport:
-    """Run every scheduled job once: warnings, proof expiry and rescans, sanction expiry, identity flags."""
+    """Run every scheduled job once: statements of reasons, warnings, proof expiry and rescans, sanction expiry,
+    identity flags."""
     pol = policy or current_policy()
     now = now or datetime.now(UTC)
     report = JobReport()
+    _send_statements(uow_factory, notify, pol, now, report)
     _expiry_warnings(uow_factory, notify, pol, now, report)
     report.proofs_expired, pairs = _expire_proofs(uow_factory(), pol, now)
     uow = uow_factory()

@@ -44,6 +44,7 @@ class EnforcementActionRow(Base):
     expires_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[datetime | None]  # when the statement of reasons was e-mailed (or found undeliverable)
 
 
 class AppealRow(Base):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
@@ -89,6 +89,19 @@ class EnforcementRepository:
                                                EnforcementActionRow.expires_at.is_not(None),
                                                EnforcementActionRow.expires_at <= now)
         return [_action(r) for r in self.session.scalars(q.order_by(EnforcementActionRow.id))]
+
+    def unnotified(self, *, limit: int = 500) -> list[ActionRecord]:
+        """Actions whose statement of reasons has not been sent to the seller yet, oldest first."""
+        q = (select(EnforcementActionRow).where(EnforcementActionRow.notified_at.is_(None))
+             .order_by(EnforcementActionRow.id).limit(limit))
+        return [_action(r) for r in self.session.scalars(q)]
+
+    def mark_notified(self, action_id: int, at: datetime) -> bool:
+        """Mark one action notified; False when another run already did (so only one e-mail goes out)."""
+        res = self.session.execute(update(EnforcementActionRow).where(
+            EnforcementActionRow.id == action_id, EnforcementActionRow.notified_at.is_(None)).values(notified_at=at))
+        self.session.flush()
+        return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def list(self, *, state: str | None = None, kind: str | None = None, limit: int = 100,
              offset: int = 0) -> list[ActionRecord]:

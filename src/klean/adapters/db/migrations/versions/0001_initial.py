@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:41:19.145413
+Create Date: 2026-11-25 00:15:11.761657
 """
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ def upgrade() -> None:
     sa.Column('expires_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('end_reason', sa.Text(), nullable=True),
+    sa.Column('notified_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enforcement_actions'))
     )
     with op.batch_alter_table('enforcement_actions', schema=None) as batch_op:
