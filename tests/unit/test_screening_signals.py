@@ -241,3 +241,32 @@ def test_the_screener_pickles_and_screens_the_same_after(screener: Screener) -> 
     copy = pickle.loads(pickle.dumps(screener))
     assert copy.screen(item) == screener.screen(item)
     assert screener.screen(item).decision is Decision.BLOCK
+
+
+# --- stories written for calibration (not from the eval set) ---------------------------------------------------
+
+@pytest.mark.parametrize(("title", "price", "kw", "flagged"), [
+    ("Gucci Ace sneakers white - 1:1 mirror, all sizes", 89000, {}, True),
+    ("ＮＩＫＥ Air Force 1 triple white", 39000, {}, True),
+    ("耐克 空军一号 纯原 莆田", 49000, {}, True),
+    ("Perfect gift for Chanel lovers - Classic Flap replica", 350000, {}, True),
+    ("AirPods Pro 2 - brand new sealed, 10 units", 45000, {}, True),
+    ("Samsung Galaxy S24 Ultra case - for S24 Ultra only", 9900, {}, False),
+    ("Mirrorless camera bag for Canon and Sony bodies", 39000, {}, False),
+    ("A급 중고 아이폰 15 프로 128 배터리 89%", 850000, {"condition": "used"}, False),
+    ("Grade A refurbished iPhone 15 Pro 128GB, battery 90%", 890000, {"condition": "refurbished"}, False),
+    ("나이키 에어포스1 265 (매장 구매 영수증, 2회 착용)", 80000, {"condition": "used"}, False),
+])
+def test_calibration_stories(screener: Screener, title: str, price: int, kw: dict, flagged: bool) -> None:
+    assert screener.screen(listing(title, price, **kw)).flagged is flagged
+
+
+def test_a_misspelt_two_word_mark_is_still_found(ctx) -> None:  # type: ignore[no-untyped-def]
+    reg = example_registry()
+    from dataclasses import replace
+
+    from klean.domain.registry import Brand
+    lv = Brand("louis_vuitton", "Louis Vuitton", ("Louis Vuitton", "루이비통", "LV"))
+    c = build_context(replace(reg, brands=(*reg.brands, lv)), TODAY)
+    a = analyse(listing("Louis Vuiton Neverfull MM monogram", 180000), c)
+    assert any(m.brand_id == "louis_vuitton" and m.how == "typo" for m in a.mentions)

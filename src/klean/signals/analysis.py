@@ -65,6 +65,7 @@ class Analysis:
     mentions: list[Mention] = field(default_factory=list)
     products: dict[str, tuple[Product, tuple[int, int], str]] = field(default_factory=dict)
     vocab: list[VocabHit] = field(default_factory=list)
+    # cue kind -> folded spans (except "fits": spans in listing.text of the mention it precedes)
     cues: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
     _best: dict[str, Mention] | None = None
@@ -262,6 +263,8 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
 
     _products(f, text, idx, [h for h in product_hits if not inside(h[0], h[1], collisions)], a)
 
+    _nominative(text, a, [f.span(h[0], h[1]) for h in product_hits])
+
     for fs, fe, bid, kind, weight, term in nick_hits:
         if kind == "nickname_product" and bid not in a.products:
             continue
@@ -294,6 +297,20 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
         o0, o1 = f.span(fs, fe)
         a.vocab.append(VocabHit(v.term, v.weight, v.kind, v.lang, text[o0:o1], (o0, o1)))
     return a
+
+
+_FOR_BEFORE = re.compile(r"(?:\bfor|\bfits?|\bto fit|compatible with|designed for)\s*[-–—:]?\s*"
+                         r"(?:the\s+|your\s+|an?\s+)?$", re.IGNORECASE)
+_YONG_AFTER = re.compile(r"^\s?(?:용|전용|호환)")
+
+
+def _nominative(text: str, a: Analysis, product_spans: list[tuple[int, int]]) -> None:
+    """"case for Galaxy S24", "strap to fit Apple Watch", "S24 울트라용 케이스": the brand says what the item fits."""
+    spans = [m.span for m in a.mentions if m.kind == "mark"] + product_spans
+    for s, e in spans:
+        if _FOR_BEFORE.search(text[max(0, s - 24):s]) or _YONG_AFTER.match(text[e:e + 3]):
+            a.cues["fits"].append((s, e))
+            return
 
 
 _TEXT_TOKEN_RE = re.compile("[a-z0-9]{2,}|[\u1100-\u11ff]{4,}|[\u4e00-\u9fff]{2,}")
@@ -337,7 +354,7 @@ def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
     return any(s >= fe and s - fe <= 3 for s, _e in a.cues.get("neg_after", ()))
 
 
-_LATIN_TOKEN = re.compile(r"[a-z]{5,}")
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
 _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
 MEMO_MAX = 200_000
 
@@ -427,9 +444,19 @@ def _hangul_edit_ok(token: str, mark: str, tstarts: str, mstarts: str) -> bool:
 def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
     t = f.text
     found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
-    for m in _LATIN_TOKEN.finditer(t):
+    prev: re.Match[str] | None = None
+    for m in _LATIN_WORD.finditer(t):
         fs, fe = m.span()
-        if _overlaps(fs, fe, covered):
+        pair = prev is not None and fs - prev.end() == 1 and idx.multiword
+        if pair and prev is not None and not _overlaps(prev.start(), fe, covered):
+            hit = _latin_fuzzy(prev.group() + m.group(), idx)
+            if hit is not None:
+                found.append((prev.start(), fe, hit, "typo"))
+                covered.append((prev.start(), fe))
+                prev = m
+                continue
+        prev = m
+        if fe - fs < 5 or _overlaps(fs, fe, covered):
             continue
         hit = _latin_fuzzy(m.group(), idx)
         if hit is not None:

@@ -25,6 +25,7 @@ W_DISGUISE_DEFAULT = 0.5
 W_INITIAL = 0.35
 W_CUE_WITH_LOGO = 1.4  # a signature design *and* the word logo/engraved: the mark itself is on the goods
 W_COMPATIBLE = -0.55
+W_FITS = -0.3  # "case for Galaxy S24": weaker than an explicit 호환/compatible, and void next to counterfeit words
 W_NO_LOGO = -0.45
 W_MATERIAL = 0.5  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
 
@@ -102,6 +103,11 @@ class BrandMention:
             s = a.cues["compatible"][0]
             o0, o1 = a.folded.span(*s)
             out.append(Evidence("brand_mention", W_COMPATIBLE, primary, (o0, o1),
+                                msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+        elif a.has("fits") and plain_only and not any(v.weight >= 0.6 for v in a.vocab):
+            o0, o1 = a.cues["fits"][0]  # spans of this cue are already in listing.text
+            out.append(Evidence("brand_mention", W_FITS, primary, (o0, o1),
                                 msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
         elif a.has("nologo") and not a.has("logo") and all(m.kind in ("mark", "initial") for m in a.mentions):

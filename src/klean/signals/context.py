@@ -44,6 +44,7 @@ class TextIndex:
     authorised_brands: dict[str, tuple[str, ...]]  # seller -> brands it has (any) authorisation for
     vocab: tuple[lexicons.VocabEntry, ...]
     product_tokens: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)  # brand -> per product
+    multiword: bool = False  # some fuzzy-eligible Latin mark has two words (Louis Vuitton)
     fuzzy_hangul: bool = False
     fuzzy_han_lengths: tuple[int, ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
@@ -94,6 +95,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     mark_brands: dict[str, set[str]] = defaultdict(set)
     han_lengths: set[int] = set()
     hangul_fuzzy = False
+    multiword = False
     n_marks = 0
 
     for brand in snapshot.brands:
@@ -121,6 +123,8 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
                     fuzzy[d].add(mid)
                 if script == "hangul":
                     hangul_fuzzy = True
+                elif script == "latin" and seps:
+                    multiword = True
                 elif script == "han":
                     han_lengths.add(len(key))
             m = _masked_base(mark)
@@ -184,7 +188,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         refs_by_brand={k: tuple(sorted(v)) for k, v in by_brand.items()},
         authorisations={k: tuple(v) for k, v in auths.items()},
         authorised_brands={k: tuple(sorted(v)) for k, v in seller_brands.items()},
-        vocab=vocab, product_tokens=product_tokens, fuzzy_hangul=hangul_fuzzy,
+        vocab=vocab, product_tokens=product_tokens, multiword=multiword, fuzzy_hangul=hangul_fuzzy,
         fuzzy_han_lengths=tuple(sorted(han_lengths)),
         stats={"marks": n_marks, "terms": len(entries), "fuzzy_keys": len(fuzzy), "wildcards": len(wildcard)},
     )

@@ -17,7 +17,7 @@ import pdqhash
 from klean.domain.images import ImageFeatures, LogoTemplate
 from klean.domain.listing import ImageRef, Listing, Money
 
-ORB_FEATURES = 1000  # as klean.adapters.imaging: per photo; logo templates keep LOGO_FEATURES
+ORB_FEATURES = 500  # as klean.adapters.imaging: per photo; logo templates keep LOGO_FEATURES
 LOGO_FEATURES = 300
 
 

@@ -91,7 +91,7 @@ class PriceAnomaly:
             return ()
         if authorised_today(ctx, listing.seller_id, brand_id) or a.has("plan") or a.has("service"):
             return ()
-        if a.has("compatible") or (a.has("nologo") and not a.has("logo")):
+        if a.has("compatible") or a.has("fits") or (a.has("nologo") and not a.has("logo")):
             return ()  # fits the brand, or compares with it: not offered as the brand's own product
         ref = reference_for(listing, a, ctx, brand_id)
         if ref is None:

@@ -19,6 +19,7 @@ from klean.signals.examples import listing
 
 UNBRANDED = 0.35  # multiplier when nothing in the listing alludes to a brand
 COMPATIBLE = 0.3  # multiplier for an accessory that says what it fits ("정품급 용량 배터리 (비정품)")
+DOCUMENTED = 0.5  # a sales story next to customs papers (병행수입, 수입신고필증): parallel imports are legal
 SCHEME_NEEDS_BRAND = True
 
 
@@ -41,7 +42,8 @@ class CounterfeitVocabulary:
             if v.kind == "scheme":
                 if not branded:
                     continue
-                out.append(Evidence(self.name, round(v.weight * mult, 4), brand, v.span,
+                w = v.weight * mult * (DOCUMENTED if a.has("proof") else 1.0)
+                out.append(Evidence(self.name, round(w, 4), brand, v.span,
                                     msg("\u201c{found}\u201d is a sales story that often covers counterfeits",
                                         found=v.found)))
             else:
