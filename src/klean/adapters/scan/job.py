@@ -122,7 +122,7 @@ def screen_rows(
             if only is not None and not only.matches(listing):
                 stats.skipped += 1
                 continue
-            record = normalise(result_record(screener.screen(listing), lang))
+            record = result_record(screener.screen(listing), lang)  # already complete: every evidence key
         except Exception as exc:  # every failure becomes a reported reject, never a lost row
             reject = reject_record(where, exc)
             stats.add_reject(reject["reason"], reject["error"])

@@ -126,15 +126,20 @@ def read_chunk(chunk: Chunk, *, batch_rows: int = 4096) -> Iterator[tuple[str, A
         with open(chunk.path, "rb") as f:
             f.seek(chunk.start)
             data = f.read(chunk.end - chunk.start)
-        for n, raw in enumerate(data.split(b"\n"), chunk.first_row):
+        try:  # decoding the chunk at once is faster; a chunk with a bad byte is decoded line by line
+            lines: list[str] | list[bytes] = data.decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            lines = data.split(b"\n")
+        for n, raw in enumerate(lines, chunk.first_row):
             if not raw.strip():
                 continue
             where = f"{name} line {n}"
             try:
                 yield where, json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-                yield where, ValidationError(f"{where}: not JSON ({reason})", field="(not JSON)")
+            except json.JSONDecodeError as exc:
+                yield where, ValidationError(f"{where}: not JSON ({exc.msg})", field="(not JSON)")
+            except UnicodeDecodeError:
+                yield where, ValidationError(f"{where}: not UTF-8 text", field="(not UTF-8)")
         return
     pf = pq.ParquetFile(chunk.path)
     n = chunk.first_row

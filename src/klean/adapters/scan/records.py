@@ -39,4 +39,11 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def records_to_table(records: Sequence[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist([normalise(r) for r in records], schema=RESULT_SCHEMA)
+    """Column by column from complete records (as result_record gives them)."""
+    return pa.Table.from_arrays([
+        pa.array([r["id"] for r in records], pa.string()),
+        pa.array([float(r["score"]) for r in records], pa.float64()),
+        pa.array([r["decision"] for r in records], pa.string()),
+        pa.array([bool(r["flagged"]) for r in records], pa.bool_()),
+        pa.array([r["evidence"] for r in records], RESULT_SCHEMA.field("evidence").type),
+    ], schema=RESULT_SCHEMA)
