@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     log_json: bool = True
     jobs_interval_seconds: int = 0  # scheduled jobs loop inside the server; 0 = off (`klean serve` sets it)
     secure_cookies: bool = False  # set True behind HTTPS so session cookies are never sent in clear
+    redis_url: str = ""  # rate-limit counters shared by all workers; empty: in-process counters
+    rate_limit_window_seconds: int = 60
+    rate_limit_reports_per_key: int = 30
+    rate_limit_reports_per_ip: int = 60
+    rate_limit_notices_per_key: int = 120
+    rate_limit_notices_per_ip: int = 240
+    rate_limit_refunds_per_key: int = 10
+    rate_limit_refunds_per_ip: int = 30
+    rate_limit_signin_per_ip: int = 20
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -34,6 +34,9 @@ def create_app(klean_app: App | None = None) -> FastAPI:
     errors.install(app)
     importlib.import_module("klean.adapters.jobs").install(app, klean_app)  # scheduled jobs loop (off at 0)
     observability.configure_logging(klean_app.settings.log_json)
+    # Installed before observability so it runs inside it (the last added middleware is the outermost):
+    # limited requests are still counted, logged and given a request id.
+    importlib.import_module("klean.adapters.api.ratelimit").install(app, klean_app.settings)
     observability.install(app, max_body_bytes=klean_app.settings.max_upload_bytes + 1024 * 1024)
     for router in _routers():
         app.include_router(router)
