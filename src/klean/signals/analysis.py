@@ -38,7 +38,7 @@ DISGUISES = ("spaced", "masked", "leet", "homoglyph", "fullwidth", "zero-width",
              "jamo", "mixed-script")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Mention:
     brand_id: str | None
     kind: str  # mark | disguise | nickname | cue | initial
@@ -49,7 +49,7 @@ class Mention:
     weight: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VocabHit:
     term: str
     weight: float
@@ -417,10 +417,6 @@ def _latin_fuzzy(token: str, idx: TextIndex) -> int | None:
 _HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
 
 
-def _overlaps(fs: int, fe: int, covered: list[tuple[int, int]]) -> bool:
-    return any(fs < e and s < fe for s, e in covered) if covered else False
-
-
 def _lookup(token: str, idx: TextIndex) -> set[int]:
     cands: set[int] = set(idx.fuzzy.get(token, ()))
     for i in range(len(token)):
@@ -444,39 +440,48 @@ def _hangul_edit_ok(token: str, mark: str, tstarts: str, mstarts: str) -> bool:
 def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
     t = f.text
     found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
-    prev: re.Match[str] | None = None
+    mask = bytearray(len(t))
+    for s, e in covered:
+        mask[s:e] = b"\x01" * (e - s)
+    memo = idx.memo
+    prev_s = prev_e = -2
+    prev_w = ""
     for m in _LATIN_WORD.finditer(t):
         fs, fe = m.span()
-        pair = prev is not None and fs - prev.end() == 1 and idx.multiword
-        if pair and prev is not None and not _overlaps(prev.start(), fe, covered):
-            hit = _latin_fuzzy(prev.group() + m.group(), idx)
+        word = m.group()
+        if idx.multiword and fs - prev_e == 1 and mask.find(1, prev_s, fe) < 0:
+            joined = prev_w + word
+            key = ("l", joined)
+            hit = memo[key] if key in memo else _latin_fuzzy(joined, idx)
             if hit is not None:
-                found.append((prev.start(), fe, hit, "typo"))
-                covered.append((prev.start(), fe))
-                prev = m
+                found.append((prev_s, fe, hit, "typo"))
+                mask[prev_s:fe] = b"\x01" * (fe - prev_s)
+                prev_s, prev_e, prev_w = fs, fe, word
                 continue
-        prev = m
-        if fe - fs < 5 or _overlaps(fs, fe, covered):
+        prev_s, prev_e, prev_w = fs, fe, word
+        if fe - fs < 5 or mask.find(1, fs, fe) >= 0:
             continue
-        hit = _latin_fuzzy(m.group(), idx)
+        key = ("l", word)
+        hit = memo[key] if key in memo else _latin_fuzzy(word, idx)
         if hit is not None:
             found.append((fs, fe, hit, "typo"))
     if idx.fuzzy_hangul:
         for m in _HANGUL_TOKEN.finditer(t):
             ts, te = m.span()
-            if _overlaps(ts, te, covered):
+            if mask.find(1, ts, te) >= 0:
                 continue
-            hit = _hangul_token(t[ts:te], idx)
+            key = ("H", t[ts:te])
+            hit = memo[key] if key in memo else _hangul_token(key[1], idx)
             if hit is not None:
                 found.append((ts, ts + hit[0], hit[1], "jamo"))
-                covered.append((ts, ts + hit[0]))
+                mask[ts:ts + hit[0]] = b"\x01" * hit[0]
     if idx.fuzzy_han_lengths:
         for m in _HAN_RUN.finditer(t):
             ts, te = m.span()
             for n in idx.fuzzy_han_lengths:
                 for fs in range(ts, te - n + 1):
                     fe = fs + n
-                    if _overlaps(fs, fe, covered):
+                    if mask.find(1, fs, fe) >= 0:
                         continue
                     token = t[fs:fe]
                     for mid in _lookup(token, idx):
@@ -484,7 +489,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
                         if script == "han" and len(key) == n and key != token and \
                                 OSA.distance(token, key, score_cutoff=1) <= 1:
                             found.append((fs, fe, mid, "typo"))
-                            covered.append((fs, fe))
+                            mask[fs:fe] = b"\x01" * (fe - fs)
                             break
     for fs, fe, mid, how in found:
         _key, bid, mark, _script, _st = idx.fuzzy_marks[mid]

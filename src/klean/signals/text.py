@@ -139,7 +139,7 @@ def _leet_sub(m: re.Match[str]) -> str:
     return LEET_DIGITS.get(ch) or BETWEEN_LETTERS[ch]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses cost a setattr call per field, once per listing
 class Folded:
     original: str
     text: str  # folded, separators kept
