@@ -56,7 +56,7 @@ def _shrink(array: np.ndarray, side: int) -> np.ndarray:
     return np.ascontiguousarray(cv2.resize(array, size, interpolation=cv2.INTER_AREA if f <= 0.5 else
                                            cv2.INTER_LINEAR))
 
-ORB_FEATURES = 1000  # per photo; a logo template keeps LOGO_FEATURES
+ORB_FEATURES = 500  # per photo; a logo template keeps LOGO_FEATURES
 LOGO_FEATURES = 300  # per logo: matching cost grows with logos x features, and 300 keep the examples found
 # A file declaring more pixels than this many per byte cannot be a real photo: it is a decompression bomb.
 BOMB_PIXELS_PER_BYTE = 1000
