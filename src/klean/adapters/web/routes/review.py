@@ -1,0 +1,95 @@
+"""Reviewer console: the queue with claim and release, one item with its evidence highlighted, decide in two clicks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from klean.adapters.api.deps import UowDep
+from klean.adapters.mail.notify import mailer
+from klean.adapters.web.deps import CsrfChecked, role_required
+from klean.adapters.web.templating import render, request_lang
+from klean.adapters.web.views import N_, app_of, evidence_rows, highlight, pop_flash, set_flash, spans_of, tr
+from klean.domain.auth import Principal, Role
+from klean.domain.errors import DomainError
+from klean.services import portal, review
+from klean.services.notices import notice_policy
+
+router = APIRouter(prefix="/portal/review")
+Reviewer = Annotated[Principal, Depends(role_required(Role.REVIEWER, Role.ADMIN))]
+ItemId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+# Reasons a reviewer picks with one click (the second click is the decision); English is the msgid.
+PRESET_REASONS = {
+    "remove": [N_("The listing uses a protected mark on goods that are not genuine."),
+               N_("The price is far below the genuine article and the text admits a replica.")],
+    "allow": [N_("The listing is genuine or a lawful resale."), N_("The brand is mentioned only for compatibility.")],
+    "dismiss": [N_("No sign of a counterfeit in the listing.")],
+    "uphold": [N_("The notice is complete and the listing infringes the right.")],
+    "reject": [N_("The notice does not show an infringement.")],
+    "restore": [N_("The counter-notice shows the seller is authorised.")],
+    "grant": [N_("The complaint is well founded.")],
+    "deny": [N_("The decision stands: the complaint gives no new facts.")],
+}
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, uow: UowDep, principal: Reviewer) -> Response:
+    items = review.list_queue(uow=uow, principal=principal, limit=200)
+    return render(request, "pages/review/queue.html", principal=principal, items=items, flash=pop_flash(request))
+
+
+@router.get("/{item_id}", response_class=HTMLResponse)
+def item(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer) -> Response:
+    detail = portal.review_item(uow=uow, principal=principal, item_id=item_id)
+    lang = request_lang(request)
+    rows, pieces = [], []
+    if detail.listing is not None:
+        rows = evidence_rows(detail.listing.evidence, lang)
+        pieces = highlight(detail.listing.listing.text, spans_of(rows))
+    reasons = {d: PRESET_REASONS.get(d, []) for d in detail.item["decisions"]}
+    return render(request, "pages/review/item.html", principal=principal, item=detail.item, stored=detail.listing,
+                  rows=rows, pieces=pieces, products=detail.reference_products, reasons=reasons,
+                  flash=pop_flash(request), mine=detail.item["claimed_by"] == principal.user_id)
+
+
+def _act(request: Request, item_id: int, action: str, run: object) -> Response:
+    try:
+        run()  # type: ignore[operator]
+    except DomainError as exc:
+        set_flash(request, "Could not %(action)s item %(id)s: %(why)s", action=action, id=item_id,
+                  why=tr(request, exc.message))
+        return RedirectResponse(f"/portal/review/{item_id}", status_code=303)
+    return RedirectResponse("/portal/review" if action != "claim" else f"/portal/review/{item_id}", status_code=303)
+
+
+@router.post("/{item_id}/claim", dependencies=[CsrfChecked])
+def claim(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer) -> Response:
+    policy = notice_policy(app_of(request).policy)
+    return _act(request, item_id, "claim",
+                lambda: review.claim(uow=uow, principal=principal, item_id=item_id, policy=policy))
+
+
+@router.post("/{item_id}/release", dependencies=[CsrfChecked])
+def release(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer) -> Response:
+    policy = notice_policy(app_of(request).policy)
+    return _act(request, item_id, "release",
+                lambda: review.release(uow=uow, principal=principal, item_id=item_id, policy=policy))
+
+
+@router.post("/{item_id}/decide", dependencies=[CsrfChecked])
+def decide(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer,
+           decision: Annotated[str, Form(max_length=20)],
+           reason: Annotated[str, Form(max_length=5000)] = "",
+           note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    app = app_of(request)
+    # The preset reason is recorded in English (the audit trail's language); a typed note is added as written.
+    full = " ".join(p for p in (reason.strip(), note.strip()) if p)
+
+    def run() -> None:
+        review.decide(uow=uow, principal=principal, item_id=item_id, decision=decision, reason=full,
+                      policy=notice_policy(app.policy), notify=mailer(app.settings))
+        set_flash(request, "Item %(id)s decided: %(decision)s.", id=item_id, decision=decision)
+
+    return _act(request, item_id, "decide", run)

@@ -1,0 +1,98 @@
+"""Helpers shared by portal pages: the App, one-shot flash messages, evidence highlighting, upload reading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, UploadFile
+
+from klean.adapters.i18n import gettext, render
+from klean.adapters.web.templating import request_lang
+from klean.bootstrap import App
+from klean.domain.errors import ValidationError
+from klean.services import screening
+
+
+def N_(english: str) -> str:
+    """Mark a string for the catalog; it is translated where it is shown."""
+    return english
+
+
+def app_of(request: Request) -> App:
+    return request.app.state.klean  # type: ignore[no-any-return]
+
+
+def set_flash(request: Request, english: str, **params: Any) -> None:
+    """A message for the next page, translated there (the English text is the msgid)."""
+    request.session["flash"] = [english, params]
+
+
+def pop_flash(request: Request) -> str | None:
+    stored = request.session.pop("flash", None)
+    if not isinstance(stored, list) or len(stored) != 2:
+        return None
+    english, params = stored
+    text = gettext(str(english), request_lang(request))
+    try:
+        return text % params if params else text
+    except (KeyError, TypeError, ValueError):
+        return str(english)
+
+
+def tr(request: Request, english: str) -> str:
+    """A service's English message in the reader's language when the catalog has it (else English)."""
+    return gettext(english, request_lang(request))
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """Cut text into (segment, is_evidence) pieces; overlapping spans merge. Templates escape every piece."""
+    clean = sorted((max(0, a), min(len(text), b)) for a, b in spans if b > a)
+    merged: list[tuple[int, int]] = []
+    for a, b in clean:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    pieces: list[tuple[str, bool]] = []
+    at = 0
+    for a, b in merged:
+        if a > at:
+            pieces.append((text[at:a], False))
+        pieces.append((text[a:b], True))
+        at = b
+    if at < len(text):
+        pieces.append((text[at:], False))
+    return pieces
+
+
+def evidence_rows(evidence: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Stored evidence records with their reason in the reader's language, strongest first."""
+    rows = []
+    for e in evidence:
+        span = e.get("span")
+        rows.append({"signal": str(e.get("signal", "")), "weight": float(e.get("weight", 0.0)),
+                     "brand_id": e.get("brand_id"),
+                     "span": tuple(span) if isinstance(span, list | tuple) and len(span) == 2 else None,
+                     "reason": render(screening.stored_reason(e), lang)})
+    return sorted(rows, key=lambda r: -r["weight"])
+
+
+def spans_of(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    out = []
+    for r in rows:
+        span = r["span"]
+        if span and r["weight"] > 0 and all(isinstance(x, int) for x in span):
+            out.append((int(span[0]), int(span[1])))
+    return out
+
+
+async def read_upload(upload: UploadFile | None, limit: int) -> bytes | None:
+    """The bytes of an uploaded file (None when no file was chosen); one byte over the limit is enough to refuse."""
+    if upload is None or not upload.filename:
+        return None
+    data = await upload.read(limit + 1)
+    if not data:
+        return None
+    if len(data) > limit:
+        raise ValidationError(f"the file is larger than {limit} bytes", field="file")
+    return data

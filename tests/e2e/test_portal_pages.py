@@ -1,0 +1,91 @@
+"""Portal pages through TestClient: a consumer reports and follows in Korean, a reviewer decides a screening hit
+with its evidence highlighted (and listing text that tries XSS renders inert), every page exists in ko and en."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from klean.adapters.screening_runtime import screener_for
+from klean.bootstrap import App
+from klean.domain.auth import Principal, Role
+from klean.domain.listing import Listing, Money
+from klean.services import accounts, registry, screening
+
+PASSWORD = "correct horse 1"
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token in form"
+    return m.group(1)
+
+
+def _sign_in(client: TestClient, klean_app: App, make_user, user_id: str, role: str, **kw: str) -> None:  # type: ignore[no-untyped-def]
+    make_user(user_id, role, **kw)
+    accounts.set_password(uow=klean_app.uow_factory(), actor=None, user_id=user_id, password=PASSWORD)
+    token = _csrf(client.get("/portal/signin").text)
+    r = client.post("/portal/signin", data={"login": user_id, "password": PASSWORD, "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303
+
+
+def _chanel_and_a_fake(klean_app: App) -> str:
+    """Chanel in the registry; a seller lists a 'genuine, new' Classic Flap Bag at 14% of its price."""
+    uow = klean_app.uow_factory
+    registry.create_brand(uow=uow(), principal=None, brand_id="chanel", name="Chanel", marks=["Chanel", "샤넬"],
+                          owner="chanel-ip")
+    registry.add_product(uow=uow(), principal=None, brand_id="chanel", name="Classic Flap Bag",
+                         reference_price=Money(Decimal("14000000"), "KRW"), aliases=["클래식 플랩백"])
+    seller = Principal(user_id="shop-seoul-77", role=Role.SELLER, seller_id="seoul-77")
+    listing = Listing(id="cp-7264581", title="샤넬 클래식 플랩백 <script>alert(1)</script>",
+                      price=Money(Decimal("1900000"), "KRW"), seller_id="seoul-77", description="정품 새상품 급처")
+    sub = screening.submit_listing(uow=uow(), principal=seller, listing=listing, screener=screener_for(klean_app))
+    assert sub.status == "held"
+    return listing.id
+
+
+def test_consumer_reports_in_korean_and_follows_the_case(client: TestClient) -> None:
+    form = client.get("/portal/report")
+    assert form.status_code == 200 and "가품" in form.text
+    r = client.post("/portal/report", data={
+        "csrf_token": _csrf(form.text), "category": "counterfeit", "listing": "https://market.example/vp/99",
+        "text": "정품이라고 하는데 가격이 너무 싸고 로고가 삐뚤어요", "contact_email": ""})
+    assert r.status_code == 201, r.text
+    number = re.search(r'id="case-number">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    token = re.search(r'id="follow-token">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    followed = client.get("/portal/follow", params={"case": number, "t": token})
+    assert followed.status_code == 200 and "접수됨" in followed.text
+    wrong = client.get("/portal/follow", params={"case": number, "t": "not-the-token"})
+    assert wrong.status_code == 404 and "접수됨" not in wrong.text
+
+
+def test_report_without_csrf_is_refused(client: TestClient) -> None:
+    r = client.post("/portal/report", data={"category": "counterfeit", "text": "가짜 같아요 정말로"})
+    assert r.status_code == 403
+
+
+def test_reviewer_decides_a_screening_hit_with_evidence_highlighted(client: TestClient, klean_app: App,
+                                                                   make_user) -> None:  # type: ignore[no-untyped-def]
+    listing_id = _chanel_and_a_fake(klean_app)
+    _sign_in(client, klean_app, make_user, "minji", "reviewer")
+    queue = client.get("/portal/review?lang=en")
+    assert queue.status_code == 200 and listing_id in queue.text
+    item_id = int(re.search(r'/portal/review/(\d+)/claim', queue.text).group(1))  # type: ignore[union-attr]
+    r = client.post(f"/portal/review/{item_id}/claim", data={"csrf_token": _csrf(queue.text)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/portal/review/{item_id}")
+    assert '<mark class="evidence">' in page.text
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+    assert "14,000,000 KRW" in page.text and "1,900,000 KRW" in page.text
+    reason = re.search(r'name="reason" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post(f"/portal/review/{item_id}/decide",
+                    data={"csrf_token": _csrf(page.text), "reason": reason, "decision": "remove"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/portal/review"
+    with klean_app.uow_factory() as uow:
+        assert uow.listings.require(listing_id).status == "removed"
+        assert uow.queue.get(item_id).state != "claimed"
