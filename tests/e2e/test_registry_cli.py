@@ -74,3 +74,34 @@ def test_a_bad_file_names_the_record_and_field_and_imports_nothing(home: Path, t
     f.write_text('{"brands": [\n  {"id": "dyson",\n   "name": "Dyson" "marks": []}\n]}', "utf-8")
     r = klean(home, "registry", "import", str(f))
     assert r.returncode != 0 and f"{f}: line 3: not JSON" in r.stderr
+
+
+def test_logo_and_official_image_files_are_validated_stored_and_hashed(home: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    from PIL import Image, ImageDraw
+
+    folder = tmp_path / "dyson-kit"
+    (folder / "img").mkdir(parents=True)
+    photo = Image.new("RGB", (320, 240), (240, 240, 235))
+    ImageDraw.Draw(photo).rectangle((60, 40, 260, 200), fill=(120, 40, 160))
+    photo.save(folder / "img" / "v15.jpg", "JPEG")
+    reg = json.loads(json.dumps(REGISTRY))
+    reg["brands"][0]["official_images"] = [{"path": "img/v15.jpg"}]
+    f = folder / "registry.json"
+    f.write_text(json.dumps(reg), "utf-8")
+    r = klean(home, "registry", "import", str(f))
+    assert r.returncode == 0, r.stderr
+    assert "images: 1 validated and stored" in r.stdout
+    exported = json.loads(klean(home, "registry", "export").stdout)
+    image = exported["brands"][0]["official_images"][0]
+    assert image["sha256"] == hashlib.sha256((folder / "img" / "v15.jpg").read_bytes()).hexdigest()
+    assert len(image["pdq"]) == 64
+    assert (home / "blobs" / image["sha256"][:2] / image["sha256"][2:4] / image["sha256"]).is_file()
+
+    for bad_path, problem in [("../../etc/passwd", "inside the registry file's folder"), ("img/missing.png", "no file"),
+                              ("registry.json", "not an image")]:
+        reg["brands"][0]["official_images"] = [{"path": bad_path}]
+        f.write_text(json.dumps(reg), "utf-8")
+        r = klean(home, "registry", "import", str(f))
+        assert r.returncode != 0 and "brands/0/official_images/0/path" in r.stderr and problem in r.stderr, r.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Any
 import typer
 
 from klean.bootstrap import bootstrap
-from klean.domain.errors import DomainError
-from klean.domain.files import registry_to_dict
+from klean.config import Settings
+from klean.domain.errors import DomainError, ValidationError
+from klean.domain.files import registry_to_dict, validate
 
 
 def read_registry_file(path: Path) -> tuple[str, Any]:
@@ -74,6 +76,51 @@ def line_of(text: str, path: str | None) -> int | None:
     return text.count("\n", 0, pos) + 1
 
 
+def store_registry_images(data: Any, base_dir: Path, settings: Settings) -> int:
+    """Validate and store the logo and official image files a registry file names (paths relative to its folder).
+
+    Fills in each image's sha256 and PDQ hash so screening can use it. A file that is missing is acceptable only
+    when its sha256 is given and already stored (an exported registry refers to stored images that way).
+    Returns how many files were read. Raises ValidationError naming the image at fault.
+    """
+    from klean.adapters.blobs import BlobStore
+    from klean.adapters.imaging import image_features  # numpy and OpenCV: loaded only when needed
+    from klean.adapters.uploads import validate_image
+
+    try:
+        validate("registry", data)
+    except ValidationError:
+        return 0  # the import reports the schema error itself, with its place in the file
+    store = BlobStore(settings)
+    base = base_dir.resolve()
+    n = 0
+    for i, brand in enumerate(data["brands"]):
+        for key in ("logos", "official_images"):
+            for j, image in enumerate(brand.get(key, ())):
+                where = f"brands/{i}/{key}/{j}/path"
+                target = (base / image["path"]).resolve()
+                if not target.is_relative_to(base):
+                    raise ValidationError(f"{where}: must stay inside the registry file's folder", field=where)
+                if not target.is_file():
+                    if image.get("sha256") and store.exists(image["sha256"]):
+                        continue
+                    raise ValidationError(f"{where}: no file {image['path']!r} next to the registry file", field=where)
+                raw = target.read_bytes()
+                try:
+                    info = validate_image(raw, settings, field=where)
+                except ValidationError as exc:
+                    raise ValidationError(f"{where}: {exc.message}", field=where) from exc
+                sha = hashlib.sha256(raw).hexdigest()
+                if image.get("sha256") and image["sha256"] != sha:
+                    raise ValidationError(f"{where}: the file's sha256 is {sha}, not the {image['sha256']} given",
+                                          field=where)
+                store.put(raw, info.media_type)
+                image["sha256"] = sha
+                image.setdefault("pdq", image_features(raw, keypoints=False).pdq)
+                n += 1
+    return n
+
+
 def _write(data: dict[str, Any], output: Path | None) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if output is None:
@@ -96,6 +143,7 @@ def register(app: typer.Typer) -> None:
         text = ""
         try:
             text, data = read_registry_file(file)
+            images = store_registry_images(data, file.parent, k.settings)
             result = registry.import_registry(uow=k.uow_factory(), data=data, actor=None)
         except _Failed as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
@@ -111,6 +159,8 @@ def register(app: typer.Typer) -> None:
                    f"{result.sellers_updated} updated, {result.sellers_unchanged} unchanged"
                    + (f"; {result.duplicate_marks_dropped} repeated marks dropped"
                       if result.duplicate_marks_dropped else ""))
+        if images:
+            typer.echo(f"images: {images} validated and stored")
         typer.echo(f"registry version {result.version}")
 
     @reg.command("export")
