@@ -89,3 +89,32 @@ def test_reviewer_decides_a_screening_hit_with_evidence_highlighted(client: Test
     with klean_app.uow_factory() as uow:
         assert uow.listings.require(listing_id).status == "removed"
         assert uow.queue.get(item_id).state != "claimed"
+
+
+def test_seller_sees_why_a_listing_was_blocked_and_appeals(client: TestClient, klean_app: App,
+                                                           make_user) -> None:  # type: ignore[no-untyped-def]
+    _chanel_and_a_fake(klean_app)
+    seller = Principal(user_id="shop-seoul-77", role=Role.SELLER, seller_id="seoul-77")
+    replica = Listing(id="cp-7264590", title="샤넬 클래식 플랩백 레플리카", price=Money(Decimal("89000"), "KRW"),
+                      seller_id="seoul-77", description="미러급 1:1 replica")
+    sub = screening.submit_listing(uow=klean_app.uow_factory(), principal=seller, listing=replica,
+                                   screener=screener_for(klean_app))
+    assert sub.status == "blocked"
+    _sign_in(client, klean_app, make_user, "shop-seoul-77", "seller", seller_id="seoul-77")
+    centre = client.get("/portal/seller?lang=ko")
+    assert centre.status_code == 200 and "cp-7264590" in centre.text
+    page = client.get("/portal/seller/listings/cp-7264590")
+    assert page.status_code == 200 and '<mark class="evidence">' in page.text
+    assert 'id="reasons"' in page.text
+    action_id = int(re.search(r'/portal/seller/actions/(\d+)/appeal', page.text).group(1))  # type: ignore[union-attr]
+    r = client.post(f"/portal/seller/actions/{action_id}/appeal", follow_redirects=False, data={
+        "csrf_token": _csrf(page.text),
+        "grounds": "이 가방은 공식 매장 영수증이 있는 정품입니다. 레플리카라는 단어는 비교 문구였습니다.",
+        "back": "/portal/seller/listings/cp-7264590"})
+    assert r.status_code == 303 and r.headers["location"] == "/portal/seller/listings/cp-7264590"
+    with klean_app.uow_factory() as uow:
+        assert [a.state for a in uow.appeals.for_seller("seoul-77")] == ["open"]
+    # another seller cannot see the listing
+    client.post("/portal/signout", data={"csrf_token": _csrf(page.text)})
+    _sign_in(client, klean_app, make_user, "shop-busan-3", "seller", seller_id="busan-3")
+    assert client.get("/portal/seller/listings/cp-7264590").status_code == 404
