@@ -6,6 +6,7 @@ import sys
 import time
 from typing import TextIO
 
+from klean.adapters.metrics import SCAN_PROGRESS, SCAN_ROWS
 from klean.adapters.scan.job import ScanStats
 
 
@@ -26,9 +27,12 @@ class Progress:
         self._base = already  # rows finished by an earlier run do not count towards the speed
         self._start = time.monotonic()
         self._drawn = 0.0
+        SCAN_PROGRESS.set(min(already / self.total, 1.0))
 
     def advance(self, rows: int) -> None:
         self.done += rows
+        SCAN_ROWS.labels("processed").inc(rows)  # Prometheus sees scans even when no terminal does
+        SCAN_PROGRESS.set(min(self.done / self.total, 1.0))
         now = time.monotonic()
         if self.enabled and (now - self._drawn >= 0.2 or self.done >= self.total):
             self._drawn = now

@@ -16,6 +16,7 @@ from klean.adapters.api.schemas_screening import (
     SubmissionOut,
 )
 from klean.adapters.i18n import normalise_lang, render
+from klean.adapters.metrics import SCREENINGS
 from klean.adapters.results import result_record
 from klean.adapters.screening_runtime import screener_for
 from klean.domain.files import listing_from_dict, listing_to_dict
@@ -30,6 +31,7 @@ def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: Lang = "
     """Screen a listing without storing it (any signed-in user): score, decision and the reasons."""
     listing = listing_from_dict(body.as_record())
     result = screening.dry_run(screener=screener_for(app), listing=listing)
+    SCREENINGS.labels(result.decision.value, "dry_run").inc()
     return ResultOut(**result_record(result, normalise_lang(lang)), policy_version=result.policy_version)
 
 
@@ -38,6 +40,7 @@ def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, l
     """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live."""
     listing = listing_from_dict(body.as_record())
     sub = screening.submit_listing(uow=uow, principal=principal, listing=listing, screener=screener_for(app))
+    SCREENINGS.labels(sub.result.decision.value, "submit").inc()
     lang = normalise_lang(lang)
     record = result_record(sub.result, lang)
     reasons = [render(m, lang) for m in screening.reasons(sub.result)] if sub.status != "live" else []
