@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.schemas_image_banks import (
@@ -76,7 +76,7 @@ def add_image(bank: str, principal: PrincipalDep, uow: UowDep, app: AppDep,
 
 
 @router.delete("/image-banks/entries/{entry_id}", status_code=204)
-def remove_entry(entry_id: int, principal: PrincipalDep, uow: UowDep,
+def remove_entry(entry_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: PrincipalDep, uow: UowDep,
                  reason: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     """Take an entry out of its bank (kept on record; the removal is an event)."""
     image_banks.remove_entry(uow=uow, principal=principal, entry_id=entry_id, reason=reason)
