@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
              f"({', '.join(f'{n} {s}' for s, n in sorted(by_script.items()))}), {products} products with KRW "
              f"reference prices, {auths} authorisations, {len(snap.sellers)} sellers; version {snap.version}")
         echo(f"  catalog   {loaded} listings, all live (the demo's own labels: {truth['genuine']} genuine, "
-             f"{truth['counterfeit']} counterfeit or hard cases; see klean/demo/labels.tsv)")
+             f"{truth['counterfeit']} counterfeit; see klean/demo/labels.tsv)")
         echo(f"  imported  {imported.brands_created} brands and {imported.sellers_created} sellers")
         echo("  users     (API key: Authorization: Bearer <key>; portal password for signing in)")
         for user_id, role, who, password, key in users:
