@@ -84,7 +84,7 @@ def _surely_valid(d: Any) -> bool:
             and _short_str(d, "description", 100_000) and _short_str(d, "category", 200)
             and _short_str(d, "url", 2000)):
         return False
-    if "condition" in d and d["condition"] not in _CONDITIONS:
+    if "condition" in d and not (isinstance(d["condition"], str) and d["condition"] in _CONDITIONS):
         return False
     if "images" in d and not _images_ok(d["images"]):
         return False
