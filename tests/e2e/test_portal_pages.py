@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
+from klean.adapters import evidence_package
 from klean.adapters.screening_runtime import screener_for
 from klean.bootstrap import App
 from klean.domain.auth import Principal, Role
@@ -118,3 +119,42 @@ def test_seller_sees_why_a_listing_was_blocked_and_appeals(client: TestClient, k
     client.post("/portal/signout", data={"csrf_token": _csrf(page.text)})
     _sign_in(client, klean_app, make_user, "shop-busan-3", "seller", seller_id="busan-3")
     assert client.get("/portal/seller/listings/cp-7264590").status_code == 404
+
+
+def test_rights_holder_registers_a_brand_and_files_a_notice_from_csv(client: TestClient, klean_app: App,
+                                                                     make_user) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(client, klean_app, make_user, "gm-legal", "rights_holder", org="iicombined")
+    page = client.get("/portal/brands?lang=en")
+    assert page.status_code == 200
+    r = client.post("/portal/brands", follow_redirects=False, data={
+        "csrf_token": _csrf(page.text), "brand_id": "gentle-monster", "name": "Gentle Monster",
+        "marks": "Gentle Monster\n젠틀몬스터"})
+    assert r.status_code == 303 and r.headers["location"] == "/portal/brands/gentle-monster"
+    brand = client.get("/portal/brands/gentle-monster")
+    r = client.post("/portal/brands/gentle-monster/products", follow_redirects=False, data={
+        "csrf_token": _csrf(brand.text), "name": "Lilit 01", "price": "329,000", "currency": "KRW",
+        "aliases": "릴릿"})
+    assert r.status_code == 303
+    assert "329,000 KRW" in client.get("/portal/brands/gentle-monster").text
+    seller = Principal(user_id="shop-daegu", role=Role.SELLER, seller_id="daegu-9")
+    for n, title in enumerate(["젠틀몬스터 릴릿 선글라스", "Gentle Monster Lilit sunglasses"]):
+        screening.submit_listing(uow=klean_app.uow_factory(), principal=seller, screener=screener_for(klean_app),
+                                 listing=Listing(id=f"gm-{n}", title=title, price=Money(Decimal("39000"), "KRW"),
+                                                 seller_id="daegu-9"))
+    form = client.get("/portal/notices/new")
+    csv_bytes = 'listing,note\ngm-0,"=HYPERLINK(""http://evil"")"\ngm-1,copy\n'.encode()
+    r = client.post("/portal/notices", follow_redirects=False, files={"csv_file": ("listings.csv", csv_bytes, "text/csv")},
+                    data={"csrf_token": _csrf(form.text), "brand_id": "gentle-monster",
+                          "notifier_name": "Kim Ji-won", "notifier_email": "ip@gentlemonster.example",
+                          "registration_number": "40-1234567", "office": "KIPO",
+                          "explanation": "Sunglasses sold at 12% of the retail price under our registered mark.",
+                          "good_faith": "true", "accurate": "true", "signature": "Kim Ji-won"})
+    assert r.status_code == 303, r.text
+    cases = client.get("/portal/cases")
+    assert cases.status_code == 200 and "gm-0" in cases.text and "gm-1" in cases.text
+    case_id = int(re.search(r'/portal/cases/(\d+)"', cases.text).group(1))  # type: ignore[union-attr]
+    assert client.get(f"/portal/cases/{case_id}").status_code == 200
+    assert klean_app.settings.signing_key_path is not None
+    evidence_package.keygen(klean_app.settings.signing_key_path)
+    package = client.get(f"/portal/cases/{case_id}/evidence")
+    assert package.status_code == 200 and package.content[:2] == b"PK", package.text[-800:]
