@@ -142,8 +142,9 @@ def test_rights_holder_registers_a_brand_and_files_a_notice_from_csv(client: Tes
                                  listing=Listing(id=f"gm-{n}", title=title, price=Money(Decimal("39000"), "KRW"),
                                                  seller_id="daegu-9"))
     form = client.get("/portal/notices/new")
-    csv_bytes = 'listing,note\ngm-0,"=HYPERLINK(""http://evil"")"\ngm-1,copy\n'.encode()
-    r = client.post("/portal/notices", follow_redirects=False, files={"csv_file": ("listings.csv", csv_bytes, "text/csv")},
+    csv_bytes = b'listing,note\ngm-0,"=HYPERLINK(""http://evil"")"\ngm-1,copy\n'
+    r = client.post("/portal/notices", follow_redirects=False,
+                    files={"csv_file": ("listings.csv", csv_bytes, "text/csv")},
                     data={"csrf_token": _csrf(form.text), "brand_id": "gentle-monster",
                           "notifier_name": "Kim Ji-won", "notifier_email": "ip@gentlemonster.example",
                           "registration_number": "40-1234567", "office": "KIPO",
