@@ -147,7 +147,12 @@ def test_round_trip_export_then_verify(seeded: App) -> None:
     assert files["summary.pdf"].startswith(b"%PDF")
     assert manifest_sha and len(manifest_sha) == 64
     with seeded.uow_factory() as uow:
-        assert [e.type for e in uow.events.for_subject("case", "1")][-1] == "evidence.exported"
+        exported = uow.events.for_subject("case", "1")[-1]
+    assert exported.type == "evidence.exported" and exported.payload["manifest_sha256"] == manifest_sha
+    # the next package of the case carries the record of this one, hash-chained
+    later = _files(seeded)
+    assert any(e.get("type") == "evidence.exported" and e["payload"]["manifest_sha256"] == manifest_sha
+               for e in _events(later))
 
 
 def test_event_records_recompute_to_the_logs_own_hashes(seeded: App) -> None:

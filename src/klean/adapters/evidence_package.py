@@ -384,9 +384,16 @@ def export_package(app: App, *, principal: Principal | None, subject_type: str, 
                    lang: str = "en") -> tuple[bytes, str]:
     """Collect, render, sign and zip; return the archive and the SHA-256 of its manifest."""
     key = load_private_key(app.settings)  # first: a missing key must not leave an export event behind
-    bundle = evidence_service.collect_evidence(
+    built: dict[str, Any] = {}
+
+    def seal(bundle: EvidenceBundle) -> str:
+        files = package_files(bundle, private_key_pem=key, lang=lang)
+        t = bundle.exported_at
+        built["zip"] = zip_files(files, when=(t.year, t.month, t.day, t.hour, t.minute, t.second))
+        built["sha"] = sha256_hex(files[MANIFEST])
+        return str(built["sha"])
+
+    evidence_service.collect_evidence(
         uow=app.uow_factory(), principal=principal, subject_type=subject_type, subject_id=subject_id,
-        policy_version=app.policy.version, read_blob=blob_reader(app.settings))
-    files = package_files(bundle, private_key_pem=key, lang=lang)
-    t = bundle.exported_at
-    return zip_files(files, when=(t.year, t.month, t.day, t.hour, t.minute, t.second)), sha256_hex(files[MANIFEST])
+        policy_version=app.policy.version, read_blob=blob_reader(app.settings), seal=seal)
+    return built["zip"], built["sha"]

@@ -157,11 +157,13 @@ def collect_evidence(
     subject_id: str,
     policy_version: str | None = None,
     read_blob: Callable[[str], bytes | None] | None = None,
+    seal: Callable[[EvidenceBundle], str] | None = None,
 ) -> EvidenceBundle:
     """Gather the evidence about a case, a listing or a seller, and record that it was exported.
 
     principal None is the operator at the command line; admins export anything; rights holders and trusted
-    partners only cases about their own brands (or that they filed).
+    partners only cases about their own brands (or that they filed). `seal` turns the bundle into the signed
+    package and returns its manifest's SHA-256, recorded in the export event (nothing is recorded if it fails).
     """
     if subject_type not in SUBJECTS:
         raise ValidationError(f"subject must be one of {', '.join(SUBJECTS)}", field="subject")
@@ -225,14 +227,18 @@ def collect_evidence(
 
         now = datetime.now(UTC)
         actor = principal.user_id if principal else "operator"
+        bundle = EvidenceBundle(
+            subject_type=subject_type, subject_id=subject_id, exported_by=actor, exported_at=now,
+            policy_version=policy_version, chain=tuple(chain), relevant_seqs=frozenset(relevant),
+            snapshots=snapshots, decisions=tuple(decisions), records=records, images=images, notes=tuple(notes),
+        )
+        # The log records which package was issued: its manifest's SHA-256, so a later package of the same
+        # subject carries, hash-chained, every earlier issue of it.
+        manifest_sha256 = seal(bundle) if seal is not None else None
         uow.events.append(type="evidence.exported", actor=actor, subject_type=subject_type, subject_id=subject_id,
                           payload={"first_seq": chain[0].seq if chain else None,
                                    "last_seq": chain[-1].seq if chain else None, "events": len(relevant),
-                                   "snapshots": len(snapshots)},
+                                   "snapshots": len(snapshots), "manifest_sha256": manifest_sha256},
                           policy_version=policy_version)
         uow.commit()
-    return EvidenceBundle(
-        subject_type=subject_type, subject_id=subject_id, exported_by=actor, exported_at=now,
-        policy_version=policy_version, chain=tuple(chain), relevant_seqs=frozenset(relevant),
-        snapshots=snapshots, decisions=tuple(decisions), records=records, images=images, notes=tuple(notes),
-    )
+    return bundle
