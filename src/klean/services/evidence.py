@@ -168,8 +168,8 @@ def collect_evidence(
     if subject_type not in SUBJECTS:
         raise ValidationError(f"subject must be one of {', '.join(SUBJECTS)}", field="subject")
     subject_id = str(subject_id).strip()
-    if not subject_id or len(subject_id) > 200:
-        raise ValidationError("subject id: 1-200 characters", field="subject_id")
+    if not subject_id or len(subject_id) > 200 or not subject_id.isprintable():
+        raise ValidationError("subject id: 1-200 printable characters", field="subject_id")
     with uow:
         privileged = principal is None or principal.role is Role.ADMIN
         relevant = _gather(uow, subject_type, subject_id, with_consumers=privileged)
