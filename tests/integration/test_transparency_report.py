@@ -246,3 +246,11 @@ def test_a_cached_report_lasts_until_the_log_grows(seeded: App) -> None:
         uow.commit()
     fresh = transparency_report(uow=seeded.uow_factory(), start=_today(), end=_today(), cache=cache)
     assert fresh["listings"]["blocked_before_live"] == 4 and len(cache) == 2
+
+
+def test_the_portal_gets_figures_and_charts_in_one_call(seeded: App) -> None:
+    from klean.adapters.transparency_render import for_period
+
+    report, svgs = for_period(seeded, _today(), _today(), "ko")
+    assert report["listings"]["taken_down_after"] == 5
+    assert set(svgs) == {"time_to_action", "weekly_trend", "sources"} and "경로별" in svgs["sources"]

@@ -9,9 +9,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from html import escape
 from typing import Any
 
+from klean.bootstrap import App
 from klean.domain.transparency import SOURCES, TDB_FIELDS, flat_rows
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
@@ -211,3 +213,13 @@ def report_html(report: Mapping[str, Any], lang: str = "en") -> str:
             f'({escape(str(p.get("timezone", "UTC")))}) · {escape(L["policy"])}: '
             f'{escape(str(report.get("policy_version") or L["none"]))}</p>'
             + "".join(f"<section>{s}</section>" for s in sections) + "</body></html>")
+
+
+def for_period(app: App, start: date, end: date, lang: str = "en") -> tuple[dict[str, Any], dict[str, str]]:
+    """The report and its chart SVGs for a public page (cached until the event log grows)."""
+    from klean.services import transparency as service
+
+    report = service.transparency_report(uow=app.uow_factory(), start=start, end=end,
+                                         policy_version=app.policy.version,
+                                         cache=app.extras.setdefault("transparency_reports", {}))
+    return report, charts(report, lang)
