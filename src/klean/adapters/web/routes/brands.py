@@ -20,7 +20,7 @@ from klean.adapters.imaging import image_features
 from klean.adapters.uploads import validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
-from klean.adapters.web.views import app_of, pop_flash, read_upload, set_flash, tr
+from klean.adapters.web.views import N_, app_of, pop_flash, read_upload, set_flash, tr
 from klean.domain.auth import Principal, Role
 from klean.domain.cases import NoticeDraft, RightClaim
 from klean.domain.errors import DomainError, ValidationError
@@ -73,7 +73,7 @@ def _try(request: Request, ok: str, url: str, run: object, **params: object) -> 
         run()  # type: ignore[operator]
         set_flash(request, ok, **params)
     except DomainError as exc:
-        set_flash(request, "Not saved: %(why)s", why=tr(request, exc.message))
+        set_flash(request, N_("Not saved: %(why)s"), why=tr(request, exc.message))
     return _redirect(url)
 
 
@@ -96,9 +96,9 @@ def create_brand(request: Request, uow: UowDep, principal: Holder,
     try:
         registry.create_brand(uow=uow, principal=principal, brand_id=bid, name=name.strip(), marks=_lines(marks))
     except DomainError as exc:
-        set_flash(request, "Not saved: %(why)s", why=tr(request, exc.message))
+        set_flash(request, N_("Not saved: %(why)s"), why=tr(request, exc.message))
         return _redirect("/portal/brands")
-    set_flash(request, "Brand %(id)s registered.", id=bid)
+    set_flash(request, N_("Brand %(id)s registered."), id=bid)
     return _redirect(f"/portal/brands/{bid}")
 
 
@@ -111,7 +111,7 @@ def brand(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder) -
 @router.post("/brands/{brand_id}/marks", dependencies=[CsrfChecked])
 def add_mark(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder,
              mark: Annotated[str, Form(max_length=200)]) -> Response:
-    return _try(request, "Mark %(mark)s added.", f"/portal/brands/{brand_id}",
+    return _try(request, N_("Mark %(mark)s added."), f"/portal/brands/{brand_id}",
                 lambda: registry.add_mark(uow=uow, principal=principal, brand_id=brand_id, mark=mark.strip()),
                 mark=mark.strip())
 
@@ -119,7 +119,7 @@ def add_mark(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder
 @router.post("/brands/{brand_id}/marks/remove", dependencies=[CsrfChecked])
 def remove_mark(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder,
                 mark: Annotated[str, Form(max_length=200)]) -> Response:
-    return _try(request, "Mark %(mark)s removed.", f"/portal/brands/{brand_id}",
+    return _try(request, N_("Mark %(mark)s removed."), f"/portal/brands/{brand_id}",
                 lambda: registry.remove_mark(uow=uow, principal=principal, brand_id=brand_id, mark=mark),
                 mark=mark)
 
@@ -137,7 +137,7 @@ def add_product(request: Request, brand_id: BrandId, uow: UowDep, principal: Hol
         registry.add_product(uow=uow, principal=principal, brand_id=brand_id, name=name.strip(),
                              reference_price=Money.of(amount, currency.strip().upper()), aliases=_lines(aliases))
 
-    return _try(request, "Product %(name)s added.", f"/portal/brands/{brand_id}", run, name=name.strip())
+    return _try(request, N_("Product %(name)s added."), f"/portal/brands/{brand_id}", run, name=name.strip())
 
 
 @router.post("/brands/{brand_id}/sellers", dependencies=[CsrfChecked])
@@ -154,13 +154,13 @@ def add_seller(request: Request, brand_id: BrandId, uow: UowDep, principal: Hold
         registry.add_authorised_seller(uow=uow, principal=principal, brand_id=brand_id, seller_id=seller_id.strip(),
                                        valid_until=until)
 
-    return _try(request, "Seller %(id)s authorised.", f"/portal/brands/{brand_id}", run, id=seller_id.strip())
+    return _try(request, N_("Seller %(id)s authorised."), f"/portal/brands/{brand_id}", run, id=seller_id.strip())
 
 
 @router.post("/brands/{brand_id}/sellers/remove", dependencies=[CsrfChecked])
 def remove_seller(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder,
                   seller_id: Annotated[str, Form(max_length=200)]) -> Response:
-    return _try(request, "Authorisation of %(id)s withdrawn.", f"/portal/brands/{brand_id}",
+    return _try(request, N_("Authorisation of %(id)s withdrawn."), f"/portal/brands/{brand_id}",
                 lambda: registry.remove_authorised_seller(uow=uow, principal=principal, brand_id=brand_id,
                                                           seller_id=seller_id), id=seller_id)
 
@@ -181,9 +181,9 @@ async def add_image(request: Request, brand_id: BrandId, uow: UowDep, principal:
         registry.add_brand_image(uow=uow, principal=principal, brand_id=brand_id, kind=kind, sha256=sha,
                                  media_type=info.media_type, size=info.size, width=info.width, height=info.height,
                                  path=f"blobs/{BlobStore.relative_path(sha)}", pdq=pdq)
-        set_flash(request, "Image added.")
+        set_flash(request, N_("Image added."))
     except DomainError as exc:
-        set_flash(request, "Not saved: %(why)s", why=tr(request, exc.message))
+        set_flash(request, N_("Not saved: %(why)s"), why=tr(request, exc.message))
     return _redirect(f"/portal/brands/{brand_id}")
 
 
@@ -235,7 +235,7 @@ async def file_notice(
         return render(request, "pages/brands/notice.html", principal=principal, brands=found, form=form,
                       error=tr(request, exc.message), missing=missing, status_code=422)
     cases = answer.get("cases") or []
-    set_flash(request, "Notice filed: %(n)s cases opened.", n=len(cases))
+    set_flash(request, N_("Notice filed: %(n)s cases opened."), n=len(cases))
     return _redirect("/portal/cases")
 
 
@@ -255,7 +255,7 @@ def case(request: Request, case_id: CaseId, uow: UowDep, principal: Holder) -> R
 def court_action(request: Request, case_id: CaseId, uow: UowDep, principal: Holder,
                  reference: Annotated[str, Form(min_length=1, max_length=500)]) -> Response:
     policy = notices.notice_policy(app_of(request).policy)
-    return _try(request, "Court action recorded: the listing stays down.", f"/portal/cases/{case_id}",
+    return _try(request, N_("Court action recorded: the listing stays down."), f"/portal/cases/{case_id}",
                 lambda: notices.report_court_action(uow=uow, principal=principal, case_id=case_id,
                                                     reference=reference, policy=policy))
 

@@ -15,7 +15,7 @@ from klean.adapters.mail.inbound import RateLimiter
 from klean.adapters.uploads import validate_image
 from klean.adapters.web.deps import CsrfChecked, PortalPrincipal, role_required
 from klean.adapters.web.templating import render, request_lang
-from klean.adapters.web.views import app_of, pop_flash, read_upload, set_flash, tr
+from klean.adapters.web.views import N_, app_of, pop_flash, read_upload, set_flash, tr
 from klean.domain.auth import Principal, Role
 from klean.domain.errors import DomainError, RateLimited, ValidationError
 from klean.domain.reports import ReportCategory, ReportDraft
@@ -89,7 +89,7 @@ def follow(request: Request, uow: UowDep, principal: PortalPrincipal, case: str 
         try:
             view = reports.follow_report(uow=uow, case_number=case[:40], token=t[:200] or None, principal=principal)
         except DomainError:
-            error = tr(request, "No case with that number and follow code.")
+            error = tr(request, N_("No case with that number and follow code."))
     return render(request, "pages/consumer/follow.html", principal=principal, case=case[:40], token=t[:200],
                   view=view, error=error, status_code=404 if error else 200)
 
@@ -112,5 +112,5 @@ def refund_submit(request: Request, uow: UowDep, principal: Annotated[Principal,
         claims = refunds.list_claims(uow=uow, principal=principal)
         return render(request, "pages/consumer/refund.html", principal=principal, claims=claims,
                       error=tr(request, exc.message), order_id=order_id, status_code=422)
-    set_flash(request, "Refund claim %(id)s: %(status)s.", id=claim.id, status=claim.status)
+    set_flash(request, N_("Refund claim %(id)s: %(status)s."), id=claim.id, status=claim.status)
     return RedirectResponse("/portal/refund", status_code=303)

@@ -58,7 +58,7 @@ def _act(request: Request, item_id: int, action: str, run: object) -> Response:
     try:
         run()  # type: ignore[operator]
     except DomainError as exc:
-        set_flash(request, "Could not %(action)s item %(id)s: %(why)s", action=action, id=item_id,
+        set_flash(request, N_("Not done for item %(id)s: %(why)s"), id=item_id,
                   why=tr(request, exc.message))
         return RedirectResponse(f"/portal/review/{item_id}", status_code=303)
     return RedirectResponse("/portal/review" if action != "claim" else f"/portal/review/{item_id}", status_code=303)
@@ -90,6 +90,6 @@ def decide(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer,
     def run() -> None:
         review.decide(uow=uow, principal=principal, item_id=item_id, decision=decision, reason=full,
                       policy=notice_policy(app.policy), notify=mailer(app.settings))
-        set_flash(request, "Item %(id)s decided: %(decision)s.", id=item_id, decision=decision)
+        set_flash(request, N_("Item %(id)s decided: %(decision)s."), id=item_id, decision=decision)
 
     return _act(request, item_id, "decide", run)

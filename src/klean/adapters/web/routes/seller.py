@@ -16,7 +16,17 @@ from klean.adapters.mail.notify import mailer
 from klean.adapters.uploads import validate_document
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
-from klean.adapters.web.views import app_of, evidence_rows, highlight, pop_flash, read_upload, set_flash, spans_of, tr
+from klean.adapters.web.views import (
+    N_,
+    app_of,
+    evidence_rows,
+    highlight,
+    pop_flash,
+    read_upload,
+    set_flash,
+    spans_of,
+    tr,
+)
 from klean.domain.auth import Principal, Role
 from klean.domain.errors import DomainError, ValidationError
 from klean.domain.messages import Message
@@ -78,9 +88,9 @@ def appeal(request: Request, action_id: DbId, uow: UowDep, principal: Seller,
     try:
         filed = enforcement.file_appeal(uow=uow, principal=principal, action_id=action_id, grounds=grounds,
                                         policy=enforcement.policy_of(app_of(request).policy))
-        set_flash(request, "Appeal %(id)s filed: a different reviewer will decide.", id=filed.get("id", ""))
+        set_flash(request, N_("Appeal %(id)s filed: a different reviewer will decide."), id=filed.get("id", ""))
     except DomainError as exc:
-        set_flash(request, "The appeal was not filed: %(why)s", why=tr(request, exc.message))
+        set_flash(request, N_("The appeal was not filed: %(why)s"), why=tr(request, exc.message))
     return RedirectResponse(_back(back), status_code=303)
 
 
@@ -94,9 +104,9 @@ def counter_notice(request: Request, case_id: DbId, uow: UowDep, principal: Sell
         notices.file_counter_notice(uow=uow, principal=principal, case_id=case_id, reasons=reasons,
                                     authorisation_proof=authorisation_proof.strip() or None,
                                     policy=notices.notice_policy(app.policy), notify=mailer(app.settings))
-        set_flash(request, "Counter-notice filed for case %(id)s.", id=case_id)
+        set_flash(request, N_("Counter-notice filed for case %(id)s."), id=case_id)
     except DomainError as exc:
-        set_flash(request, "The counter-notice was not filed: %(why)s", why=tr(request, exc.message))
+        set_flash(request, N_("The counter-notice was not filed: %(why)s"), why=tr(request, exc.message))
     return RedirectResponse(_back(back), status_code=303)
 
 
@@ -119,9 +129,9 @@ async def proof(request: Request, uow: UowDep, principal: Seller,
         verification.submit_proof(uow=uow, principal=principal, brand_id=brand_id.strip(), document_sha256=sha,
                                   media_type=info.media_type, size=info.size, issuer=issuer, valid_from=since,
                                   valid_until=until, policy=enforcement.policy_of(app.policy))
-        set_flash(request, "Proof submitted: a reviewer will check it.")
+        set_flash(request, N_("Proof submitted: a reviewer will check it."))
     except DomainError as exc:
-        set_flash(request, "The proof was not submitted: %(why)s", why=tr(request, exc.message))
+        set_flash(request, N_("The proof was not submitted: %(why)s"), why=tr(request, exc.message))
     return RedirectResponse("/portal/seller", status_code=303)
 
 
