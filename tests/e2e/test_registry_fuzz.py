@@ -28,7 +28,9 @@ def api_schema(klean_app: App) -> Iterator[object]:
     registry.import_registry(uow=klean_app.uow_factory(), data=STORY, actor=None)
     _, KEYS["admin"] = accounts.create_user(uow=klean_app.uow_factory(), actor=None, user_id="ada",
                                             name="Ada", role=Role.ADMIN)
-    yield schemathesis.openapi.from_asgi("/openapi.json", create_app(klean_app))
+    app = create_app(klean_app)
+    app.openapi()  # build (and cache) the description here, where a busy machine has no 10 s timeout
+    yield schemathesis.openapi.from_asgi("/openapi.json", app, timeout=120)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
