@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     rate_limit_refunds_per_key: int = 10
     rate_limit_refunds_per_ip: int = 30
     rate_limit_signin_per_ip: int = 20
+    screener_recheck_seconds: float = 0.0  # reuse the screener this long before re-reading the registry (0: always)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

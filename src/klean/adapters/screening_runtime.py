@@ -4,6 +4,7 @@ and rescans of the listings a registry change can affect, run right after the ch
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from klean.bootstrap import App
@@ -15,7 +16,29 @@ log = logging.getLogger("klean.screening")
 
 
 def screener_for(app: App) -> Screener:
-    """The screener for the current registry and policy file, with the image banks attached when installed."""
+    """The screener for the current registry and policy file, with the image banks attached when installed.
+
+    With settings.screener_recheck_seconds > 0 (`klean serve` sets it) the screener is reused for that long
+    without asking the database whether the registry or the image banks changed: reading the whole registry to
+    hash it cost more than screening itself. Changes made through this process are seen at once
+    (rescan_after_change forgets the screener); changes made by other workers, within that many seconds.
+    """
+    recheck = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
+    held = app.extras.get("screener_checked")
+    if recheck > 0 and isinstance(held, tuple) and time.monotonic() - held[0] < recheck:
+        return held[1]  # type: ignore[no-any-return]
+    screener = _current_screener(app)
+    if recheck > 0:
+        app.extras["screener_checked"] = (time.monotonic(), screener)
+    return screener
+
+
+def forget_screener(app: App) -> None:
+    """Make the next screener_for ask the database again (after a change made in this process)."""
+    app.extras.pop("screener_checked", None)
+
+
+def _current_screener(app: App) -> Screener:
     if not isinstance(app.extras.get("screening_policy"), ScreeningPolicy):
         app.extras["screening_policy"] = ScreeningPolicy.from_section(app.policy.section("screening"),
                                                                       app.policy.version)
@@ -35,6 +58,7 @@ def rescan_after_change(app: App, *, brand_ids: Sequence[str] | None = None,
     The change itself is already committed: a failing rescan is logged (and the next rescan or catalog scan
     catches up), it does not undo or fail the change.
     """
+    forget_screener(app)
     try:
         n = screening.rescan_affected(uow=app.uow_factory(), screener=screener_for(app), brand_ids=brand_ids,
                                       seller_ids=seller_ids)

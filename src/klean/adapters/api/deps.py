@@ -17,11 +17,12 @@ _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bea
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_app(request: Request) -> App:
+# The cheap dependencies are async so FastAPI runs them inline instead of hopping to the thread pool for each.
+async def get_app(request: Request) -> App:
     return request.app.state.klean  # type: ignore[no-any-return]
 
 
-def get_uow(app: Annotated[App, Depends(get_app)]) -> AbstractUnitOfWork:
+async def get_uow(app: Annotated[App, Depends(get_app)]) -> AbstractUnitOfWork:
     return app.uow_factory()
 
 
@@ -39,7 +40,7 @@ def get_optional_principal(
     return session_principal if isinstance(session_principal, Principal) else None
 
 
-def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:
+async def get_principal(principal: Annotated[Principal | None, Depends(get_optional_principal)]) -> Principal:
     if principal is None:
         raise Unauthenticated("an API key is required")
     return principal

@@ -34,6 +34,9 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, help="Worker processes (PostgreSQL recommended above 1)."),
         jobs_interval: int = typer.Option(3600, envvar="KLEAN_JOBS_INTERVAL_SECONDS",
                                           help="Run scheduled jobs every N seconds (0: never)."),
+        screener_recheck: float = typer.Option(1.0, envvar="KLEAN_SCREENER_RECHECK_SECONDS",
+                                               help="Seconds a worker reuses its screener before re-reading the "
+                                                    "registry; registry changes reach other workers within it."),
     ) -> None:
         """Serve the API (docs at /docs) and the portal."""
         import os
@@ -41,6 +44,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         os.environ["KLEAN_JOBS_INTERVAL_SECONDS"] = str(jobs_interval)  # read by the app factory in each worker
+        os.environ["KLEAN_SCREENER_RECHECK_SECONDS"] = str(screener_recheck)
 
         uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info")
