@@ -244,6 +244,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=20_000, help="rows the pandas baseline screens")
     ap.add_argument("--workdir", default="/tmp/klean-bench-scan")
     ap.add_argument("--skip-spark", action="store_true")
+    ap.add_argument("--only", choices=["local1", "local2", "spark", "pandas"], action="append",
+                    help="run only these configurations (repeatable)")
     ap.add_argument("--child", choices=["local", "spark", "pandas"], help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--registry", help=argparse.SUPPRESS)
@@ -265,15 +267,16 @@ def main() -> None:
         print(f"generated {args.rows:,} listings ({catalog.stat().st_size / 1e6:,.0f} MB) in "
               f"{time.monotonic() - t:.0f} s", file=sys.stderr)
     env_python = [sys.executable, __file__, "--registry", str(registry_path), "--catalog", str(catalog)]
-    runs = [("local engine, 1 process", [*env_python, "--child", "local", "--workers", "1",
-                                         "--out", str(work / "out-local1")]),
-            ("local engine, 2 processes", [*env_python, "--child", "local", "--workers", "2",
-                                           "--out", str(work / "out-local2")])]
-    if not args.skip_spark:
-        runs.append(("Spark local[2] (mapInArrow)", [*env_python, "--child", "spark", "--out",
-                                                      str(work / "out-spark")]))
-    runs.append((f"pandas row-by-row apply (sample {args.sample:,}, extrapolated)",
-                 [*env_python, "--child", "pandas", "--sample", str(args.sample), "--out", str(work / "out-pandas")]))
+    runs = [("local1", "local engine, 1 process", [*env_python, "--child", "local", "--workers", "1",
+                                                   "--out", str(work / "out-local1")]),
+            ("local2", "local engine, 2 processes", [*env_python, "--child", "local", "--workers", "2",
+                                                     "--out", str(work / "out-local2")]),
+            ("spark", "Spark local[2] (mapInArrow)", [*env_python, "--child", "spark", "--out",
+                                                      str(work / "out-spark")]),
+            ("pandas", f"pandas row-by-row apply (sample {args.sample:,}, extrapolated)",
+             [*env_python, "--child", "pandas", "--sample", str(args.sample), "--out", str(work / "out-pandas")])]
+    runs = [(name, cmd) for key, name, cmd in runs
+            if (not args.only or key in args.only) and not (key == "spark" and args.skip_spark)]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; Python "
           f"{platform.python_version()}; {args.rows:,} listings, {args.marks:,} marks", file=sys.stderr)
