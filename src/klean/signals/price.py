@@ -32,7 +32,7 @@ PARTIAL = 0.1
 DOCUMENTED_IMPORT = 0.3  # parallel imports with customs papers are legal (labelling policy rule 8)
 
 _UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
-_COUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z])", re.IGNORECASE)
+_COUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z월])", re.IGNORECASE)  # 3개월 is months
 _PACK_RE = re.compile(r"(?:bulk|pack of|set of|lot of|批发|打包)\s*(\d{1,3})(?!\d)", re.IGNORECASE)
 _WORD_COUNTS = {"twin pack": 2, "2-pack": 2, "two-pack": 2, "买一送一": 2, "1+1": 2}
 _PER_UNIT_AFTER = re.compile(r"^\s*(?:이상|or more|\+\s*구매)", re.IGNORECASE)
