@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -145,7 +144,7 @@ class Folded:
     text: str  # folded, separators kept
     offsets: list[int] | None  # folded index -> original index; None when the identity
     compact: str  # folded without separators
-    removed: tuple[list[int], list[int]]  # separator runs: compact positions, separators removed before them
+    cmap: list[int]  # compact index -> folded index
     had_zero_width: bool
     had_jamo: bool
 
@@ -157,11 +156,7 @@ class Folded:
 
     def to_folded(self, c: int) -> int:
         """Compact index -> folded index."""
-        positions, counts = self.removed
-        if not positions:
-            return c
-        i = bisect_right(positions, c)
-        return c + (counts[i - 1] if i else 0)
+        return self.cmap[c]
 
 
 def fold(text: str) -> Folded:
@@ -173,16 +168,19 @@ def fold(text: str) -> Folded:
         folded, offsets, zero, jamo_seen = _slow_fold(text)
     if _LEET_HINT.search(folded):
         folded = _LEET_RE.sub(_leet_sub, folded)
-    positions: list[int] = []
-    counts: list[int] = []
-    removed = 0
+    cmap: list[int] = []
+    prev = 0
     for m in _SEP_RE.finditer(folded):
         s, e = m.span()
-        removed += e - s
-        positions.append(s - (removed - (e - s)))
-        counts.append(removed)
-    compact = _SEP_RE.sub("", folded) if positions else folded
-    return Folded(text, folded, offsets, compact, (positions, counts), zero, jamo_seen)
+        cmap.extend(range(prev, s))
+        prev = e
+    if prev:
+        cmap.extend(range(prev, len(folded)))
+        compact = _SEP_RE.sub("", folded)
+    else:
+        cmap = list(range(len(folded)))
+        compact = folded
+    return Folded(text, folded, offsets, compact, cmap, zero, jamo_seen)
 
 
 def _slow_fold(text: str) -> tuple[str, list[int], bool, bool]:
