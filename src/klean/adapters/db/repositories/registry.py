@@ -155,41 +155,41 @@ class BrandRepository:
 
     def _sync_products(self, row: BrandRow, products: Iterable[Product]) -> None:
         wanted = {p.id: p for p in products}
-        existing = {p.id: p for p in row.products}
-        for pid, p in existing.items():
+        existing = {pr.id: pr for pr in row.products}
+        for pid, gone in existing.items():
             if pid not in wanted:
-                row.products.remove(p)
+                row.products.remove(gone)
         self.session.flush()
-        for pid, p in wanted.items():
-            r = existing.get(pid)
-            if r is None:
+        for pid, product in wanted.items():
+            pr = existing.get(pid)
+            if pr is None:
                 other = self.session.get(ProductRow, pid)
                 if other is not None:
                     raise Conflict(f"product id {pid} belongs to brand {other.brand_id}", field="products/id")
-                r = ProductRow(id=pid)
-                row.products.append(r)
-            r.name, r.category = p.name, p.category
-            if list(r.aliases or []) != list(p.aliases):
-                r.aliases = list(p.aliases)
-            if r.reference_amount is None or Decimal(r.reference_amount) != p.reference_price.amount:
-                r.reference_amount = p.reference_price.amount
-            r.reference_currency = p.reference_price.currency
+                pr = ProductRow(id=pid)
+                row.products.append(pr)
+            pr.name, pr.category = product.name, product.category
+            if list(pr.aliases or []) != list(product.aliases):
+                pr.aliases = list(product.aliases)
+            if pr.reference_amount is None or Decimal(pr.reference_amount) != product.reference_price.amount:
+                pr.reference_amount = product.reference_price.amount
+            pr.reference_currency = product.reference_price.currency
 
     def _sync_images(self, row: BrandRow, images: Iterable[BrandImage], sizes: dict[str, tuple[int, int]]) -> None:
         wanted = {_image_key(i.kind, i.sha256, i.path): i for i in images}
-        existing = {_image_key(i.kind, i.sha256, i.path): i for i in row.images}
-        for key, r in existing.items():
+        existing = {_image_key(ir.kind, ir.sha256, ir.path): ir for ir in row.images}
+        for key, gone in existing.items():
             if key not in wanted:
-                row.images.remove(r)
+                row.images.remove(gone)
         self.session.flush()
         for key, img in wanted.items():
-            r = existing.get(key)
-            if r is None:
-                r = BrandImageRow(kind=img.kind, sha256=img.sha256)
+            ir = existing.get(key)
+            if ir is None:
+                ir = BrandImageRow(kind=img.kind, sha256=img.sha256)
                 if img.sha256 in sizes:
-                    r.width, r.height = sizes[img.sha256]
-                row.images.append(r)
-            r.path, r.pdq = img.path, img.pdq
+                    ir.width, ir.height = sizes[img.sha256]
+                row.images.append(ir)
+            ir.path, ir.pdq = img.path, img.pdq
 
     def _sync_authorisations(self, row: BrandRow, auths: Iterable[Authorisation]) -> None:
         """A dropped authorisation is revoked (revoked_at set), not deleted: when it ended stays on record."""
