@@ -250,3 +250,13 @@ def test_logo_signal_explains_itself_and_spares_authorised_sellers(chanel_logo: 
     assert ev.brand_id == "chanel" and ev.reason.params["image"] == 2
     assert "Chanel logo" in ev.reason.render_en() and ev.reason.params["inliers"] >= 10
     assert LogoSignal().evaluate(_listing("chanel-boutique", bag), ctx) == []
+
+
+def test_a_brand_registering_its_logo_at_several_sizes_does_not_hide_it() -> None:
+    # The ratio test compares with the nearest keypoint of another brand, not with the brand's own copies.
+    templates = [logo_template(draw_logo("chanel", size), "chanel", f"cc-{size}") for size in (160, 200, 240, 280)]
+    templates += [logo_template(draw_logo("nike", size), "nike", f"swoosh-{size}") for size in (180, 240)]
+    for seed, (scale, angle) in enumerate([(1.0, 30), (1.4, -70), (0.8, 0)]):
+        rgb = place_logo(synthetic_photo(50 + seed), draw_logo("chanel"), scale=scale, angle=angle, centre=(500, 380))
+        found = find_logos(_photo_features(rgb), templates)
+        assert {m.logo.brand_id for m in found} == {"chanel"}, (scale, angle)

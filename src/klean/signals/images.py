@@ -58,14 +58,25 @@ class HashMatch:
 
 
 class HashIndex:
-    """Bank PDQ hashes in a faiss binary index with incremental add; picklable (rebuilt from codes)."""
+    """Bank PDQ hashes in a faiss binary index with incremental add.
+
+    Entry metadata is kept in columns (numpy arrays and interned strings), not one object per entry, so a
+    million-entry bank stays small and pickles fast; pickling carries the serialised faiss index, so a scan
+    worker or Spark executor does not retrain it.
+    """
+
+    _BANK_CODES = ("official", "known_fake", "negative")
 
     def __init__(self, entries: Iterable[BankEntry] = (), *, flat_below: int = FLAT_BELOW,
                  recall_nprobe_fraction: float = 0.08) -> None:
         self.flat_below = flat_below
         self.nprobe_fraction = recall_nprobe_fraction
-        self.entries: list[BankEntry] = []
-        self._codes = np.zeros((0, 32), dtype=np.uint8)
+        self._ids = np.zeros(0, np.int64)
+        self._banks = np.zeros(0, np.int8)
+        self._quality = np.zeros(0, np.int16)  # -1: unknown
+        self._brand_no = np.zeros(0, np.int32)  # index into _brand_names; 0 is None
+        self._brand_names: list[str | None] = [None]
+        self._sources: list[str | None] = []
         self._index: Any = faiss.IndexBinaryFlat(256)
         self.add(list(entries))
 
@@ -74,18 +85,52 @@ class HashIndex:
         return "flat" if isinstance(self._index, faiss.IndexBinaryFlat) else "ivf"
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._ids)
+
+    def entry(self, pos: int) -> BankEntry:
+        """The bank entry at a position the index returned."""
+        quality = int(self._quality[pos])
+        code = self._index.reconstruct(int(pos)) if self.kind == "flat" else None
+        return BankEntry(id=int(self._ids[pos]), bank=self._BANK_CODES[int(self._banks[pos])],
+                         pdq=bytes(code).hex() if code is not None else self._pdq_at(pos),
+                         quality=None if quality < 0 else quality,
+                         brand_id=self._brand_names[int(self._brand_no[pos])], source_ref=self._sources[pos])
+
+    def _pdq_at(self, pos: int) -> str:
+        try:
+            return bytes(self._index.reconstruct(int(pos))).hex()
+        except RuntimeError:  # an IVF index without a direct map: the hash is not needed to explain a match
+            return ""
+
+    @property
+    def entries(self) -> list[BankEntry]:
+        return [self.entry(i) for i in range(len(self))]
 
     def add(self, entries: Sequence[BankEntry]) -> None:
         """Add entries; moves from the exact flat index to IVF when the bank outgrows `flat_below`."""
         if not entries:
             return
         codes = _codes([e.pdq for e in entries])
-        self.entries.extend(entries)
-        self._codes = np.concatenate([self._codes, codes]) if len(self._codes) else codes
-        if self.kind == "flat" and len(self.entries) >= self.flat_below:
-            self._index = self._train_ivf(self._codes)
-            self._index.add(self._codes)
+        brand_no = {name: i for i, name in enumerate(self._brand_names)}
+        numbers = []
+        for e in entries:
+            if e.brand_id not in brand_no:
+                brand_no[e.brand_id] = len(self._brand_names)
+                self._brand_names.append(e.brand_id)
+            numbers.append(brand_no[e.brand_id])
+        self._ids = np.concatenate([self._ids, np.fromiter((e.id for e in entries), np.int64, len(entries))])
+        self._banks = np.concatenate([self._banks, np.fromiter(
+            (self._BANK_CODES.index(e.bank) for e in entries), np.int8, len(entries))])
+        self._quality = np.concatenate([self._quality, np.fromiter(
+            (-1 if e.quality is None else e.quality for e in entries), np.int16, len(entries))])
+        self._brand_no = np.concatenate([self._brand_no, np.array(numbers, np.int32)])
+        self._sources.extend(e.source_ref for e in entries)
+        if self.kind == "flat" and len(self._ids) >= self.flat_below:
+            before = self._index.reconstruct_n(0, self._index.ntotal) if self._index.ntotal else \
+                np.zeros((0, 32), np.uint8)
+            every = np.concatenate([before, codes])
+            self._index = self._train_ivf(every)
+            self._index.add(every)
         else:
             self._index.add(codes)
 
@@ -100,25 +145,25 @@ class HashIndex:
         sample = codes[rng.choice(len(codes), size=min(len(codes), 40 * nlist), replace=False)]
         index.train(sample)
         index.nprobe = min(nlist, max(64, int(nlist * self.nprobe_fraction)))
+        index.make_direct_map()  # so a matched entry's hash can be shown
         return index
 
     def range_search(self, hashes: Sequence[str], max_distance: int) -> list[list[tuple[int, int]]]:
         """For each query hash, (position in entries, distance) of every entry within max_distance."""
-        if not hashes or not self.entries:
+        if not hashes or not len(self._ids):
             return [[] for _ in hashes]
         lims, dist, ids = self._index.range_search(_codes(hashes), max_distance + 1)  # faiss: strictly below
         return [[(int(ids[j]), int(dist[j])) for j in range(lims[i], lims[i + 1])] for i in range(len(hashes))]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"entries": self.entries, "flat_below": self.flat_below, "nprobe_fraction": self.nprobe_fraction}
+        state = {k: v for k, v in self.__dict__.items() if k != "_index"}
+        state["_faiss"] = faiss.serialize_index_binary(self._index)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.flat_below = state["flat_below"]
-        self.nprobe_fraction = state["nprobe_fraction"]
-        self.entries = []
-        self._codes = np.zeros((0, 32), dtype=np.uint8)
-        self._index = faiss.IndexBinaryFlat(256)
-        self.add(state["entries"])
+        serialized = state.pop("_faiss")
+        self.__dict__.update(state)
+        self._index = faiss.deserialize_index_binary(serialized)  # already the concrete class; owns its memory
 
 
 class ImageIndex:
@@ -179,7 +224,7 @@ class ImageIndex:
         for image, variants in queries:
             for v in range(len(variants)):
                 for pos, distance in found[k]:
-                    entry = self.hashes.entries[pos]
+                    entry = self.hashes.entry(pos)
                     if entry.bank == "negative":
                         negative_images.add(image)
                     current = best.get((image, pos))

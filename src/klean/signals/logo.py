@@ -29,6 +29,8 @@ from klean.domain.messages import N_, msg
 from klean.domain.screening import Evidence, ScreeningContext
 from klean.signals.images import authorised, image_index
 
+NEIGHBOURS = 8  # nearest logo descriptors looked at per keypoint, to find the nearest of another brand
+
 
 @dataclass(frozen=True)
 class LogoMatch:
@@ -48,6 +50,7 @@ class LogoStack:
     descriptors: np.ndarray  # uint8 (M, 32)
     owner: np.ndarray  # int32 (M,): which logo each descriptor belongs to
     local: np.ndarray  # int32 (M,): the descriptor's index within its logo
+    brand_no: np.ndarray  # int32 (M,): which brand each descriptor belongs to (for the ratio test)
     index: Any = None  # faiss.IndexBinaryFlat over `descriptors`: exact 2-NN, several times faster than BFMatcher
 
     @staticmethod
@@ -55,14 +58,16 @@ class LogoStack:
         usable = tuple(lg for lg in logos if lg.descriptors is not None and len(lg.descriptors) >= min_keypoints)
         if not usable:
             empty = np.zeros((0,), np.int32)
-            return LogoStack((), np.zeros((0, 32), np.uint8), empty, empty)
+            return LogoStack((), np.zeros((0, 32), np.uint8), empty, empty, empty)
+        brands = {b: i for i, b in enumerate(sorted({lg.brand_id for lg in usable}))}
         descriptors = np.ascontiguousarray(np.concatenate([lg.descriptors for lg in usable]), dtype=np.uint8)
         index = faiss.IndexBinaryFlat(256)
         index.add(descriptors)
         return LogoStack(
             logos=usable, descriptors=descriptors, index=index,
             owner=np.concatenate([np.full(len(lg.descriptors), k, np.int32) for k, lg in enumerate(usable)]),
-            local=np.concatenate([np.arange(len(lg.descriptors), dtype=np.int32) for lg in usable]))
+            local=np.concatenate([np.arange(len(lg.descriptors), dtype=np.int32) for lg in usable]),
+            brand_no=np.concatenate([np.full(len(lg.descriptors), brands[lg.brand_id], np.int32) for lg in usable]))
 
 
 def find_logos(features: ImageFeatures, logos: Sequence[LogoTemplate] | LogoStack, *, ratio: float = 0.8,
@@ -76,8 +81,18 @@ def find_logos(features: ImageFeatures, logos: Sequence[LogoTemplate] | LogoStac
     desc = features.descriptors
     if desc is None or len(desc) < min_inliers or len(stack.descriptors) < 2:
         return []
-    dist, ids = stack.index.search(np.ascontiguousarray(desc, dtype=np.uint8), 2)
-    good_q = np.nonzero((ids[:, 1] >= 0) & (dist[:, 0] < ratio * dist[:, 1]))[0]
+    # Lowe's ratio test, where the runner-up is the nearest descriptor of another brand or another keypoint of
+    # the same logo, skipping the brand's other logos: a brand that registered its logo at several sizes or in
+    # variants must not make its own matches look ambiguous. With no runner-up among the neighbours looked at,
+    # the farthest of them stands in (the true runner-up is at least that far: the test only gets stricter).
+    k = min(NEIGHBOURS, len(stack.descriptors))
+    dist, ids = stack.index.search(np.ascontiguousarray(desc, dtype=np.uint8), k)
+    safe = np.maximum(ids, 0)
+    brand_of, owner_of = stack.brand_no[safe], stack.owner[safe]
+    runner_up = (ids >= 0) & ((brand_of != brand_of[:, :1]) | (owner_of == owner_of[:, :1]))
+    runner_up[:, 0] = False
+    second = np.where(runner_up.any(axis=1), dist[np.arange(len(dist)), np.argmax(runner_up, axis=1)], dist[:, -1])
+    good_q = np.nonzero((ids[:, 0] >= 0) & (dist[:, 0] < ratio * second))[0]
     groups: dict[int, list[tuple[int, int]]] = {}
     for q in good_q:
         nearest = int(ids[q, 0])
