@@ -171,4 +171,6 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl+C to stop)")
+        echo(f"Portal     http://{host}:{port}/portal/  (sign in as a demo user above, e.g. reviewer / demo-reviewer, "
+             "seller / demo-seller, samsung / demo-samsung)")
         uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, log_level="warning")
