@@ -256,6 +256,9 @@ def test_the_screener_pickles_and_screens_the_same_after(screener: Screener) -> 
     ("A급 중고 아이폰 15 프로 128 배터리 89%", 850000, {"condition": "used"}, False),
     ("Grade A refurbished iPhone 15 Pro 128GB, battery 90%", 890000, {"condition": "refurbished"}, False),
     ("나이키 에어포스1 265 (매장 구매 영수증, 2회 착용)", 80000, {"condition": "used"}, False),
+    ("구찌 마몬트 숄더백 중고 (백화점 영수증, 가품 시 100% 환불)", 1500000, {"condition": "used"}, False),
+    ("Gucci Marmont bag, preloved - full refund if fake, receipt", 1500000, {"condition": "used"}, False),
+    ("나이키 에어포스1 새상품 면세점 물량", 99000, {}, True),
 ])
 def test_calibration_stories(screener: Screener, title: str, price: int, kw: dict, flagged: bool) -> None:
     assert screener.screen(listing(title, price, **kw)).flagged is flagged
