@@ -535,3 +535,26 @@ def test_queue_orders_trusted_then_risk_then_age_and_screening_hits_are_decided_
     assert len(client.get("/v1/cases", headers=reviewer).json()) == 3
     claim_and_decide(client, reviewer, "screening", "cp-2002", "remove", "Replica wording and 5% of retail price")
     assert listing_status(klean_app, "cp-2002") == "removed"
+
+
+def test_scheduled_jobs_restore_a_countered_listing_after_the_window(client: TestClient, klean_app: App,
+                                                                     make_user: MakeUser, relay: MailSink) -> None:
+    from klean.adapters.jobs import run_once
+
+    seed(klean_app)
+    rh = make_user("samsung-ip", "rights_holder", org="samsung-electronics")
+    reviewer = make_user("rev-minji", "reviewer")
+    seller = make_user("seoul-deals-owner", "seller", seller_id="seoul-deals")
+    case_id = client.post("/v1/notices", headers=rh, json=notice_body()).json()["cases"][0]["case_id"]
+    claim_and_decide(client, reviewer, "notice", str(case_id), "uphold", "Price and packaging point to a fake")
+    r = client.post(f"/v1/cases/{case_id}/counter-notice", headers=seller,
+                    json={"reasons": "Bought from Samsung's Korean distributor; invoice SEC-2026-0412."})
+    assert r.status_code == 201, r.text
+    with klean_app.uow_factory() as uow:
+        counter = uow.cases.pending_counter_notice(case_id)
+    assert run_once(klean_app, notify=lambda **_: None,
+                    now=counter.deadline_at - timedelta(hours=1)).counter_notices_restored == 0
+    assert listing_status(klean_app, "cp-1001") == "removed"
+    report = run_once(klean_app, notify=lambda **_: None, now=counter.deadline_at + timedelta(hours=1))
+    assert report.counter_notices_restored == 1
+    assert listing_status(klean_app, "cp-1001") == "live"

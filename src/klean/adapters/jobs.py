@@ -10,15 +10,17 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
 
 from klean.adapters.i18n import render
+from klean.adapters.mail.notify import mailer
 from klean.adapters.mail.outbound import send_mail
 from klean.bootstrap import App
 from klean.domain.messages import Message
-from klean.services import enforcement, jobs
+from klean.services import enforcement, jobs, notices
 
 log = logging.getLogger("klean.jobs")
 
@@ -34,10 +36,13 @@ def mail_notifier(k: App) -> jobs.Notifier:
     return notify
 
 
-def run_once(k: App, *, notify: jobs.Notifier | None = None) -> jobs.JobReport:
-    """Run every scheduled job once under the app's policy."""
-    return jobs.run_jobs(uow_factory=k.uow_factory, notify=notify or mail_notifier(k), app_extras=k.extras,
-                         policy=enforcement.policy_of(k.policy))
+def run_once(k: App, *, notify: jobs.Notifier | None = None, now: datetime | None = None) -> jobs.JobReport:
+    """Run every scheduled job once under the app's policy, counter-notice deadlines included."""
+    report = jobs.run_jobs(uow_factory=k.uow_factory, notify=notify or mail_notifier(k), app_extras=k.extras,
+                           policy=enforcement.policy_of(k.policy), now=now)
+    report.counter_notices_restored = notices.process_counter_notice_deadlines(
+        uow=k.uow_factory(), policy=notices.notice_policy(k.policy), notify=mailer(k.settings), now=now)
+    return report
 
 
 def interval_seconds(k: App) -> float:

@@ -37,6 +37,7 @@ class JobReport:
     listings_rescanned: int = 0
     rescan_skipped: str | None = None
     sellers_flagged: list[str] = field(default_factory=list)
+    counter_notices_restored: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
