@@ -61,6 +61,9 @@ def test_import_then_reimport_is_idempotent(klean_app: App) -> None:
     himart = next(a for a in samsung.authorisations if a.seller_id == "himart")
     assert str(himart.valid_until) == "2026-12-31"
     assert snap.sellers["luxury-outlet-99"].strikes == 2
+    with klean_app.uow_factory() as uow:  # the snapshot's fast reader and the ORM reader agree
+        assert uow.brands.all() == uow.brands.list()
+        assert uow.sellers.all() == uow.sellers.list()
 
 
 def test_reimport_updates_what_the_file_changes(klean_app: App) -> None:

@@ -564,8 +564,8 @@ def export_registry(*, uow: AbstractUnitOfWork, principal: Principal | None) -> 
 
 
 def _snapshot(uow: AbstractUnitOfWork) -> RegistrySnapshot:
-    brands = tuple(uow.brands.list())
-    sellers: dict[str, Seller] = {s.id: s for s in uow.sellers.list()}
+    brands = tuple(uow.brands.all())
+    sellers: dict[str, Seller] = {s.id: s for s in uow.sellers.all()}
     return RegistrySnapshot(brands=brands, sellers=sellers)
 
 

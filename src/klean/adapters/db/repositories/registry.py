@@ -6,6 +6,7 @@ left alone), so services change a brand by building a new frozen Brand and savin
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -90,6 +91,40 @@ class BrandRepository:
         if limit is not None:
             q = q.limit(limit)
         return [_brand(r) for r in self.session.scalars(q)]
+
+    def all(self) -> list[Brand]:
+        """Every brand, read with one plain query per table (no ORM objects): what a registry snapshot needs."""
+        marks: dict[str, list[str]] = defaultdict(list)
+        for bid, text in self.session.execute(select(MarkRow.brand_id, MarkRow.text).order_by(MarkRow.id)):
+            marks[bid].append(text)
+        products: dict[str, list[Product]] = defaultdict(list)
+        for pr in self.session.execute(select(
+                ProductRow.id, ProductRow.brand_id, ProductRow.name, ProductRow.aliases, ProductRow.category,
+                ProductRow.reference_amount, ProductRow.reference_currency).order_by(ProductRow.id)):
+            products[pr.brand_id].append(Product(
+                id=pr.id, brand_id=pr.brand_id, name=pr.name, aliases=tuple(pr.aliases or ()), category=pr.category,
+                reference_price=Money(_amount(pr.reference_amount), pr.reference_currency)))
+        images: dict[str, list[BrandImage]] = defaultdict(list)
+        for im in self.session.execute(select(BrandImageRow.brand_id, BrandImageRow.kind, BrandImageRow.path,
+                                              BrandImageRow.sha256, BrandImageRow.pdq).order_by(BrandImageRow.id)):
+            images[im.brand_id].append(BrandImage(kind=im.kind, path=im.path, sha256=im.sha256, pdq=im.pdq))
+        auths: dict[str, list[Authorisation]] = defaultdict(list)
+        for a in self.session.execute(
+                select(AuthorisationRow.brand_id, AuthorisationRow.seller_id, AuthorisationRow.valid_from,
+                       AuthorisationRow.valid_until).where(AuthorisationRow.revoked_at.is_(None))
+                .order_by(AuthorisationRow.id)):
+            auths[a.brand_id].append(Authorisation(seller_id=a.seller_id, brand_id=a.brand_id,
+                                                   valid_from=a.valid_from, valid_until=a.valid_until))
+        rows = self.session.execute(select(BrandRow.id, BrandRow.name, BrandRow.owner,
+                                           BrandRow.trademark_registrations).order_by(BrandRow.id))
+        return [
+            Brand(id=b.id, name=b.name, owner=b.owner, marks=tuple(marks[b.id]), products=tuple(products[b.id]),
+                  authorisations=tuple(auths[b.id]), images=tuple(images[b.id]),
+                  trademark_registrations=tuple(TrademarkRegistration(office=t.get("office", ""),
+                                                                      number=t.get("number", ""))
+                                                for t in b.trademark_registrations or ()))
+            for b in rows
+        ]
 
     def count(self, *, owner: str | None = None) -> int:
         q = select(func.count()).select_from(BrandRow)
@@ -260,3 +295,10 @@ class SellerRepository:
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(SellerRow)) or 0)
+
+    def all(self) -> list[Seller]:
+        """Every seller, read with one plain query (no ORM objects)."""
+        rows = self.session.execute(select(SellerRow.id, SellerRow.name, SellerRow.strikes,
+                                           SellerRow.account_age_days).order_by(SellerRow.id))
+        return [Seller(id=r.id, name=r.name, strikes=r.strikes or 0, account_age_days=r.account_age_days)
+                for r in rows]
