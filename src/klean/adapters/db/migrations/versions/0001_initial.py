@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 00:15:11.761657
+Create Date: 2026-11-25 00:51:52.932366
 """
 from __future__ import annotations
 
