@@ -159,3 +159,45 @@ def test_rights_holder_registers_a_brand_and_files_a_notice_from_csv(client: Tes
     evidence_package.keygen(klean_app.settings.signing_key_path)
     package = client.get(f"/portal/cases/{case_id}/evidence")
     assert package.status_code == 200 and package.content[:2] == b"PK", package.text[-800:]
+
+
+def test_pages_keep_to_their_roles_and_forms_need_the_token(client: TestClient, klean_app: App,
+                                                            make_user) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/portal/seller", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/portal/signin?next=/portal/seller"
+    _sign_in(client, klean_app, make_user, "shop-seoul-77", "seller", seller_id="seoul-77")
+    for url in ("/portal/review", "/portal/brands", "/portal/admin", "/portal/inspector", "/portal/refund"):
+        page = client.get(url)
+        assert page.status_code == 403 and "역할" in page.text, url
+    assert client.post("/portal/review/1/claim").status_code == 403
+    assert client.post("/portal/seller/actions/1/appeal", data={"grounds": "x" * 20}).status_code == 403
+
+
+def test_report_photos_are_validated_and_stored(client: TestClient, klean_app: App) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, format="PNG")
+    form = client.get("/portal/report")
+    data = {"csrf_token": _csrf(form.text), "category": "misleading", "listing": "cp-404",
+            "text": "공식 사진을 도용했고 정품이라고 주장합니다"}
+    svg = b"<svg onload=alert(1)>"
+    bad = client.post("/portal/report", data=data, files=[("photos", ("evil.png", svg, "image/png"))])
+    assert bad.status_code == 422
+    good = client.post("/portal/report", data=data, files=[("photos", ("bag.png", buf.getvalue(), "image/png"))])
+    assert good.status_code == 201
+    number = re.search(r'id="case-number">([^<]+)<', good.text).group(1)  # type: ignore[union-attr]
+    with klean_app.uow_factory() as uow:
+        report, _ = uow.reports.by_number(number)
+    assert re.search(r"photo sha256:[0-9a-f]{64}", report.text)
+
+
+def test_anonymous_reports_are_rate_limited(client: TestClient) -> None:
+    from klean.adapters.api.routes.reports import ANONYMOUS_REPORTS_PER_HOUR
+
+    token = _csrf(client.get("/portal/report").text)
+    data = {"csrf_token": token, "category": "counterfeit", "text": "가짜 같아요, 로고가 달라요"}
+    codes = [client.post("/portal/report", data=data).status_code for _ in range(ANONYMOUS_REPORTS_PER_HOUR + 1)]
+    assert codes[:-1] == [201] * ANONYMOUS_REPORTS_PER_HOUR and codes[-1] == 429

@@ -96,3 +96,11 @@ async def read_upload(upload: UploadFile | None, limit: int) -> bytes | None:
     if len(data) > limit:
         raise ValidationError(f"the file is larger than {limit} bytes", field="file")
     return data
+
+
+# Errors the portal's own checks raise (web/deps.py), marked here so the error page shows them in Korean too.
+PORTAL_ERRORS = (
+    N_("please sign in"),
+    N_("this page is not for your role"),
+    N_("the form expired or did not come from this site; reload the page and try again"),
+)
