@@ -201,3 +201,29 @@ def test_anonymous_reports_are_rate_limited(client: TestClient) -> None:
     data = {"csrf_token": token, "category": "counterfeit", "text": "가짜 같아요, 로고가 달라요"}
     codes = [client.post("/portal/report", data=data).status_code for _ in range(ANONYMOUS_REPORTS_PER_HOUR + 1)]
     assert codes[:-1] == [201] * ANONYMOUS_REPORTS_PER_HOUR and codes[-1] == 429
+
+
+def test_consumer_claims_a_refund_for_an_order(client: TestClient, klean_app: App,
+                                               make_user) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from klean.domain.refunds import Order
+    from klean.services import refunds
+
+    now = datetime.now(UTC)
+    refunds.post_orders(uow=klean_app.uow_factory(), principal=Principal("marketplace-sync", Role.ADMIN),
+                        orders=[Order(id="ord-20261101-8812", listing_id="lst-airpods-pro2", seller_id="gadget-hub",
+                                      buyer_id="hana", amount=Decimal(359000), currency="KRW",
+                                      purchased_at=now - timedelta(days=9), delivered_at=now - timedelta(days=6),
+                                      buyer_since=datetime(2019, 3, 1, tzinfo=UTC))])
+    _sign_in(client, klean_app, make_user, "hana", "consumer")
+    form = client.get("/portal/refund")
+    assert form.status_code == 200 and "환불" in form.text
+    r = client.post("/portal/refund", data={"csrf_token": _csrf(form.text), "order_id": "ord-20261101-8812",
+                                            "note": "소리가 정품과 다르고 시리얼 번호 조회가 안 됩니다"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get("/portal/refund")
+    assert "ord-20261101-8812" in page.text and "359,000 KRW" in page.text
+    stranger = client.post("/portal/refund", data={"csrf_token": _csrf(page.text), "order_id": "ord-not-mine"})
+    assert stranger.status_code == 422
