@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class ImageIn(BaseModel):
@@ -29,6 +39,14 @@ class ListingIn(BaseModel):
     images: list[ImageIn] = Field(default_factory=list, max_length=50)
     url: str | None = Field(default=None, max_length=2000)
     created_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        # PostgreSQL text and jsonb cannot hold NUL: refuse it here (422) instead of failing in the database (500).
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
     def as_record(self) -> dict[str, Any]:
         d = self.model_dump(exclude_none=True)
