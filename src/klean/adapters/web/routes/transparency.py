@@ -39,8 +39,9 @@ def report(request: Request, uow: UowDep, principal: PortalPrincipal,
            start: Annotated[date | None, Query(alias="from")] = None,
            end: Annotated[date | None, Query(alias="to")] = None) -> Response:
     figures = _report(request, uow, start, end)
+    labels = transparency_render.LABELS.get(request_lang(request), transparency_render.LABELS["en"])
     return render(request, "pages/transparency.html", principal=principal, r=figures,
-                  period=figures["period"])
+                  period=figures["period"], labels=labels)
 
 
 @router.get("/charts/{name}.svg")
