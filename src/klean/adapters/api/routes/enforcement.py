@@ -45,7 +45,7 @@ def reverse(body: ReversalIn, app: AppDep, uow: UowDep, principal: PrincipalDep)
 def list_actions(uow: UowDep, principal: PrincipalDep,
                  seller_id: str | None = Query(default=None, max_length=200),
                  state: str | None = Query(default=None, pattern="^(active|done|expired|reversed|lifted)$"),
-                 limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0)
+                 limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=10**9)
                  ) -> list[dict[str, Any]]:
     """Actions: a seller its own; reviewers any seller's (or the latest of all)."""
     return enforcement.list_actions(uow=uow, principal=principal, seller_id=seller_id, state=state, limit=limit,
