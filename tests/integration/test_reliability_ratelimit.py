@@ -29,7 +29,11 @@ def _redis_available() -> bool:
 
 
 def tight(klean_app: App, **limits: int) -> None:
-    """Give the running app small limits (the settings object is read when the limiter is built)."""
+    """Give the running app small limits (the settings object is read when the limiter is built).
+
+    The window is an hour so that a test's few requests never straddle a fixed-window boundary.
+    """
+    klean_app.settings.rate_limit_window_seconds = 3600
     for name, value in limits.items():
         setattr(klean_app.settings, f"rate_limit_{name}", value)
 
