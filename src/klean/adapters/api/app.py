@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 
@@ -12,10 +13,11 @@ from klean.adapters.api import errors, observability, routes
 from klean.bootstrap import App, bootstrap
 
 
-def _routers() -> list[APIRouter]:
+def discover_routers(package: ModuleType) -> list[APIRouter]:
+    """The `router` of every module in a package, in name order (API routes and portal pages alike)."""
     found = []
-    for mod in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{routes.__name__}.{mod.name}")
+    for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{mod.name}")
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             found.append(router)
@@ -38,7 +40,7 @@ def create_app(klean_app: App | None = None) -> FastAPI:
     # limited requests are still counted, logged and given a request id.
     importlib.import_module("klean.adapters.api.ratelimit").install(app, klean_app.settings)
     observability.install(app, max_body_bytes=klean_app.settings.max_upload_bytes + 1024 * 1024)
-    for router in _routers():
+    for router in discover_routers(routes):
         app.include_router(router)
     # The portal (adapters/web) mounts itself when present; it is optional for API-only deployments.
     web = importlib.import_module("klean.adapters.web")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import secrets
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from klean.adapters.api.app import discover_routers
 from klean.adapters.web import routes
 from klean.adapters.web.templating import render
 from klean.config import Settings
@@ -37,16 +36,6 @@ def session_secret(settings: Settings) -> str:
     return key
 
 
-def _routers() -> list[APIRouter]:
-    found = []
-    for mod in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{routes.__name__}.{mod.name}")
-        router = getattr(module, "router", None)
-        if isinstance(router, APIRouter):
-            found.append(router)
-    return found
-
-
 def portal_error(request: Request, exc: DomainError, status: int) -> Response:
     """Errors on portal pages: sign-in for the anonymous, a readable page for the rest."""
     if isinstance(exc, Unauthenticated) and request.method == "GET":
@@ -66,7 +55,7 @@ def mount(app: FastAPI) -> None:
         https_only=settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in _routers():
+    for router in discover_routers(routes):
         app.include_router(router, include_in_schema=False)
 
     app.state.portal_error = portal_error
