@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from klean.domain.errors import ValidationError
 from klean.domain.messages import msg
@@ -55,6 +57,15 @@ def test_spans_point_into_the_original_text() -> None:
     fs, fe = f.to_folded(k), f.to_folded(k + 1) + 1
     s, e = f.span(fs, fe)
     assert text[s:e] == "ㅅㅑ넬"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 -_.,·가나ㅅㅑ三星\u200bＳ！é")), max_size=24))
+def test_every_compact_character_maps_back_to_the_same_folded_character(text: str) -> None:
+    f = fold(text)
+    mapped = [f.to_folded(c) for c in range(len(f.compact))]
+    assert "".join(f.text[i] for i in mapped) == f.compact
+    assert mapped == sorted(set(mapped))  # strictly increasing: separators are skipped, nothing is repeated
 
 
 def test_hangul_compares_at_jamo_level() -> None:

@@ -31,6 +31,7 @@ from klean.signals.text import (
     is_vowel_jamo,
     jamo,
     strip_accents,
+    strip_spaces,
 )
 
 # How strongly each kind of mention alludes to the brand (before the signal's own weighting).
@@ -59,7 +60,7 @@ class VocabHit:
     span: tuple[int, int]
 
 
-@dataclass
+@dataclass(slots=True)
 class Analysis:
     folded: Folded
     mentions: list[Mention] = field(default_factory=list)
@@ -124,13 +125,6 @@ def _latin_ok(f: Folded, fs: int, fe: int, *, digits_after: bool) -> bool:
         if n.isdigit() and (t[fe - 1].isdigit() or not digits_after):
             return False
     return True
-
-
-_WS_TABLE = str.maketrans("", "", " \t\n\r\f\v-_\u3000")
-
-
-def _strip_ws(s: str) -> str:
-    return s.translate(_WS_TABLE)
 
 
 def _pieces(raw: str) -> list[str]:
@@ -207,11 +201,14 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
                     continue
                 o0, o1 = f.span(fs, fe)
                 raw = text[o0:o1]
-                ckey = ("c", raw, t[fs:fe], mseps, script)
-                if ckey in idx.memo:
-                    how = idx.memo[ckey]
+                if raw.lower() in idx.plain_forms:
+                    how = None  # the common case, decided without classifying: a mark as registered
                 else:
-                    how = _remember(idx, ckey, _classify(raw, t[fs:fe], mseps, script, idx, f.had_zero_width))
+                    ckey = ("c", raw, t[fs:fe], mseps, script)
+                    if ckey in idx.memo:
+                        how = idx.memo[ckey]
+                    else:
+                        how = _remember(idx.memo, ckey, _classify(raw, t[fs:fe], mseps, script, idx, f.had_zero_width))
                 mark_hits.append((fs, fe, bid, mark, how, script))
             elif kind == "product":
                 _, bid, pi, script = p
@@ -221,10 +218,10 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
             elif kind == "collision":
                 collisions.append((fs, fe))
             else:
-                spaced, script = p[-2], p[-1]
-                if _strip_ws(t[fs:fe]) != _strip_ws(spaced):
+                bare, script = p[-2], p[-1]  # bare: the term's folded text without spaces and dashes
+                if strip_spaces(t[fs:fe]) != bare:
                     continue
-                if (script == "latin" or spaced[:1].isdigit()) and not _latin_ok(f, fs, fe, digits_after=False):
+                if (script == "latin" or bare[:1].isdigit()) and not _latin_ok(f, fs, fe, digits_after=False):
                     continue
                 if kind == "nick":
                     nick_hits.append((fs, fe, p[1], p[2], p[3], p[4]))
@@ -243,7 +240,8 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
         return any(s <= fs and fe <= e for s, e in spans)
 
     # Marks: drop those inside a collision word, keep the longest where marks overlap.
-    mark_hits = [h for h in mark_hits if not inside(h[0], h[1], collisions)]
+    if collisions:
+        mark_hits = [h for h in mark_hits if not inside(h[0], h[1], collisions)]
     mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     covered: list[tuple[int, int]] = []
     for fs, fe, bid, mark, how, _script in mark_hits:
@@ -261,9 +259,10 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     _fuzzy(f, text, idx, covered + collisions, a)
     _masked(text, idx, a)
 
-    _products(f, text, idx, [h for h in product_hits if not inside(h[0], h[1], collisions)], a)
-
-    _nominative(text, a, [f.span(h[0], h[1]) for h in product_hits])
+    if product_hits:
+        _products(f, text, idx, [h for h in product_hits if not inside(h[0], h[1], collisions)], a)
+    if product_hits or a.mentions:
+        _nominative(text, a, [f.span(h[0], h[1]) for h in product_hits])
 
     for fs, fe, bid, kind, weight, term in nick_hits:
         if kind == "nickname_product" and bid not in a.products:
@@ -272,7 +271,7 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
         a.mentions.append(Mention(bid, "cue" if kind == "cue" else "nickname", kind, term, text[o0:o1], (o0, o1),
                                   weight))
 
-    for m in INITIAL_RE.finditer(text):
+    for m in INITIAL_RE.finditer(text) if ("사" in text or "家" in text or "社" in text) else ():
         letter = m.group(1).lower()
         cands = idx.initials.get(idx_key(letter), ())
         with_product = [b for b in cands if b in a.products]
@@ -284,7 +283,8 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
         a.cues["logo"] = [h for h in a.cues["logo"] if not inside(h[0], h[1], a.cues["nologo"])]
 
     # Vocabulary: drop what sits inside a harmless phrase, keep the longest of overlapping terms.
-    vocab_hits = [h for h in vocab_hits if not inside(h[0], h[1], benign)]
+    if benign:
+        vocab_hits = [h for h in vocab_hits if not inside(h[0], h[1], benign)]
     vocab_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     taken: list[tuple[int, int]] = []
     for fs, fe, vi in vocab_hits:
@@ -354,39 +354,39 @@ def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
     return any(s >= fe and s - fe <= 3 for s, _e in a.cues.get("neg_after", ()))
 
 
+_MISS = object()
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
+_LATIN_WORD5 = re.compile(r"[a-z]{5,}")  # shorter Latin words are never typos of a mark (fuzzy_budget)
 _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
+_HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
 MEMO_MAX = 200_000
 
 
-def _remember(idx: TextIndex, key: tuple[Any, ...], value: Any) -> Any:
-    if len(idx.memo) > MEMO_MAX:
-        idx.memo.clear()
-    idx.memo[key] = value
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(memo) > MEMO_MAX:
+        memo.clear()  # bounded: a long scan meets ever new words
+    memo[key] = value
     return value
 
 
 def _hangul_token(word: str, idx: TextIndex) -> tuple[int, int] | None:
     """(syllables, mark id) of the longest prefix of a Hangul word (2-5 syllables) one jamo away from a mark."""
-    key = ("H", word)
-    if key in idx.memo:
-        return idx.memo[key]  # type: ignore[return-value]
     hit = None
     for n in range(min(len(word), 5), 1, -1):
         mid = _hangul_fuzzy(word[:n], idx)
         if mid is not None:
             hit = (n, mid)
             break
-    return _remember(idx, key, hit)  # type: ignore[arg-type,return-value]
+    return _remember(idx.memo_hangul, word, hit)  # type: ignore[no-any-return]
 
 
 def _hangul_fuzzy(word: str, idx: TextIndex) -> int | None:
     key = ("h", word)
     if key in idx.memo:
-        return idx.memo[key]
+        return idx.memo[key]  # type: ignore[no-any-return]
     token, tstarts = jamo(word)
     if len(token) < 6:
-        return _remember(idx, key, None)
+        return _remember(idx.memo, key, None)  # type: ignore[no-any-return]
     hit = None
     for mid in _lookup(token, idx):
         mkey, _bid, _mark, script, mstarts = idx.fuzzy_marks[mid]
@@ -395,13 +395,10 @@ def _hangul_fuzzy(word: str, idx: TextIndex) -> int | None:
         if OSA.distance(token, mkey, score_cutoff=1) <= 1 and _hangul_edit_ok(token, mkey, tstarts, mstarts):
             hit = mid
             break
-    return _remember(idx, key, hit)
+    return _remember(idx.memo, key, hit)  # type: ignore[no-any-return]
 
 
 def _latin_fuzzy(token: str, idx: TextIndex) -> int | None:
-    key = ("l", token)
-    if key in idx.memo:
-        return idx.memo[key]
     best: tuple[int, int] | None = None
     for mid in _lookup(token, idx):
         mkey, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
@@ -413,8 +410,12 @@ def _latin_fuzzy(token: str, idx: TextIndex) -> int | None:
         d = OSA.distance(token, mkey, score_cutoff=budget)
         if d <= budget and (best is None or d < best[0]):
             best = (d, mid)
-    return _remember(idx, key, best[1] if best else None)
-_HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
+    return _remember(idx.memo_latin, token, best[1] if best else None)  # type: ignore[no-any-return]
+
+
+def _memo_get(memo: dict[str, Any], word: str, look: Any, idx: TextIndex) -> Any:
+    hit = memo.get(word, _MISS)
+    return look(word, idx) if hit is _MISS else hit
 
 
 def _lookup(token: str, idx: TextIndex) -> set[int]:
@@ -437,45 +438,63 @@ def _hangul_edit_ok(token: str, mark: str, tstarts: str, mstarts: str) -> bool:
     return True
 
 
+def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex) -> bool:
+    """Whether any word is a fuzzy hit (memoised per word): most listings have none, and then no spans are needed."""
+    for w in words:
+        hit = memo.get(w, _MISS)
+        if hit is _MISS:
+            hit = look(w, idx)
+        if hit is not None:
+            return True
+    return False
+
+
 def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
     t = f.text
     found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
     mask = bytearray(len(t))
     for s, e in covered:
         mask[s:e] = b"\x01" * (e - s)
-    memo = idx.memo
-    prev_s = prev_e = -2
-    prev_w = ""
-    for m in _LATIN_WORD.finditer(t):
-        fs, fe = m.span()
-        word = m.group()
-        if idx.multiword and fs - prev_e == 1 and mask.find(1, prev_s, fe) < 0:
-            joined = prev_w + word
-            key = ("l", joined)
-            hit = memo[key] if key in memo else _latin_fuzzy(joined, idx)
-            if hit is not None:
-                found.append((prev_s, fe, hit, "typo"))
-                mask[prev_s:fe] = b"\x01" * (fe - prev_s)
-                prev_s, prev_e, prev_w = fs, fe, word
+    lmemo = idx.memo_latin
+    if idx.multiword:
+        prev_s = prev_e = -2
+        prev_w = ""
+        for m in _LATIN_WORD.finditer(t):
+            fs, fe = m.span()
+            word = m.group()
+            if fs - prev_e == 1 and mask.find(1, prev_s, fe) < 0:
+                joined = prev_w + word
+                hit = lmemo.get(joined, _MISS)
+                if hit is _MISS:
+                    hit = _latin_fuzzy(joined, idx)
+                if hit is not None:
+                    found.append((prev_s, fe, hit, "typo"))
+                    mask[prev_s:fe] = b"\x01" * (fe - prev_s)
+                    prev_s, prev_e, prev_w = fs, fe, word
+                    continue
+            prev_s, prev_e, prev_w = fs, fe, word
+            if fe - fs < 5 or mask.find(1, fs, fe) >= 0:
                 continue
-        prev_s, prev_e, prev_w = fs, fe, word
-        if fe - fs < 5 or mask.find(1, fs, fe) >= 0:
-            continue
-        key = ("l", word)
-        hit = memo[key] if key in memo else _latin_fuzzy(word, idx)
-        if hit is not None:
-            found.append((fs, fe, hit, "typo"))
-    if idx.fuzzy_hangul:
+            hit = lmemo.get(word, _MISS)
+            if hit is _MISS:
+                hit = _latin_fuzzy(word, idx)
+            if hit is not None:
+                found.append((fs, fe, hit, "typo"))
+    elif _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx):
+        for m in _LATIN_WORD5.finditer(t):
+            fs, fe = m.span()
+            hit = _memo_get(lmemo, m.group(), _latin_fuzzy, idx)
+            if hit is not None and mask.find(1, fs, fe) < 0:
+                found.append((fs, fe, hit, "typo"))
+    if idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx):
         for m in _HANGUL_TOKEN.finditer(t):
             ts, te = m.span()
-            if mask.find(1, ts, te) >= 0:
-                continue
-            key = ("H", t[ts:te])
-            hit = memo[key] if key in memo else _hangul_token(key[1], idx)
-            if hit is not None:
-                found.append((ts, ts + hit[0], hit[1], "jamo"))
-                mask[ts:ts + hit[0]] = b"\x01" * hit[0]
-    if idx.fuzzy_han_lengths:
+            hhit = _memo_get(idx.memo_hangul, m.group(), _hangul_token, idx)
+            if hhit is not None and mask.find(1, ts, te) < 0:
+                found.append((ts, ts + hhit[0], hhit[1], "jamo"))
+                mask[ts:ts + hhit[0]] = b"\x01" * hhit[0]
+    if idx.fuzzy_han_lengths and _HAN_RUN.search(t):
+        hmemo = idx.memo_han
         for m in _HAN_RUN.finditer(t):
             ts, te = m.span()
             for n in idx.fuzzy_han_lengths:
@@ -484,18 +503,29 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
                     if mask.find(1, fs, fe) >= 0:
                         continue
                     token = t[fs:fe]
-                    for mid in _lookup(token, idx):
-                        key, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
-                        if script == "han" and len(key) == n and key != token and \
-                                OSA.distance(token, key, score_cutoff=1) <= 1:
-                            found.append((fs, fe, mid, "typo"))
-                            mask[fs:fe] = b"\x01" * (fe - fs)
-                            break
+                    mid = hmemo.get(token, _MISS)
+                    if mid is _MISS:
+                        mid = _han_fuzzy(token, idx)
+                    if mid is not None:
+                        found.append((fs, fe, mid, "typo"))
+                        mask[fs:fe] = b"\x01" * (fe - fs)
     for fs, fe, mid, how in found:
         _key, bid, mark, _script, _st = idx.fuzzy_marks[mid]
         o0, o1 = f.span(fs, fe)
         a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 0.8))
         covered.append((fs, fe))
+
+
+def _han_fuzzy(token: str, idx: TextIndex) -> int | None:
+    """The Han mark of the same length one edit away from this run of characters, if any."""
+    hit = None
+    for mid in _lookup(token, idx):
+        key, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
+        if script == "han" and len(key) == len(token) and key != token and \
+                OSA.distance(token, key, score_cutoff=1) <= 1:
+            hit = mid
+            break
+    return _remember(idx.memo_han, token, hit)
 
 
 _MASKED_TOKEN = re.compile(r"[^\s*/,()\[\]]*\*+[^\s*/,()\[\]]*")

@@ -20,7 +20,7 @@ import ahocorasick
 from klean.domain.registry import Authorisation, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningContext
 from klean.signals import lexicons
-from klean.signals.text import base_form, fold, fold_term, jamo, script_of, strip_accents
+from klean.signals.text import base_form, fold, fold_term, jamo, script_of, strip_accents, strip_spaces
 
 INDEX_KEY = "text"
 WILDCARD_MAX = 8  # marks up to this many characters get masked variants (구*찌, G*cci)
@@ -48,12 +48,18 @@ class TextIndex:
     fuzzy_hangul: bool = False
     fuzzy_han_lengths: tuple[int, ...] = ()
     stats: dict[str, int] = field(default_factory=dict)
+    # Per-process caches of fuzzy look-ups by word (bounded by analysis.MEMO_MAX), not part of the index.
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+    memo_latin: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo_hangul: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo_han: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["memo"] = {}  # a per-process cache of fuzzy look-ups, not part of the index
+        for name in ("memo", "memo_latin", "memo_hangul", "memo_han"):
+            state[name] = {}
         return state
+
 
 
 def _deletions(s: str) -> set[str]:
@@ -142,16 +148,17 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     for n in lexicons.nicknames():
         key = fold_term(n.term)
         for bid in sorted(mark_brands.get(fold_term(n.mark), ())):
-            entries[key].append(("nick", bid, n.kind, n.weight, n.term, fold(n.term).text, script_of(key)))
+            entries[key].append(("nick", bid, n.kind, n.weight, n.term, strip_spaces(fold(n.term).text),
+                                 script_of(key)))
     vocab = lexicons.vocabulary()
     for i, v in enumerate(vocab):
         key = fold_term(v.term)
         if key:
-            entries[key].append(("vocab", i, fold(v.term).text, script_of(key)))
+            entries[key].append(("vocab", i, strip_spaces(fold(v.term).text), script_of(key)))
     for kind, term in lexicons.cues():
         key = fold_term(term)
         if key:
-            entries[key].append(("cue", kind, fold(term).text, script_of(key)))
+            entries[key].append(("cue", kind, strip_spaces(fold(term).text), script_of(key)))
     for term in lexicons.collisions():
         key = fold_term(term)
         if key:

@@ -293,6 +293,8 @@ class OfficialImageReuse:
     name: ClassVar[str] = "official_image_reuse"
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        if not listing.images:
+            return ()
         index = image_index(ctx)
         best: dict[str, HashMatch] = {}
         for m in index.matches(listing):
@@ -327,6 +329,8 @@ class KnownFakeImage:
     name: ClassVar[str] = "known_fake_image"
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        if not listing.images:
+            return ()
         index = image_index(ctx)
         best: HashMatch | None = None
         for m in index.matches(listing):

@@ -135,6 +135,8 @@ class LogoSignal:
     name: ClassVar[str] = "logo"
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        if not listing.images:
+            return ()
         index = image_index(ctx)
         if not index.logos:
             return []

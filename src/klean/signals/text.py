@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import accumulate
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
 
@@ -123,7 +125,7 @@ _TABLE = _Table()
 # Characters that vanish when folded (combining marks, zero-width): their presence forces the slow path.
 _VANISHING_RE = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
                            + "".join(sorted(ZERO_WIDTH)) + "\u3131-\u318e]")
-_SEP_RE = re.compile(r"[\W_]+")
+_SEP_SPLIT_RE = re.compile(r"([\W_]+)")
 _LEET_RE = re.compile(r"(?<=[a-z])[013457](?![0-9])|(?<![0-9])[013457](?=[a-z])|(?<=[a-z])[!|](?=[a-z])"
                       r"|(?<![0-9])9(?=[\uac00-\ud7a3])")
 
@@ -144,9 +146,10 @@ class Folded:
     text: str  # folded, separators kept
     offsets: list[int] | None  # folded index -> original index; None when the identity
     compact: str  # folded without separators
-    cmap: list[int]  # compact index -> folded index
+    pieces: list[str] | None  # text split around separator runs (pieces at even, runs at odd positions)
     had_zero_width: bool
     had_jamo: bool
+    _starts: tuple[list[int], list[int]] | None = None  # (compact start, folded start) of each piece, lazily
 
     def span(self, fs: int, fe: int) -> tuple[int, int]:
         """Folded [fs, fe) -> original [start, end)."""
@@ -156,7 +159,16 @@ class Folded:
 
     def to_folded(self, c: int) -> int:
         """Compact index -> folded index."""
-        return self.cmap[c]
+        if self.pieces is None:
+            return c
+        starts = self._starts
+        if starts is None:
+            # Built only when a term matched: two C-level running sums instead of a per-character map.
+            tokens = self.pieces
+            starts = self._starts = (list(accumulate(map(len, tokens[0::2]), initial=0)),
+                                     list(accumulate(map(len, tokens), initial=0))[0::2])
+        i = bisect_right(starts[0], c) - 1  # empty pieces share their start with the next: bisect_right skips them
+        return starts[1][i] + c - starts[0][i]
 
 
 def fold(text: str) -> Folded:
@@ -168,19 +180,10 @@ def fold(text: str) -> Folded:
         folded, offsets, zero, jamo_seen = _slow_fold(text)
     if _LEET_HINT.search(folded):
         folded = _LEET_RE.sub(_leet_sub, folded)
-    cmap: list[int] = []
-    prev = 0
-    for m in _SEP_RE.finditer(folded):
-        s, e = m.span()
-        cmap.extend(range(prev, s))
-        prev = e
-    if prev:
-        cmap.extend(range(prev, len(folded)))
-        compact = _SEP_RE.sub("", folded)
-    else:
-        cmap = list(range(len(folded)))
-        compact = folded
-    return Folded(text, folded, offsets, compact, cmap, zero, jamo_seen)
+    tokens = _SEP_SPLIT_RE.split(folded)
+    if len(tokens) == 1:
+        return Folded(text, folded, offsets, folded, None, zero, jamo_seen)
+    return Folded(text, folded, offsets, "".join(tokens[0::2]), tokens, zero, jamo_seen)
 
 
 def _slow_fold(text: str) -> tuple[str, list[int], bool, bool]:
@@ -258,6 +261,14 @@ def jamo(word: str) -> tuple[str, str]:
 def fold_term(term: str) -> str:
     """A registry or lexicon term in compact folded form (what the automaton stores)."""
     return fold(term).compact
+
+
+_SPACES_TABLE = str.maketrans("", "", " \t\n\r\f\v-_\u3000")
+
+
+def strip_spaces(s: str) -> str:
+    """Without whitespace, dashes and underscores (how a vocabulary term may be spaced in a listing)."""
+    return s.translate(_SPACES_TABLE)
 
 
 def base_form(text: str) -> str:
