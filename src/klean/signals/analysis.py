@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,9 +191,17 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     collisions: list[tuple[int, int]] = []
     benign: list[tuple[int, int]] = []
 
+    starts = f.starts() if f.pieces is not None else None
+    cst, fst = starts if starts is not None else ((), ())
     for end, (klen, payloads) in idx.automaton.iter(f.compact):
         cs = end - klen + 1
-        fs, fe = f.to_folded(cs), f.to_folded(end) + 1
+        if starts is None:
+            fs, fe = cs, end + 1
+        else:  # Folded.to_folded, inlined: this loop runs for every term found
+            i = bisect_right(cst, cs) - 1
+            fs = fst[i] + cs - cst[i]
+            i = bisect_right(cst, end) - 1
+            fe = fst[i] + end - cst[i] + 1
         for p in payloads:
             kind = p[0]
             if kind == "mark":
@@ -308,7 +317,10 @@ def _nominative(text: str, a: Analysis, product_spans: list[tuple[int, int]]) ->
     """"case for Galaxy S24", "strap to fit Apple Watch", "S24 울트라용 케이스": the brand says what the item fits."""
     spans = [m.span for m in a.mentions if m.kind == "mark"] + product_spans
     for s, e in spans:
-        if _FOR_BEFORE.search(text[max(0, s - 24):s]) or _YONG_AFTER.match(text[e:e + 3]):
+        before = text[max(0, s - 24):s]
+        low = before.lower()
+        if (("for" in low or "fit" in low or "compatible" in low or not before.isascii())
+                and _FOR_BEFORE.search(before)) or _YONG_AFTER.match(text[e:e + 3]):
             a.cues["fits"].append((s, e))
             return
 
@@ -324,9 +336,11 @@ def _products(f: Folded, text: str, idx: TextIndex, hits: list[tuple[int, int, s
         prev = by_brand[bid].get(pi)
         if prev is None or fe - fs > prev[1] - prev[0]:
             by_brand[bid][pi] = (fs, fe)
-    words = frozenset(_TEXT_TOKEN_RE.findall(f.text))
+    words: frozenset[str] = frozenset()
     for bid in by_brand:
         tokens = idx.product_tokens.get(bid, ())
+        if len(tokens) > 1 and not words:  # one product: nothing to choose between, no words needed
+            words = frozenset(_TEXT_TOKEN_RE.findall(f.text))
         best: tuple[float, int] | None = None
         for pi, (fs, fe) in by_brand[bid].items():
             score = len(tokens[pi] & words) + (fe - fs) / 100
@@ -357,6 +371,8 @@ def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
 _MISS = object()
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 _LATIN_WORD5 = re.compile(r"[a-z]{5,}")  # shorter Latin words are never typos of a mark (fuzzy_budget)
+# Two Latin words one character apart (louis-vuiton): the joined pairs the multi-word typo check looks at.
+_LATIN_PAIR = re.compile(r"(?<![a-z])(?=([a-z]{2,})[^a-z]([a-z]{2,}))")
 _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
 _HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
 MEMO_MAX = 200_000
@@ -456,7 +472,8 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
     for s, e in covered:
         mask[s:e] = b"\x01" * (e - s)
     lmemo = idx.memo_latin
-    if idx.multiword:
+    if idx.multiword and _any_hit([a + b for a, b in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t), lmemo,
+                                  _latin_fuzzy, idx):
         prev_s = prev_e = -2
         prev_w = ""
         for m in _LATIN_WORD.finditer(t):
@@ -480,7 +497,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
                 hit = _latin_fuzzy(word, idx)
             if hit is not None:
                 found.append((fs, fe, hit, "typo"))
-    elif _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx):
+    elif not idx.multiword and _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx):
         for m in _LATIN_WORD5.finditer(t):
             fs, fe = m.span()
             hit = _memo_get(lmemo, m.group(), _latin_fuzzy, idx)

@@ -34,6 +34,7 @@ DOCUMENTED_IMPORT = 0.3  # parallel imports with customs papers are legal (label
 _UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
 _COUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z월])", re.IGNORECASE)  # 3개월 is months
 _PACK_RE = re.compile(r"(?:bulk|pack of|set of|lot of|批发|打包)\s*(\d{1,3})(?!\d)", re.IGNORECASE)
+_PACK_WORDS = ("bulk", "pack of", "set of", "lot of", "批发", "打包")
 _WORD_COUNTS = {"twin pack": 2, "2-pack": 2, "two-pack": 2, "买一送一": 2, "1+1": 2}
 _PER_UNIT_AFTER = re.compile(r"^\s*(?:이상|or more|\+\s*구매)", re.IGNORECASE)
 
@@ -48,8 +49,9 @@ def unit_count(listing: Listing, a: Analysis) -> int:
         if word in lowered:
             return n
     best = 1
-    for m in _PACK_RE.finditer(text):
-        best = max(best, int(m.group(1)))
+    if any(w in lowered for w in _PACK_WORDS):  # the regex scan only where one of its words occurs
+        for m in _PACK_RE.finditer(text):
+            best = max(best, int(m.group(1)))
     for m in _COUNT_RE.finditer(text):
         if _PER_UNIT_AFTER.match(text[m.end():m.end() + 8]):
             continue

@@ -130,7 +130,9 @@ _LEET_RE = re.compile(r"(?<=[a-z])[013457](?![0-9])|(?<![0-9])[013457](?=[a-z])|
                       r"|(?<![0-9])9(?=[\uac00-\ud7a3])")
 
 
-_LEET_HINT = re.compile(r"[a-z][013457!|]|[013457][a-z]|9[\uac00-\ud7a3]")  # cheap test before the full rule
+# A cheap test before the full rule: a letter-digit pair in either order, or 9 before a syllable. Written to start
+# at the digit, so the scan skips ordinary letters fast.
+_LEET_HINT = re.compile(r"[013457!|9](?:(?<=[a-z][013457!|])|(?<=[013457])(?=[a-z])|(?<=9)(?=[\uac00-\ud7a3]))")
 
 
 def _leet_sub(m: re.Match[str]) -> str:
@@ -157,18 +159,28 @@ class Folded:
             return fs, fe
         return self.offsets[fs], self.offsets[fe - 1] + 1
 
-    def to_folded(self, c: int) -> int:
-        """Compact index -> folded index."""
+    def starts(self) -> tuple[list[int], list[int]] | None:
+        """(compact start, folded start) of each piece; None when compact and folded text are the same.
+
+        Built only when a term matched: two C-level running sums instead of a per-character map.
+        """
         if self.pieces is None:
-            return c
+            return None
         starts = self._starts
         if starts is None:
-            # Built only when a term matched: two C-level running sums instead of a per-character map.
             tokens = self.pieces
             starts = self._starts = (list(accumulate(map(len, tokens[0::2]), initial=0)),
                                      list(accumulate(map(len, tokens), initial=0))[0::2])
-        i = bisect_right(starts[0], c) - 1  # empty pieces share their start with the next: bisect_right skips them
-        return starts[1][i] + c - starts[0][i]
+        return starts
+
+    def to_folded(self, c: int) -> int:
+        """Compact index -> folded index."""
+        starts = self.starts()
+        if starts is None:
+            return c
+        cst, fst = starts
+        i = bisect_right(cst, c) - 1  # empty pieces share their start with the next: bisect_right skips them
+        return fst[i] + c - cst[i]
 
 
 def fold(text: str) -> Folded:
