@@ -85,6 +85,7 @@ def is_latin(ch: str) -> bool:
     return "a" <= ch <= "z"
 
 
+@lru_cache(maxsize=1 << 16)  # asked per character while classifying disguises
 def is_separator(ch: str) -> bool:
     if ch in _EXTRA_SEPARATORS or ch.isspace():
         return True
