@@ -32,7 +32,10 @@ PARTIAL = 0.1
 DOCUMENTED_IMPORT = 0.3  # parallel imports with customs papers are legal (labelling policy rule 8)
 
 _UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
-_COUNT_RE = re.compile(r"(?<![\d.,])(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z월])", re.IGNORECASE)  # 3개월 is months
+# 3개월 is months. The "not part of a longer number" test is made on each match (_NUMBER_BEFORE) rather than as a
+# leading look-behind, so the regex scan can skip to the digits.
+_COUNT_RE = re.compile(r"(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z월])", re.IGNORECASE)
+_NUMBER_BEFORE = re.compile(r"[\d.,]")
 _PACK_RE = re.compile(r"(?:bulk|pack of|set of|lot of|批发|打包)\s*(\d{1,3})(?!\d)", re.IGNORECASE)
 _PACK_WORDS = ("bulk", "pack of", "set of", "lot of", "批发", "打包")
 _WORD_COUNTS = {"twin pack": 2, "2-pack": 2, "two-pack": 2, "买一送一": 2, "1+1": 2}
@@ -53,6 +56,8 @@ def unit_count(listing: Listing, a: Analysis) -> int:
         for m in _PACK_RE.finditer(text):
             best = max(best, int(m.group(1)))
     for m in _COUNT_RE.finditer(text):
+        if m.start() and _NUMBER_BEFORE.match(text, m.start() - 1):
+            continue  # the tail of a longer number
         if _PER_UNIT_AFTER.match(text[m.end():m.end() + 8]):
             continue
         n = int(m.group(1))
