@@ -13,17 +13,17 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow.parquet as pq
 
-from klean.adapters.results import result_record
-from klean.adapters.scan.records import RESULT_SCHEMA, normalise, records_to_table
-from klean.adapters.scan.rows import parse_row
+from klean.adapters.scan.records import RESULT_SCHEMA, ResultColumns, normalise
+from klean.adapters.scan.rows import fast_listing
 from klean.domain.errors import ValidationError
+from klean.domain.files import listing_from_dict
 from klean.domain.listing import Listing
 from klean.domain.screening import ScreeningResult
 
@@ -52,14 +52,6 @@ class ScanStats:
     signals: Counter[str] = field(default_factory=Counter)
     reject_reasons: Counter[str] = field(default_factory=Counter)
     reject_samples: dict[str, list[str]] = field(default_factory=dict)
-
-    def add_result(self, record: dict[str, Any]) -> None:
-        self.screened += 1
-        self.decisions[record["decision"]] += 1
-        if record["flagged"]:
-            suspicious = [e for e in record["evidence"] if e["weight"] > 0]
-            self.brands.update({e["brand_id"] for e in suspicious if e.get("brand_id")})
-            self.signals.update({e["signal"] for e in suspicious})
 
     def add_reject(self, reason: str, message: str) -> None:
         self.rejected += 1
@@ -109,27 +101,35 @@ def reject_record(where: str, error: Exception) -> dict[str, Any]:
 
 
 def screen_rows(
-    rows: Iterable[tuple[str, Any]], screener: ScreenerLike, *, lang: str = "en",
+    rows: Iterable[tuple[str, int, Any]], screener: ScreenerLike, *, lang: str = "en",
     only: ListingFilter | None = None, stats: ScanStats,
-) -> Iterator[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
-    """(result record, None) or (None, reject record) for each row; rows `only` does not match are skipped."""
-    for where, value in rows:
-        stats.rows += 1
+) -> tuple[ResultColumns, list[dict[str, Any]]]:
+    """The results (as columns) and the reject records of (label, number, decoded row) rows, counted into
+    `stats`; rows `only` does not match are skipped."""
+    out = ResultColumns(lang)
+    add, screen = out.add, screener.screen
+    rejects: list[dict[str, Any]] = []
+    count = skipped = 0
+    for label, n, value in rows:
+        count += 1
         try:
-            if isinstance(value, ValidationError):
-                raise value
-            listing = parse_row(value, where=where)
+            listing = fast_listing(value)
+            if listing is None:
+                if isinstance(value, ValidationError):
+                    raise value
+                listing = listing_from_dict(value, where=f"{label}{n}")  # raises the schema's own message
             if only is not None and not only.matches(listing):
-                stats.skipped += 1
+                skipped += 1
                 continue
-            record = result_record(screener.screen(listing), lang)  # already complete: every evidence key
+            add(screen(listing))  # complete: every evidence key, reasons rendered
         except Exception as exc:  # every failure becomes a reported reject, never a lost row
-            reject = reject_record(where, exc)
+            reject = reject_record(f"{label}{n}", exc)
             stats.add_reject(reject["reason"], reject["error"])
-            yield None, reject
-            continue
-        stats.add_result(record)
-        yield record, None
+            rejects.append(reject)
+    stats.rows += count
+    stats.skipped += skipped
+    out.count_into(stats)
+    return out, rejects
 
 
 def _atomic_write(path: Path, write: Any) -> None:
@@ -151,11 +151,14 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
     _atomic_write(path, go)
 
 
-def write_results(path: Path, records: list[dict[str, Any]], fmt: str) -> None:
+def write_results(path: Path, results: ResultColumns, fmt: str) -> None:
     if fmt == "jsonl":
-        write_jsonl(path, records)
+        def go(tmp: Path) -> None:
+            with tmp.open("w", encoding="utf-8") as f:
+                f.writelines(results.jsonl())
+        _atomic_write(path, go)
     else:
-        table = records_to_table(records) if records else RESULT_SCHEMA.empty_table()
+        table = results.to_table()
         _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
@@ -193,10 +196,10 @@ class OutputFolder:
             return None
         return ScanStats.from_dict(json.loads(path.read_text("utf-8")))
 
-    def commit_chunk(self, chunk_id: str, records: list[dict[str, Any]], rejects: list[dict[str, Any]],
+    def commit_chunk(self, chunk_id: str, results: ResultColumns, rejects: list[dict[str, Any]],
                      stats: ScanStats) -> None:
         """Results, then rejects, then the checkpoint: a chunk killed half-way is redone under the same names."""
-        write_results(self.part(chunk_id), records, self.fmt)
+        write_results(self.part(chunk_id), results, self.fmt)
         if rejects:
             write_jsonl(self.rejects(chunk_id), rejects)
         else:

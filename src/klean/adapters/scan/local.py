@@ -9,13 +9,16 @@ a chunk cut off half-way is redone under the same file names, so no result is ev
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -131,18 +134,33 @@ def _init(screener: ScreenerLike, only: ListingFilter | None, folder: OutputFold
     _WORKER.update(screener=screener, only=only, folder=folder, lang=lang)
 
 
+def _init_worker(*args: Any) -> None:
+    _init(*args)
+    gc.freeze()  # a spawned worker's own copy of the screener (a forked one inherits the parent's freeze)
+
+
+@contextmanager
+def _screener_frozen() -> Iterator[None]:
+    """Keep the garbage collector off the objects alive before the scan (above all the screener's compiled
+    context, millions of objects): full collections then walk only the scan's own objects, and forked
+    workers do not copy every page of the parent's heap by touching the collector's fields. Left alone if
+    the application freezes objects itself."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _run_chunk(chunk: Chunk) -> dict[str, Any]:
+    """Read, screen and commit one chunk in this process; only its counts go back to the parent."""
     w = _WORKER
     stats = ScanStats()
-    records: list[dict[str, Any]] = []
-    rejects: list[dict[str, Any]] = []
-    for record, reject in screen_rows(read_chunk(chunk), w["screener"], lang=w["lang"], only=w["only"],
-                                      stats=stats):
-        if record is not None:
-            records.append(record)
-        else:
-            rejects.append(reject)  # type: ignore[arg-type]
-    w["folder"].commit_chunk(chunk.id, records, rejects, stats)
+    results, rejects = screen_rows(read_chunk(chunk), w["screener"], lang=w["lang"], only=w["only"], stats=stats)
+    w["folder"].commit_chunk(chunk.id, results, rejects, stats)
     return stats.to_dict()
 
 
@@ -178,12 +196,16 @@ def run_local(
         bar.advance(chunk.rows)
 
     try:
-        if workers <= 1:
-            _init(screener, only, folder, lang)
-            for chunk in todo:
-                finished(chunk, _run_chunk(chunk))
-        else:
-            _run_pool(todo, workers, (screener, only, folder, lang), finished, start_method)
+        with _screener_frozen():
+            if workers <= 1:
+                _init(screener, only, folder, lang)
+                try:
+                    for chunk in todo:
+                        finished(chunk, _run_chunk(chunk))
+                finally:
+                    _WORKER.clear()
+            else:
+                _run_pool(todo, workers, (screener, only, folder, lang), finished, start_method)
     finally:
         bar.close()
     seconds = time.monotonic() - started
@@ -197,7 +219,7 @@ def _run_pool(todo: list[Chunk], workers: int, initargs: tuple[Any, ...], finish
     method = start_method or ("fork" if sys.platform == "linux" else "spawn")
     pending = iter(todo)
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                             initializer=_init, initargs=initargs) as pool:
+                             initializer=_init_worker, initargs=initargs) as pool:
         in_flight: dict[Future[dict[str, Any]], Chunk] = {}
         try:
             while True:

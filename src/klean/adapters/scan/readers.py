@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from klean.adapters.scan.rows import clean_row
+from klean.adapters.scan.rows import arrow_rows
 from klean.domain.errors import ValidationError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -119,10 +119,12 @@ def fingerprint(path: Path) -> list[dict[str, Any]]:
             for p, _ in input_files(path)]
 
 
-def read_chunk(chunk: Chunk, *, batch_rows: int = 4096) -> Iterator[tuple[str, Any]]:
-    """(where, decoded row or the ValidationError why it is not one) for each row of the chunk."""
+def read_chunk(chunk: Chunk, *, batch_rows: int = 8192) -> Iterator[tuple[str, int, Any]]:
+    """(label, line or row number, decoded row or the ValidationError why it is not one) for each row of the
+    chunk; the row's place is label + number ("catalog.jsonl line 12"), built only when a row is rejected."""
     name = os.path.basename(chunk.path)
     if chunk.kind == "jsonl":
+        label = f"{name} line "
         with open(chunk.path, "rb") as f:
             f.seek(chunk.start)
             data = f.read(chunk.end - chunk.start)
@@ -130,20 +132,23 @@ def read_chunk(chunk: Chunk, *, batch_rows: int = 4096) -> Iterator[tuple[str, A
             lines: list[str] | list[bytes] = data.decode("utf-8").split("\n")
         except UnicodeDecodeError:
             lines = data.split(b"\n")
+        del data
+        loads = json.loads
         for n, raw in enumerate(lines, chunk.first_row):
-            if not raw.strip():
-                continue
-            where = f"{name} line {n}"
             try:
-                yield where, json.loads(raw)
+                value = loads(raw)
             except json.JSONDecodeError as exc:
-                yield where, ValidationError(f"{where}: not JSON ({exc.msg})", field="(not JSON)")
+                if not raw.strip():  # a blank line is skipped, not a row
+                    continue
+                value = ValidationError(f"{label}{n}: not JSON ({exc.msg})", field="(not JSON)")
             except UnicodeDecodeError:
-                yield where, ValidationError(f"{where}: not UTF-8 text", field="(not UTF-8)")
+                value = ValidationError(f"{label}{n}: not UTF-8 text", field="(not UTF-8)")
+            yield label, n, value
         return
+    label = f"{name} row "
     pf = pq.ParquetFile(chunk.path)
     n = chunk.first_row
     for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(range(chunk.start, chunk.end))):
-        for row in batch.to_pylist():
-            yield f"{name} row {n}", clean_row(row)
+        for row in arrow_rows(batch):
+            yield label, n, row
             n += 1

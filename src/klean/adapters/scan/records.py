@@ -1,12 +1,24 @@
 """Screening results as result.schema.json records (klean.adapters.results), and as Arrow (evidence: a list of
-structs)."""
+structs).
+
+A scan builds its output column by column (`ResultColumns`): one list per field, evidence flattened with
+list offsets, reasons rendered with each template translated once. The Arrow table is made from those lists
+in one call per column, and JSONL lines are the very records `result_record` gives, without a per-row dict
+on the Parquet path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
+
+from klean.adapters.i18n import gettext, normalise_lang
+from klean.domain.messages import Message
+from klean.domain.screening import ScreeningResult
 
 EVIDENCE_TYPE = pa.struct([
     pa.field("signal", pa.string(), nullable=False),
@@ -23,6 +35,10 @@ RESULT_SCHEMA = pa.schema([
     pa.field("flagged", pa.bool_(), nullable=False),
     pa.field("evidence", pa.list_(EVIDENCE_TYPE), nullable=False),
 ])
+_EVIDENCE_FIELDS = list(EVIDENCE_TYPE)
+_EVIDENCE_LIST = RESULT_SCHEMA.field("evidence").type
+_SPAN_TYPE = EVIDENCE_TYPE.field("span").type
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder, not one per line
 
 
 def normalise(record: dict[str, Any]) -> dict[str, Any]:
@@ -38,12 +54,110 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def records_to_table(records: Sequence[dict[str, Any]]) -> pa.Table:
-    """Column by column from complete records (as result_record gives them)."""
-    return pa.Table.from_arrays([
-        pa.array([r["id"] for r in records], pa.string()),
-        pa.array([float(r["score"]) for r in records], pa.float64()),
-        pa.array([r["decision"] for r in records], pa.string()),
-        pa.array([bool(r["flagged"]) for r in records], pa.bool_()),
-        pa.array([r["evidence"] for r in records], RESULT_SCHEMA.field("evidence").type),
-    ], schema=RESULT_SCHEMA)
+class Reasons:
+    """Renders reasons exactly as klean.adapters.i18n.render does, looking each template up once per scan."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = normalise_lang(lang)
+        self._templates: dict[str, str] = {}
+
+    def __call__(self, message: Message) -> str:
+        template = message.template
+        translated = self._templates.get(template)
+        if translated is None:
+            translated = self._templates[template] = gettext(template, self.lang)
+        params = message.params
+        try:
+            return translated.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return template.format(**params)
+
+
+class ResultColumns:
+    """The results of a chunk (or batch) as columns, plus the counts the scan summary needs."""
+
+    def __init__(self, lang: str) -> None:
+        self.reason = Reasons(lang)
+        self.ids: list[str] = []
+        self.scores: list[float] = []
+        self.decisions: list[str] = []
+        self.flagged: list[bool] = []
+        self.offsets: list[int] = [0]  # evidence of row i: offsets[i]:offsets[i + 1]
+        self.signals: list[str] = []
+        self.weights: list[float] = []
+        self.brand_ids: list[str | None] = []
+        self.spans: list[tuple[int, int] | None] = []
+        self.reasons: list[str] = []
+        self.flagged_brands: Counter[str] = Counter()
+        self.flagged_signals: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, result: ScreeningResult) -> None:
+        """Append one result; if anything in it fails (e.g. a reason), nothing of it is kept and the error is
+        raised, so the row is reported as a reject like any other failure."""
+        signals, weights, brand_ids, spans, reasons = (self.signals, self.weights, self.brand_ids, self.spans,
+                                                       self.reasons)
+        start = len(signals)
+        try:
+            for e in result.evidence:
+                span = e.span
+                signals.append(e.signal)
+                weights.append(float(e.weight))
+                brand_ids.append(e.brand_id)
+                spans.append((int(span[0]), int(span[1])) if span is not None else None)
+                reasons.append(self.reason(e.reason))
+            listing_id, score, decision, flagged = (result.listing_id, float(result.score), result.decision.value,
+                                                    bool(result.flagged))
+        except BaseException:
+            for column in (signals, weights, brand_ids, spans, reasons):
+                del column[start:]
+            raise
+        self.ids.append(listing_id)
+        self.scores.append(score)
+        self.decisions.append(decision)
+        self.flagged.append(flagged)
+        end = len(signals)
+        self.offsets.append(end)
+        if flagged and end > start:
+            suspicious = [j for j in range(start, end) if weights[j] > 0]
+            self.flagged_brands.update({brand_ids[j] for j in suspicious if brand_ids[j]})
+            self.flagged_signals.update({signals[j] for j in suspicious})
+
+    def arrays(self) -> list[pa.Array]:
+        """The five result columns (RESULT_SCHEMA), each converted in one call."""
+        values = pa.StructArray.from_arrays([
+            pa.array(self.signals, pa.string()), pa.array(self.weights, pa.float64()),
+            pa.array(self.brand_ids, pa.string()), pa.array(self.spans, _SPAN_TYPE),
+            pa.array(self.reasons, pa.string())], fields=_EVIDENCE_FIELDS)
+        return [pa.array(self.ids, pa.string()), pa.array(self.scores, pa.float64()),
+                pa.array(self.decisions, pa.string()), pa.array(self.flagged, pa.bool_()),
+                pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()), values, type=_EVIDENCE_LIST)]
+
+    def to_table(self) -> pa.Table:
+        return pa.Table.from_arrays(self.arrays(), schema=RESULT_SCHEMA)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The same records as klean.adapters.results.result_record, in order."""
+        offsets, signals, weights, brand_ids, spans, reasons = (self.offsets, self.signals, self.weights,
+                                                                self.brand_ids, self.spans, self.reasons)
+        for i, (listing_id, score, decision, flagged) in enumerate(
+                zip(self.ids, self.scores, self.decisions, self.flagged, strict=True)):
+            yield {"id": listing_id, "score": score, "decision": decision, "flagged": flagged,
+                   "evidence": [{"signal": signals[j], "weight": weights[j], "brand_id": brand_ids[j],
+                                 "span": list(spans[j]) if spans[j] is not None else None,  # type: ignore[arg-type]
+                                 "reason": reasons[j]} for j in range(offsets[i], offsets[i + 1])]}
+
+    def jsonl(self) -> Iterator[str]:
+        """One JSON line per result, as `json.dumps(record, ensure_ascii=False, separators=(",", ":"))`."""
+        encode = _JSON.encode
+        for record in self.records():
+            yield encode(record) + "\n"
+
+    def count_into(self, stats: Any) -> None:
+        """Add this chunk's results to a ScanStats (screened, decisions, flagged brands and signals)."""
+        stats.screened += len(self.ids)
+        stats.decisions.update(self.decisions)
+        stats.brands.update(self.flagged_brands)
+        stats.signals.update(self.flagged_signals)

@@ -25,14 +25,14 @@ from klean.adapters.scan.readers import input_files
 from klean.adapters.scan.records import RESULT_SCHEMA
 from klean.domain.errors import Conflict, ValidationError
 
-OUT_SCHEMA = pa.schema([
-    *RESULT_SCHEMA,
+_REJECT_FIELDS = [
     pa.field("reject_file", pa.string()),
     pa.field("reject_unit", pa.string()),
     pa.field("reject_position", pa.int64()),
     pa.field("reject_reason", pa.string()),
     pa.field("reject_error", pa.string()),
-])
+]
+OUT_SCHEMA = pa.schema([*RESULT_SCHEMA, *_REJECT_FIELDS])
 _META = ("_klean_file", "_klean_pos")
 
 
@@ -64,48 +64,62 @@ def spark_session(master: str | None = None) -> Any:
         return builder.getOrCreate()
 
 
+def _batch_rows(batch: pa.RecordBatch, unit: str, offsets: dict[tuple[str, int], int],
+                running: dict[tuple[str, int], int], labels: dict[str, str]) -> Iterator[tuple[str, int, Any]]:
+    """(label, line or row number, decoded row or the ValidationError why not) per row, column by column."""
+    import json
+
+    from klean.adapters.scan.rows import arrow_rows
+    from klean.domain.errors import ValidationError as Invalid
+
+    files = batch.column("_klean_file").to_pylist()
+    positions = batch.column("_klean_pos").to_pylist()
+
+    def label(file: str) -> str:
+        text = labels.get(file)
+        if text is None:
+            text = labels[file] = f"{file.rsplit('/', 1)[-1]} {unit} "
+        return text
+
+    if unit == "line":  # pos is the block start; line numbers continue across the block's rows
+        loads = json.loads
+        for file, pos, raw in zip(files, positions, batch.column("value").to_pylist(), strict=True):
+            key = (file, pos)
+            seen = running[key] = running.get(key, 0) + 1
+            n = offsets[key] + seen
+            try:
+                value = loads(raw)
+            except json.JSONDecodeError as exc:
+                if not raw.strip():  # a blank line is skipped, not a row
+                    continue
+                value = Invalid(f"{label(file)}{n}: not JSON ({exc.msg})", field="(not JSON)")
+            yield label(file), n, value
+    else:
+        for file, pos, row in zip(files, positions, arrow_rows(batch, skip=_META), strict=True):
+            yield label(file), pos + 1, row
+
+
 def _screen_batches(batches: Iterator[pa.RecordBatch], screener: ScreenerLike, lang: str,
                     only: ListingFilter | None, unit: str, offsets: dict[tuple[str, int], int],
                     stats: ScanStats) -> Iterator[pa.RecordBatch]:
-    """Runs in the Python workers: rows -> results and rejects, one output batch per input batch."""
+    """Runs in the Python workers: rows -> results (and rejects, in a batch of their own), batch by batch."""
     running: dict[tuple[str, int], int] = {}
-
-    def rows(batch: pa.RecordBatch) -> Iterator[tuple[str, Any]]:
-        import json
-
-        from klean.adapters.scan.rows import clean_row
-        from klean.domain.errors import ValidationError as Invalid
-
-        for row in batch.to_pylist():
-            file, pos = row.pop("_klean_file"), row.pop("_klean_pos")
-            name = file.rsplit("/", 1)[-1]
-            if unit == "line":  # pos is the block start; line numbers continue across the block's rows
-                key = (file, pos)
-                running[key] = running.get(key, 0) + 1
-                n = offsets[key] + running[key]
-                text = row["value"]
-                if not text.strip():
-                    continue
-                try:
-                    yield f"{name} line {n}", json.loads(text)
-                except json.JSONDecodeError as exc:
-                    yield f"{name} line {n}", Invalid(f"{name} line {n}: not JSON ({exc.msg})", field="(not JSON)")
-            else:
-                yield f"{name} row {pos + 1}", clean_row(row)
-
+    labels: dict[str, str] = {}
     for batch in batches:
-        out: list[dict[str, Any]] = []
-        for record, reject in screen_rows(rows(batch), screener, lang=lang, only=only, stats=stats):
-            if record is not None:
-                out.append(record)
-            else:
-                assert reject is not None
+        results, rejects = screen_rows(_batch_rows(batch, unit, offsets, running, labels), screener, lang=lang,
+                                       only=only, stats=stats)
+        n = len(results)
+        yield pa.RecordBatch.from_arrays([*results.arrays(), *(pa.nulls(n, f.type) for f in _REJECT_FIELDS)],
+                                         schema=OUT_SCHEMA)
+        if rejects:
+            out = []
+            for reject in rejects:
                 unit_name = "line" if "line" in reject else "row"
                 out.append({"id": "", "score": 0.0, "decision": "", "flagged": False, "evidence": [],
                             "reject_file": reject["file"], "reject_unit": unit_name,
                             "reject_position": reject[unit_name], "reject_reason": reject["reason"],
                             "reject_error": reject["error"]})
-        yield pa.RecordBatch.from_pylist(out, schema=OUT_SCHEMA)
+            yield pa.RecordBatch.from_pylist(out, schema=OUT_SCHEMA)
 
 
 def _line_offsets(text_df: Any) -> dict[tuple[str, int], int]:
