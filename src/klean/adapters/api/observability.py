@@ -7,13 +7,13 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from klean.adapters.api.errors import error_body
 from klean.adapters.metrics import HTTP_LATENCY, HTTP_REQUESTS, QUEUE_DEPTH, REGISTRY
@@ -49,44 +49,93 @@ def configure_logging(json_logs: bool) -> None:
     root.setLevel(logging.INFO)
 
 
-def _route_template(app: FastAPI, request: Request) -> str:
+def _route_template(app: ASGIApp, scope: Scope) -> str:
     """The matched route's path template, so metrics do not explode with ids."""
-    matched = request.scope.get("route")
+    matched = scope.get("route")
     if matched is not None and hasattr(matched, "path"):
         return str(matched.path)
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
+    for route in getattr(app, "routes", ()):  # not routed (404, 405, refused early): ask the routes
+        match, _ = route.matches(scope)
         if match is Match.FULL:
             return getattr(route, "path", "unmatched")
     return "unmatched"
 
 
-def install(app: FastAPI, *, max_body_bytes: int) -> None:
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class Observability:
+    """Pure ASGI middleware (no task per request, unlike `@app.middleware("http")`): request id, body cap,
+    metrics by route template and one JSON log line per request."""
+
+    def __init__(self, app: ASGIApp, *, router: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.router = router
+        self.max_body_bytes = max_body_bytes
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        incoming = _header(headers, b"x-request-id") or ""
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
+        scope.setdefault("state", {})["request_id"] = request_id  # request.state.request_id
+        raw_id = request_id.encode("latin-1")
         start = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            response: Response = JSONResponse(
-                error_body("too_large", f"request body over {max_body_bytes} bytes"), status_code=413)
+        status = 0
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", raw_id)]
+            await send(message)
+
+        length = _header(headers, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            response: Response | None = JSONResponse(
+                error_body("too_large", f"request body over {self.max_body_bytes} bytes"), status_code=413)
         else:
+            response = None
             try:
-                response = await call_next(request)
+                await self.app(scope, receive, send_observed)
             except Exception:  # the last line of defence: log with the request id, answer without internals
-                log.exception("unhandled error", extra={"request_id": request_id, "path": request.url.path})
+                log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
+                if status:  # the response had started: nothing more can be said to the client
+                    self._observe(scope, request_id, 500, start)
+                    raise
                 response = JSONResponse(error_body("internal", f"internal error (request id {request_id})"),
                                         status_code=500)
+        if response is not None:
+            await response(scope, receive, send_observed)
+        self._observe(scope, request_id, status or 500, start)
+
+    def _observe(self, scope: Scope, request_id: str, status: int, start: float) -> None:
         elapsed = time.perf_counter() - start
-        route = _route_template(app, request)
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(elapsed)
-        response.headers["X-Request-ID"] = request_id
-        log.info("request", extra={"request_id": request_id, "method": request.method, "path": request.url.path,
-                                   "status": response.status_code, "ms": round(elapsed * 1000, 2)})
-        return response
+        method = scope["method"]
+        route = _route_template(self.router, scope)
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self._counters[(method, route, status)] = HTTP_REQUESTS.labels(method, route, str(status))
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self._histograms[(method, route)] = HTTP_LATENCY.labels(method, route)
+        counter.inc()
+        histogram.observe(elapsed)
+        if log.isEnabledFor(logging.INFO):
+            log.info("request", extra={"request_id": request_id, "method": method, "path": scope["path"],
+                                       "status": status, "ms": round(elapsed * 1000, 2)})
+
+
+def install(app: FastAPI, *, max_body_bytes: int) -> None:
+    app.add_middleware(Observability, router=app.router, max_body_bytes=max_body_bytes)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     def metrics(request: Request) -> Response:

@@ -12,12 +12,12 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from klean.adapters.api.errors import error_body
 from klean.config import Settings
@@ -139,20 +139,31 @@ class RateLimiter:
         return 0
 
 
+class RateLimit:
+    """Pure ASGI middleware: only the limited (method, path) pairs look at the request at all."""
+
+    def __init__(self, app: ASGIApp, *, owner: FastAPI) -> None:
+        self.app = app
+        self.owner = owner  # app.state.rate_limiter is read per request (tests swap it)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            action = LIMITED.get((scope["method"], scope["path"].rstrip("/") or "/"))
+            if action is not None:
+                request = Request(scope)
+                ip = request.client.host if request.client else "unknown"
+                retry_after = self.owner.state.rate_limiter.check(action, ip=ip, key=_presented_key(request))
+                if retry_after:
+                    response = JSONResponse(
+                        error_body("rate_limited", f"too many {action} requests; try again in {retry_after} s"),
+                        status_code=429, headers={"Retry-After": str(retry_after)})
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 def install(app: FastAPI, settings: Settings) -> RateLimiter:
     limiter = RateLimiter(settings)
     app.state.rate_limiter = limiter
-
-    @app.middleware("http")
-    async def _rate_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        action = LIMITED.get((request.method, request.url.path.rstrip("/") or "/"))
-        if action is not None:
-            ip = request.client.host if request.client else "unknown"
-            retry_after = app.state.rate_limiter.check(action, ip=ip, key=_presented_key(request))
-            if retry_after:
-                return JSONResponse(
-                    error_body("rate_limited", f"too many {action} requests; try again in {retry_after} s"),
-                    status_code=429, headers={"Retry-After": str(retry_after)})
-        return await call_next(request)
-
+    app.add_middleware(RateLimit, owner=app)
     return limiter
