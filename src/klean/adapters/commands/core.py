@@ -46,8 +46,10 @@ def register(app: typer.Typer) -> None:
         os.environ["KLEAN_JOBS_INTERVAL_SECONDS"] = str(jobs_interval)  # read by the app factory in each worker
         os.environ["KLEAN_SCREENER_RECHECK_SECONDS"] = str(screener_recheck)
 
+        # uvloop and httptools (uvicorn[standard]) when installed. No uvicorn access log: every request is already
+        # logged once, as JSON with its request id, status and duration, by adapters/api/observability.py.
         uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+                    log_level="info", access_log=False)
 
     @users.command("create")
     def users_create(
