@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
+import weakref
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from klean.bootstrap import App
 from klean.domain.auth import Principal
@@ -28,40 +31,77 @@ async def get_uow(app: Annotated[App, Depends(get_app)]) -> AbstractUnitOfWork:
     return app.uow_factory()
 
 
-def get_optional_principal(
+async def get_optional_principal(
     request: Request,
     uow: Annotated[AbstractUnitOfWork, Depends(get_uow)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_header)],
 ) -> Principal | None:
-    """The principal behind the API key, or a portal session's user; None when anonymous."""
+    """The principal behind the API key, or a portal session's user; None when anonymous.
+
+    Async so that a remembered key is answered inline; the database is only asked from the thread pool.
+    """
     key = bearer.credentials if bearer else header_key
     if key:
-        return _authenticate(request, uow, key)
+        app: App = request.app.state.klean
+        ttl = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
+        if ttl > 0:
+            held = _remembered(app, key)
+            if held is not None:
+                return held
+            return await _authenticate_once(app, uow, key, ttl)
+        return await run_in_threadpool(_authenticate, app, uow, key, ttl)
     session_principal = getattr(request.state, "principal", None)
     return session_principal if isinstance(session_principal, Principal) else None
 
 
-def _authenticate(request: Request, uow: AbstractUnitOfWork, key: str) -> Principal:
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _remembered(app: App, key: str) -> Principal | None:
+    cache: dict[str, tuple[float, Principal]] = app.extras.setdefault("principal_cache", {})
+    held = cache.get(_digest(key))
+    if held is not None and held[0] > time.monotonic():
+        return held[1]
+    return None
+
+
+# Look-ups in flight per event loop: when a remembered key expires, the requests that present it meanwhile share
+# one database look-up instead of each making its own (and each taking a connection from the pool).
+_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, str], asyncio.Future[Principal]]] = (
+    weakref.WeakKeyDictionary())
+
+
+async def _authenticate_once(app: App, uow: AbstractUnitOfWork, key: str, ttl: float) -> Principal:
+    pending = _in_flight.setdefault(asyncio.get_running_loop(), {})
+    slot = (id(app), _digest(key))
+    lookup = pending.get(slot)
+    if lookup is None:
+        lookup = asyncio.ensure_future(run_in_threadpool(_authenticate, app, uow, key, ttl))
+        pending[slot] = lookup
+
+        def done(finished: asyncio.Future[Principal]) -> None:
+            pending.pop(slot, None)
+            if not finished.cancelled():
+                finished.exception()  # retrieved here too, in case every waiter went away (client disconnects)
+
+        lookup.add_done_callback(done)
+    return await asyncio.shield(lookup)
+
+
+def _authenticate(app: App, uow: AbstractUnitOfWork, key: str, ttl: float) -> Principal:
     """accounts.authenticate, remembered per worker for settings.screener_recheck_seconds (`klean serve`: 1 s).
 
     Two queries per request were a third of a screening's cost. The price: a revoked key or a deactivated user
     still works in a worker that saw it within that window. Only successes are remembered; 0 turns this off.
     """
-    app: App = request.app.state.klean
-    ttl = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
-    if ttl <= 0:
-        return accounts.authenticate(uow=uow, api_key=key)
-    cache: dict[str, tuple[float, Principal]] = app.extras.setdefault("principal_cache", {})
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    now = time.monotonic()
-    held = cache.get(digest)
-    if held is not None and held[0] > now:
-        return held[1]
     principal = accounts.authenticate(uow=uow, api_key=key)
-    if len(cache) > 10_000:  # bounded: a flood of distinct keys cannot grow it without limit
-        cache.clear()
-    cache[digest] = (now + ttl, principal)
+    if ttl > 0:
+        cache: dict[str, tuple[float, Principal]] = app.extras.setdefault("principal_cache", {})
+        if len(cache) > 10_000:  # bounded: a flood of distinct keys cannot grow it without limit
+            cache.clear()
+        cache[_digest(key)] = (time.monotonic() + ttl, principal)
     return principal
 
 
