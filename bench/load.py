@@ -1,16 +1,25 @@
 """Load on a running Klean server over HTTP on 127.0.0.1: screenings, listing submissions and reports.
 
-    python bench/load.py --db sqlite --workers 1 --seconds 10 --clients 32
-    python bench/load.py --db postgres --workers 4 --seconds 10 --clients 32 \
-        --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/load.py --db sqlite --workers 1 --seconds 10 --clients 16
+    python bench/load.py --db postgres --workers 4 --seconds 10 --clients 32 --mix screen:1
+    python bench/load.py --db postgres --workers 4 --seconds 10 --rate 500 --mix screen:1     # open loop
     python bench/load.py --url http://127.0.0.1:8000 --key klean_... --seconds 10   # an already running server
 
 Without --url it starts `klean serve` itself on a free port, with a fresh home (SQLite) or a fresh PostgreSQL
 database, a small real registry (Samsung, Chanel, Gentle Monster, Nike) and a seller and an admin; rate limits are
-raised for the run (the bench is one address). Clients are asyncio tasks spread over --procs client processes,
-each keeping one keep-alive connection; the mix is --mix screen:submit:report (default 8:1:1). It prints, per
-operation and overall: requests, throughput, p50/p99 latency and errors (any non-2xx or transport error).
-The clients run on the same machine as the server, so they take CPU from it: the figures are a floor.
+raised for the run (the bench is one address). The mix is --mix screen:submit:report (default 8:1:1).
+
+Two ways to load the server:
+- closed loop (default): --clients connections, each sending its next request as soon as the last one is answered.
+  Throughput is what the server sustains at that concurrency, and by Little's law latency is clients/throughput.
+- open loop (--rate N): requests are sent at a fixed arrival rate of N per second whatever the server does, over
+  at most --clients keep-alive connections, and each latency is measured from the request's *scheduled* send
+  time, so time spent queueing (for a connection, or because the generator fell behind) counts.
+
+The client is a small HTTP/1.1 keep-alive client on asyncio streams (uvloop when installed) in --procs processes,
+so it takes little CPU; it runs on the same machine as the server, so the figures are a floor. It prints, per
+operation and overall: requests, throughput, p50/p99 latency and errors (any non-2xx or transport error), plus the
+CPU time the clients and (when started here) the server used per request.
 """
 
 from __future__ import annotations
@@ -28,9 +37,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REGISTRY = {"brands": [
     {"id": "samsung", "name": "Samsung", "owner": "Samsung Electronics", "marks": ["Samsung", "삼성", "三星"],
@@ -120,14 +133,13 @@ class Server:
              "--workers", str(self.workers), "--jobs-interval", "0"],
             env=self.env, stdout=self.log, stderr=self.log, start_new_session=True)
         url = f"http://127.0.0.1:{self.port}"
-        import httpx
-
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.3)
         else:
@@ -165,69 +177,224 @@ def request_for(op: str, rng: random.Random, n: int) -> tuple[str, str, dict[str
                                    "text": f"정품이라며 {price:,}원에 팝니다. 가품 같아요 ({n})"}
 
 
-async def _client_loop(url: str, key: str, ops: list[str], until: float, seed: int,
-                       out: dict[str, list[float]], errors: dict[str, int]) -> None:
-    import httpx
+class Connection:
+    """One HTTP/1.1 keep-alive connection: send a request, read the status and the body (Content-Length or
+    chunked). Reconnects after a transport error or `Connection: close`."""
 
-    rng = random.Random(seed)
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30,
-                                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)) as client:
-        n = 0
-        while time.monotonic() < until:
-            op = rng.choice(ops)
-            method, path, body = request_for(op, rng, n)
-            extra = {"Idempotency-Key": uuid.uuid4().hex} if op == "report" else {}
-            start = time.perf_counter()
-            try:
-                r = await client.request(method, path, json=body, headers=extra)
-                ok = 200 <= r.status_code < 300
-            except Exception:
-                ok = False
-            elapsed = time.perf_counter() - start
-            n += 1
-            if ok:
-                out.setdefault(op, []).append(elapsed)
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        assert self.reader is not None
+        try:
+            self.writer.write(raw)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            length, chunked, close = -1, False, False
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "transfer-encoding":
+                    chunked = "chunked" in value.lower()
+                elif name == "connection":
+                    close = "close" in value.lower()
+            if chunked:
+                while True:
+                    size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                    await self.reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            elif length >= 0:
+                await self.reader.readexactly(length)
             else:
-                errors[op] = errors.get(op, 0) + 1
+                await self.reader.read()
+                close = True
+        except BaseException:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
 
-def _client_process(url: str, key: str, ops: list[str], clients: int, seconds: float, start_at: float,
-                    seed: int, queue: Any) -> None:
-    out: dict[str, list[float]] = {}
-    errors: dict[str, int] = {}
+class Requests:
+    """Request bytes for the mix, drawn from a seeded generator."""
+
+    def __init__(self, url: str, key: str, ops: list[str], seed: int) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.head = f"Host: {parts.netloc}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        self.ops = ops
+        self.rng = random.Random(seed)
+        self.n = 0
+
+    def next(self) -> tuple[str, bytes]:
+        op = self.rng.choice(self.ops)
+        method, path, body = request_for(op, self.rng, self.n)
+        self.n += 1
+        data = json.dumps(body, ensure_ascii=False).encode()
+        extra = f"Idempotency-Key: {uuid.uuid4().hex}\r\n" if op == "report" else ""
+        return op, (f"{method} {path} HTTP/1.1\r\n{self.head}{extra}Content-Length: {len(data)}\r\n\r\n"
+                    .encode() + data)
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = {}
+        self.errors: dict[str, dict[str, int]] = {}  # op -> status code or exception name -> count
+        self.lag: list[float] = []  # open loop: how late each request left the generator
+
+    def ok(self, op: str, seconds: float) -> None:
+        self.latencies.setdefault(op, []).append(seconds)
+
+    def error(self, op: str, kind: str) -> None:
+        per_op = self.errors.setdefault(op, {})
+        per_op[kind] = per_op.get(kind, 0) + 1
+
+
+async def _send(conn: Connection, op: str, raw: bytes, since: float, tally: Tally) -> None:
+    try:
+        async with asyncio.timeout(30):
+            status = await conn.request(raw)
+    except Exception as exc:  # transport errors and timeouts count as errors
+        tally.error(op, type(exc).__name__)
+        return
+    if 200 <= status < 300:
+        tally.ok(op, time.perf_counter() - since)
+    else:
+        tally.error(op, str(status))
+
+
+async def _closed_loop(reqs: Requests, clients: int, seconds: float, tally: Tally) -> None:
+    until = time.perf_counter() + seconds
+
+    async def client() -> None:
+        conn = Connection(reqs.host, reqs.port)
+        while time.perf_counter() < until:
+            op, raw = reqs.next()
+            await _send(conn, op, raw, time.perf_counter(), tally)
+        conn.close()
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+
+
+async def _open_loop(reqs: Requests, clients: int, seconds: float, rate: float, tally: Tally) -> None:
+    """Send at `rate` per second on a fixed schedule; latency counts from the scheduled time, so waiting for a free
+    connection (at most `clients`) or for a late generator is part of it."""
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(clients):
+        idle.put_nowait(Connection(reqs.host, reqs.port))
+
+    async def one(op: str, raw: bytes, scheduled: float) -> None:
+        conn = await idle.get()
+        try:
+            await _send(conn, op, raw, scheduled, tally)
+        finally:
+            idle.put_nowait(conn)
+
+    tasks: set[asyncio.Task[None]] = set()
+    start = time.perf_counter()
+    total = int(seconds * rate)
+    for i in range(total):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tally.lag.append(max(0.0, time.perf_counter() - scheduled))
+        op, raw = reqs.next()
+        task = asyncio.create_task(one(op, raw, scheduled))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(tasks, timeout=60)
+    while not idle.empty():
+        idle.get_nowait().close()
+
+
+def _client_process(url: str, key: str, ops: list[str], clients: int, seconds: float, rate: float,
+                    start_at: float, seed: int, queue: Any) -> None:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    tally = Tally()
+    reqs = Requests(url, key, ops, seed)
 
     async def main() -> None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
-        until = time.monotonic() + seconds
-        await asyncio.gather(*(_client_loop(url, key, ops, until, seed * 1000 + i, out, errors)
-                               for i in range(clients)))
+        if rate > 0:
+            await _open_loop(reqs, clients, seconds, rate, tally)
+        else:
+            await _closed_loop(reqs, clients, seconds, tally)
 
+    cpu = time.process_time()
     asyncio.run(main())
-    queue.put((out, errors))
+    queue.put((tally.latencies, tally.errors, tally.lag, time.process_time() - cpu))
 
 
-def drive(url: str, key: str, *, mix: dict[str, int], clients: int, procs: int, seconds: float) -> dict[str, Any]:
+def _group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of every live process in a process group (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ... utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def drive(url: str, key: str, *, mix: dict[str, int], clients: int, procs: int, seconds: float, rate: float = 0.0,
+          server_cpu: Callable[[], float] | None = None) -> dict[str, Any]:
     ops = [op for op, weight in mix.items() for _ in range(weight)]
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     start_at = time.time() + 2.0  # every process starts together, after its imports
     per_proc = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-    workers = [ctx.Process(target=_client_process, args=(url, key, ops, n, seconds, start_at, i, queue))
+    workers = [ctx.Process(target=_client_process,
+                           args=(url, key, ops, n, seconds, rate / procs, start_at, i, queue))
                for i, n in enumerate(per_proc) if n]
     for w in workers:
         w.start()
-    results = [queue.get(timeout=seconds + 120) for _ in workers]
+    time.sleep(max(0.0, start_at - time.time()))
+    server_before = server_cpu() if server_cpu else None
+    results = [queue.get(timeout=seconds + 180) for _ in workers]
+    server_used = server_cpu() - server_before if server_cpu and server_before is not None else None
     for w in workers:
         w.join()
     latencies: dict[str, list[float]] = {}
-    errors: dict[str, int] = {}
-    for out, errs in results:
+    errors: dict[str, dict[str, int]] = {}
+    lag: list[float] = []
+    client_cpu = 0.0
+    for out, errs, lags, cpu in results:
         for op, values in out.items():
             latencies.setdefault(op, []).extend(values)
-        for op, count in errs.items():
-            errors[op] = errors.get(op, 0) + count
-    return {"latencies": latencies, "errors": errors, "seconds": seconds}
+        for op, kinds in errs.items():
+            for kind, count in kinds.items():
+                errors.setdefault(op, {})[kind] = errors.get(op, {}).get(kind, 0) + count
+        lag.extend(lags)
+        client_cpu += cpu
+    return {"latencies": latencies, "errors": errors, "seconds": seconds, "rate": rate, "lag": lag,
+            "client_cpu": client_cpu, "server_cpu": server_used}
 
 
 def summarise(run: dict[str, Any]) -> dict[str, Any]:
@@ -237,13 +404,25 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
     for op in sorted(set(run["latencies"]) | set(run["errors"])):
         values = run["latencies"].get(op, [])
         everything.extend(values)
-        rows[op] = {"ok": len(values), "errors": run["errors"].get(op, 0), "per_s": len(values) / seconds,
+        rows[op] = {"ok": len(values), "errors": sum(run["errors"].get(op, {}).values()),
+                    "error_kinds": run["errors"].get(op, {}), "per_s": len(values) / seconds,
                     "p50_ms": percentile(values, 0.50) * 1000, "p99_ms": percentile(values, 0.99) * 1000,
                     "mean_ms": (statistics.fmean(values) * 1000) if values else 0.0}
     screenings = sum(rows.get(op, {}).get("ok", 0) for op in ("screen", "submit"))
-    return {"ops": rows, "screenings_per_s": screenings / seconds,
-            "all": {"ok": len(everything), "errors": sum(run["errors"].values()), "per_s": len(everything) / seconds,
-                    "p50_ms": percentile(everything, 0.5) * 1000, "p99_ms": percentile(everything, 0.99) * 1000}}
+    answered = len(everything) + sum(r["errors"] for r in rows.values())
+    out: dict[str, Any] = {
+        "ops": rows, "screenings_per_s": screenings / seconds,
+        "all": {"ok": len(everything), "errors": sum(r["errors"] for r in rows.values()),
+                "per_s": len(everything) / seconds, "p50_ms": percentile(everything, 0.5) * 1000,
+                "p99_ms": percentile(everything, 0.99) * 1000},
+        "client_cpu_ms_per_request": run["client_cpu"] / max(1, answered) * 1000,
+    }
+    if run.get("server_cpu") is not None:
+        out["server_cpu_ms_per_request"] = run["server_cpu"] / max(1, answered) * 1000
+    if run.get("rate"):
+        out["offered_per_s"] = run["rate"]
+        out["send_lag_p99_ms"] = percentile(run["lag"], 0.99) * 1000
+    return out
 
 
 def print_summary(label: str, s: dict[str, Any]) -> None:
@@ -254,6 +433,16 @@ def print_summary(label: str, s: dict[str, Any]) -> None:
     a = s["all"]
     print(f"{'all':<10} {a['ok']:>8} {a['errors']:>7} {a['per_s']:>9.1f} {a['p50_ms']:>8.1f} {a['p99_ms']:>8.1f}")
     print(f"screenings/s (screen + submit): {s['screenings_per_s']:.1f}")
+    for op, r in s["ops"].items():
+        if r["error_kinds"]:
+            print(f"errors in {op}: " + ", ".join(f"{k} x{v}" for k, v in sorted(r["error_kinds"].items())))
+    cpu = f"CPU per request: clients {s['client_cpu_ms_per_request']:.2f} ms"
+    if "server_cpu_ms_per_request" in s:
+        cpu += f", server (all workers) {s['server_cpu_ms_per_request']:.2f} ms"
+    print(cpu)
+    if "offered_per_s" in s:
+        print(f"open loop: offered {s['offered_per_s']:.0f}/s, generator send lag p99 {s['send_lag_p99_ms']:.1f} ms "
+              "(latencies count from the scheduled send time)")
 
 
 def main() -> None:
@@ -264,15 +453,20 @@ def main() -> None:
                                                             "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     p.add_argument("--url", help="drive an already running server instead of starting one")
     p.add_argument("--key", help="API key for --url (any signed-in role may screen; submit needs a seller)")
-    p.add_argument("--clients", type=int, default=32, help="concurrent clients (bounded)")
-    p.add_argument("--procs", type=int, default=2, help="client processes")
+    p.add_argument("--clients", type=int, default=None,
+                   help="closed loop: concurrent clients (default 32); open loop: most connections (default 64)")
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="open loop: requests per second on a fixed schedule (0: closed loop)")
+    p.add_argument("--procs", type=int, default=1, help="client processes")
     p.add_argument("--seconds", type=float, default=10.0, help="duration (bounded)")
     p.add_argument("--warmup", type=float, default=5.0,
                    help="seconds of unmeasured load first (each worker builds its screener on first use)")
     p.add_argument("--mix", default="screen:8,submit:1,report:1")
     p.add_argument("--json", action="store_true", help="print the summary as JSON too")
     args = p.parse_args()
-    clients = max(1, min(args.clients, 512))
+    rate = max(0.0, min(args.rate, 100_000.0))
+    clients = max(1, min(args.clients if args.clients is not None else (64 if rate else 32), 512))
+    procs = max(1, min(args.procs, clients))
     seconds = max(1.0, min(args.seconds, 600.0))
     mix = {k: int(v) for k, v in (part.split(":") for part in args.mix.split(","))}
     server = None
@@ -281,16 +475,23 @@ def main() -> None:
     else:
         server = Server(args.db, args.workers, args.postgres_url)
         url, key, _admin = server.start()
+    server_cpu = None
+    if server is not None and server.proc is not None:
+        pgid = server.proc.pid  # started in its own session: the group holds the server and its workers
+        server_cpu = lambda: _group_cpu_seconds(pgid)  # noqa: E731
     try:
         if args.warmup > 0:
-            drive(url, key, mix=mix, clients=clients, procs=max(1, args.procs), seconds=min(args.warmup, 120.0))
-        run = drive(url, key, mix=mix, clients=clients, procs=max(1, args.procs), seconds=seconds)
+            drive(url, key, mix=mix, clients=clients, procs=procs, seconds=min(args.warmup, 120.0), rate=rate)
+        run = drive(url, key, mix=mix, clients=clients, procs=procs, seconds=seconds, rate=rate,
+                    server_cpu=server_cpu)
     finally:
         if server is not None:
             server.stop()
     s = summarise(run)
-    label = f"{args.db if not args.url else url}, {args.workers} worker(s), {clients} clients, {seconds:.0f} s, " \
-            f"mix {args.mix}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    mode = f"open loop {rate:.0f}/s over at most {clients} connections" if rate else f"{clients} clients"
+    label = f"{args.db if not args.url else url}, {args.workers} worker(s), {mode}, {seconds:.0f} s, " \
+            f"mix {args.mix}, {procs} client process(es), load average {os.getloadavg()[0]:.1f} on " \
+            f"{os.cpu_count()} CPUs"
     print_summary(label, s)
     if args.json:
         print(json.dumps({"label": label, **s}))
