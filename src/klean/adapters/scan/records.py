@@ -82,12 +82,8 @@ class ResultColumns:
         self.scores: list[float] = []
         self.decisions: list[str] = []
         self.flagged: list[bool] = []
-        self.offsets: list[int] = [0]  # evidence of row i: offsets[i]:offsets[i + 1]
-        self.signals: list[str] = []
-        self.weights: list[float] = []
-        self.brand_ids: list[str | None] = []
-        self.spans: list[tuple[int, int] | None] = []
-        self.reasons: list[str] = []
+        self.offsets: list[int] = [0]  # evidence of row i: evidence[offsets[i]:offsets[i + 1]]
+        self.evidence: list[tuple[str, float, str | None, tuple[int, int] | None, str]] = []
         self.flagged_brands: Counter[str] = Counter()
         self.flagged_signals: Counter[str] = Counter()
 
@@ -97,40 +93,30 @@ class ResultColumns:
     def add(self, result: ScreeningResult) -> None:
         """Append one result; if anything in it fails (e.g. a reason), nothing of it is kept and the error is
         raised, so the row is reported as a reject like any other failure."""
-        signals, weights, brand_ids, spans, reasons = (self.signals, self.weights, self.brand_ids, self.spans,
-                                                       self.reasons)
-        start = len(signals)
-        try:
-            for e in result.evidence:
-                span = e.span
-                signals.append(e.signal)
-                weights.append(float(e.weight))
-                brand_ids.append(e.brand_id)
-                spans.append((int(span[0]), int(span[1])) if span is not None else None)
-                reasons.append(self.reason(e.reason))
-            listing_id, score, decision, flagged = (result.listing_id, float(result.score), result.decision.value,
-                                                    bool(result.flagged))
-        except BaseException:
-            for column in (signals, weights, brand_ids, spans, reasons):
-                del column[start:]
-            raise
+        render = self.reason
+        evidence = [(e.signal, float(e.weight), e.brand_id,
+                     (int(e.span[0]), int(e.span[1])) if e.span is not None else None, render(e.reason))
+                    for e in result.evidence]
+        listing_id, score, decision, flagged = (result.listing_id, float(result.score), result.decision.value,
+                                                bool(result.flagged))
         self.ids.append(listing_id)
         self.scores.append(score)
         self.decisions.append(decision)
         self.flagged.append(flagged)
-        end = len(signals)
-        self.offsets.append(end)
-        if flagged and end > start:
-            suspicious = [j for j in range(start, end) if weights[j] > 0]
-            self.flagged_brands.update({brand_ids[j] for j in suspicious if brand_ids[j]})
-            self.flagged_signals.update({signals[j] for j in suspicious})
+        if evidence:
+            self.evidence.extend(evidence)
+            if flagged:
+                suspicious = [e for e in evidence if e[1] > 0]
+                self.flagged_brands.update({e[2] for e in suspicious if e[2]})
+                self.flagged_signals.update({e[0] for e in suspicious})
+        self.offsets.append(len(self.evidence))
 
     def arrays(self) -> list[pa.Array]:
         """The five result columns (RESULT_SCHEMA), each converted in one call."""
+        signals, weights, brand_ids, spans, reasons = zip(*self.evidence, strict=True) if self.evidence else [()] * 5
         values = pa.StructArray.from_arrays([
-            pa.array(self.signals, pa.string()), pa.array(self.weights, pa.float64()),
-            pa.array(self.brand_ids, pa.string()), pa.array(self.spans, _SPAN_TYPE),
-            pa.array(self.reasons, pa.string())], fields=_EVIDENCE_FIELDS)
+            pa.array(signals, pa.string()), pa.array(weights, pa.float64()), pa.array(brand_ids, pa.string()),
+            pa.array(spans, _SPAN_TYPE), pa.array(reasons, pa.string())], fields=_EVIDENCE_FIELDS)
         return [pa.array(self.ids, pa.string()), pa.array(self.scores, pa.float64()),
                 pa.array(self.decisions, pa.string()), pa.array(self.flagged, pa.bool_()),
                 pa.ListArray.from_arrays(pa.array(self.offsets, pa.int32()), values, type=_EVIDENCE_LIST)]
@@ -140,14 +126,13 @@ class ResultColumns:
 
     def records(self) -> Iterator[dict[str, Any]]:
         """The same records as klean.adapters.results.result_record, in order."""
-        offsets, signals, weights, brand_ids, spans, reasons = (self.offsets, self.signals, self.weights,
-                                                                self.brand_ids, self.spans, self.reasons)
+        offsets, evidence = self.offsets, self.evidence
         for i, (listing_id, score, decision, flagged) in enumerate(
                 zip(self.ids, self.scores, self.decisions, self.flagged, strict=True)):
             yield {"id": listing_id, "score": score, "decision": decision, "flagged": flagged,
-                   "evidence": [{"signal": signals[j], "weight": weights[j], "brand_id": brand_ids[j],
-                                 "span": list(spans[j]) if spans[j] is not None else None,  # type: ignore[arg-type]
-                                 "reason": reasons[j]} for j in range(offsets[i], offsets[i + 1])]}
+                   "evidence": [{"signal": signal, "weight": weight, "brand_id": brand_id,
+                                 "span": list(span) if span is not None else None, "reason": reason}
+                                for signal, weight, brand_id, span, reason in evidence[offsets[i]:offsets[i + 1]]]}
 
     def jsonl(self) -> Iterator[str]:
         """One JSON line per result, as `json.dumps(record, ensure_ascii=False, separators=(",", ":"))`."""

@@ -123,7 +123,8 @@ def fast_listing(d: Any) -> Listing | None:
             created_at = dt.datetime.fromisoformat(created)
         except ValueError:
             return None
-    return Listing(id=listing_id, title=title, price=Money(Decimal(str(price)), currency), seller_id=seller_id,
+    amount = Decimal(price) if type(price) is int else Decimal(str(price))  # as Money.of: Decimal(str(price))
+    return Listing(id=listing_id, title=title, price=Money(amount, currency), seller_id=seller_id,
                    description=description or "", category=category, condition=condition, images=images, url=url,
                    created_at=created_at)
 

@@ -181,6 +181,7 @@ def run_spark(
 
     def screen(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         s, o = shared.value
+        _freeze_once()
         stats = ScanStats()
         yield from _screen_batches(batches, s, lang, o, unit, offsets_bc.value, stats)
         counts.add(stats.to_dict())
@@ -210,6 +211,16 @@ def run_spark(
                                       "screener": screener_identity(screener)})
     path, rejects_path = finish_output(target, stats, seconds)
     return ScanOutcome(stats=stats, output=path, rejects=rejects_path, seconds=seconds, chunks=0, chunks_resumed=0)
+
+
+def _freeze_once() -> None:
+    """In a Python worker (its own process, reused across tasks): keep the garbage collector off the screener
+    unpickled from the broadcast, as the local engine does (full collections would walk all of it)."""
+    import gc
+
+    if not getattr(_freeze_once, "done", False):
+        gc.freeze()
+        _freeze_once.done = True  # type: ignore[attr-defined]
 
 
 class _StatsParam:
