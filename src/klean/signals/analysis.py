@@ -243,10 +243,7 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
                 elif kind == "cue":
                     a.cues[p[1]].append((fs, fe))
 
-    def inside(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
-        if not spans:
-            return False
-        return any(s <= fs and fe <= e for s, e in spans)
+    inside = _within
 
     # Marks: drop those inside a collision word, keep the longest where marks overlap.
     if collisions:
@@ -254,7 +251,7 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     covered: list[tuple[int, int]] = []
     for fs, fe, bid, mark, how, _script in mark_hits:
-        if any(s <= fs and fe <= e for s, e in covered):
+        if covered and _within(fs, fe, covered):
             continue
         covered.append((fs, fe))
         o0, o1 = f.span(fs, fe)
@@ -295,12 +292,13 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     if benign:
         vocab_hits = [h for h in vocab_hits if not inside(h[0], h[1], benign)]
     vocab_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    negations = a.cues.get("neg_before")
     taken: list[tuple[int, int]] = []
     for fs, fe, vi in vocab_hits:
-        if any(not (fe <= s or e <= fs) for s, e in taken):
+        if taken and _overlaps(fs, fe, taken):
             continue
         taken.append((fs, fe))
-        if _negated(f, fs, fe, a):
+        if (negations or a.cues.get("neg_after")) and _negated(f, fs, fe, a):
             continue
         v = idx.vocab[vi]
         o0, o1 = f.span(fs, fe)
@@ -355,6 +353,21 @@ def _products(f: Folded, text: str, idx: TextIndex, hits: list[tuple[int, int, s
             fs, fe = by_brand[bid].get(pi, (0, 0))
             o0, o1 = f.span(fs, fe) if fe else (0, 0)
             a.products[bid] = (idx.products[bid][pi], (o0, o1), text[o0:o1])
+
+
+# Plain loops: these run for every hit, and a generator inside any() costs more than the few spans it looks at.
+def _within(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
+    for s, e in spans:  # noqa: SIM110 (see above)
+        if s <= fs and fe <= e:
+            return True
+    return False
+
+
+def _overlaps(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
+    for s, e in spans:  # noqa: SIM110 (see above)
+        if fs < e and s < fe:
+            return True
+    return False
 
 
 def idx_key(letter: str) -> str:
@@ -454,9 +467,14 @@ def _hangul_edit_ok(token: str, mark: str, tstarts: str, mstarts: str) -> bool:
     return True
 
 
-def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex) -> bool:
-    """Whether any word is a fuzzy hit (memoised per word): most listings have none, and then no spans are needed."""
+def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex, skip: Any) -> bool:
+    """Whether any word is a fuzzy hit (memoised per word): most listings have none, and then no spans are needed.
+
+    Words that are exactly a mark already found (`skip`) are not looked up: a cold look-up is the costly part.
+    """
     for w in words:
+        if w in skip:
+            continue
         hit = memo.get(w, _MISS)
         if hit is _MISS:
             hit = look(w, idx)
@@ -472,10 +490,11 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
     for s, e in covered:
         mask[s:e] = b"\x01" * (e - s)
     lmemo = idx.memo_latin
-    # Without marks found already, one pass over the words (memoised) tells whether any is a typo of a mark; words
-    # inside a found mark are not looked up (a cold look-up costs tens of microseconds).
-    if idx.multiword and (covered or _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t),
-                                              lmemo, _latin_fuzzy, idx)):
+    # One pass over the words (memoised) tells whether any is a typo of a mark; only then are spans worked out,
+    # and words inside a mark already found are skipped there.
+    done = {t[s:e] for s, e in covered} if covered else ()
+    if idx.multiword and _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t),
+                                  lmemo, _latin_fuzzy, idx, done):
         prev_s = prev_e = -2
         prev_w = ""
         for m in _LATIN_WORD.finditer(t):
@@ -499,7 +518,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
                 hit = _latin_fuzzy(word, idx)
             if hit is not None:
                 found.append((fs, fe, hit, "typo"))
-    elif not idx.multiword and (covered or _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx)):
+    elif not idx.multiword and _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done):
         for m in _LATIN_WORD5.finditer(t):
             fs, fe = m.span()
             if mask.find(1, fs, fe) >= 0:
@@ -507,7 +526,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             hit = _memo_get(lmemo, m.group(), _latin_fuzzy, idx)
             if hit is not None:
                 found.append((fs, fe, hit, "typo"))
-    if idx.fuzzy_hangul and (covered or _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx)):
+    if idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done):
         for m in _HANGUL_TOKEN.finditer(t):
             ts, te = m.span()
             if mask.find(1, ts, te) >= 0:
