@@ -63,3 +63,26 @@ def test_a_rejected_row_names_its_line_and_reason(row: dict, reason: str) -> Non
     rec = reject_record("catalog.jsonl line 12", info.value)
     assert (rec["file"], rec["line"], rec["reason"]) == ("catalog.jsonl", 12, reason)
     assert rec["error"].startswith("catalog.jsonl line 12: ")
+
+
+@pytest.mark.parametrize("line", [
+    '{"id": "L1", "price": 219000}', '{"price": 1000000000000000000000000000000}', '{"p": 18446744073709551616}',
+    '{"p": 1.5e400}', '{"price": NaN}',
+    '{"t": "\\ud800"}', '"just a string"', '[1, 2.5e300, -0.0, true, null]', '{"k": 1, "k": 2}',
+    "{not json", "", "   ", '{"a": 1} trailing', "\ufeff{}",
+])
+def test_catalog_lines_decode_exactly_as_the_standard_library_decodes_them(line: str) -> None:
+    import json
+
+    from klean.adapters.scan.readers import json_loads
+
+    try:
+        expected: object = json.loads(line)
+    except json.JSONDecodeError as exc:
+        with pytest.raises(json.JSONDecodeError) as got:
+            json_loads(line)
+        assert got.value.msg == exc.msg  # the reject reason names the standard library's error
+        return
+    got_value = json_loads(line)
+    assert got_value == expected or (got_value != got_value and expected != expected)  # NaN equals nothing
+    assert repr(got_value) == repr(expected)

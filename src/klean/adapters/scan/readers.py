@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow.parquet as pq
 
 from klean.adapters.scan.rows import arrow_rows
@@ -119,6 +121,22 @@ def fingerprint(path: Path) -> list[dict[str, Any]]:
             for p, _ in input_files(path)]
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_loads(raw: str | bytes) -> Any:
+    """orjson's decoder (a few times faster than the standard library's, per catalog row), with the standard
+    library's results: a line orjson refuses (NaN, lone surrogates, bad bytes) or one with a number of 19 digits
+    or more (orjson turns integers past 64 bits into floats) is decoded by the standard library, so what counts as
+    JSON, big integers and the error messages stay as they were."""
+    if isinstance(raw, bytes) or _LONG_DIGITS.search(raw):
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 def read_chunk(chunk: Chunk, *, batch_rows: int = 8192) -> Iterator[tuple[str, int, Any]]:
     """(label, line or row number, decoded row or the ValidationError why it is not one) for each row of the
     chunk; the row's place is label + number ("catalog.jsonl line 12"), built only when a row is rejected."""
@@ -133,7 +151,7 @@ def read_chunk(chunk: Chunk, *, batch_rows: int = 8192) -> Iterator[tuple[str, i
         except UnicodeDecodeError:
             lines = data.split(b"\n")
         del data
-        loads = json.loads
+        loads = json_loads
         for n, raw in enumerate(lines, chunk.first_row):
             try:
                 value = loads(raw)

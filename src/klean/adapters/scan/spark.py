@@ -69,6 +69,7 @@ def _batch_rows(batch: pa.RecordBatch, unit: str, offsets: dict[tuple[str, int],
     """(label, line or row number, decoded row or the ValidationError why not) per row, column by column."""
     import json
 
+    from klean.adapters.scan.readers import json_loads
     from klean.adapters.scan.rows import arrow_rows
     from klean.domain.errors import ValidationError as Invalid
 
@@ -82,7 +83,7 @@ def _batch_rows(batch: pa.RecordBatch, unit: str, offsets: dict[tuple[str, int],
         return text
 
     if unit == "line":  # pos is the block start; line numbers continue across the block's rows
-        loads = json.loads
+        loads = json_loads
         for file, pos, raw in zip(files, positions, batch.column("value").to_pylist(), strict=True):
             key = (file, pos)
             seen = running[key] = running.get(key, 0) + 1
