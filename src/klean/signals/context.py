@@ -61,7 +61,6 @@ class TextIndex:
         return state
 
 
-
 def _deletions(s: str) -> set[str]:
     return {s[:i] + s[i + 1:] for i in range(len(s))}
 
