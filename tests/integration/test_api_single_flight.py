@@ -12,8 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from klean.adapters.api import deps
-from klean.adapters.api.routes import screening as screening_routes
-from klean.adapters.screening_runtime import screener_for
+from klean.adapters.screening_runtime import recheck_lock, screener_for
 from klean.bootstrap import App
 from klean.domain.errors import Unauthenticated
 from klean.services import accounts
@@ -73,10 +72,10 @@ def test_one_registry_reread_at_a_time_the_others_keep_the_held_screener(klean_a
     held = screener_for(klean_app)
     stale = time.monotonic() - 120
     klean_app.extras["screener_checked"] = (stale, held)
-    with screening_routes._rechecking:  # another thread is re-reading the registry
-        assert screening_routes._current_screener(klean_app) is held
+    with recheck_lock(klean_app):  # another thread is re-reading the registry
+        assert screener_for(klean_app) is held
         assert klean_app.extras["screener_checked"][0] == stale  # not re-read here
-    screening_routes._current_screener(klean_app)
+    screener_for(klean_app)
     assert klean_app.extras["screener_checked"][0] > stale  # re-read once nobody else is
 
 

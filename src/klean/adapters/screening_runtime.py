@@ -4,6 +4,7 @@ and rescans of the listings a registry change can affect, run right after the ch
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 
@@ -15,20 +16,52 @@ from klean.signals.screener import Screener
 log = logging.getLogger("klean.screening")
 
 
+def held_screener(app: App) -> tuple[Screener | None, bool]:
+    """The screener screener_for holds (None when it holds none or rechecks every time), and whether it is
+    still fresh (younger than settings.screener_recheck_seconds)."""
+    recheck = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
+    held = app.extras.get("screener_checked")
+    if recheck <= 0 or not isinstance(held, tuple):
+        return None, False
+    return held[1], time.monotonic() - held[0] < recheck
+
+
+def recheck_lock(app: App) -> threading.Lock:
+    """Held while a thread of this process re-reads the registry for the screener (one at a time)."""
+    lock = app.extras.get("screener_recheck_lock")
+    if lock is None:
+        lock = app.extras.setdefault("screener_recheck_lock", threading.Lock())  # setdefault: one lock even if raced
+    return lock  # type: ignore[no-any-return]
+
+
 def screener_for(app: App) -> Screener:
     """The screener for the current registry and policy file, with the image banks attached when installed.
 
     With settings.screener_recheck_seconds > 0 (`klean serve` sets it) the screener is reused for that long
     without asking the database whether the registry or the image banks changed: reading the whole registry to
-    hash it cost more than screening itself. Changes made through this process are seen at once
-    (rescan_after_change forgets the screener); changes made by other workers, within that many seconds.
+    hash it cost more than screening itself. Once it is older, one thread re-reads while the others go on with the
+    held screener (every request arriving then used to read at once: a herd of registry reads, each on its own
+    database connection, every second in every worker). Changes made through this process are seen at once
+    (rescan_after_change forgets the screener); changes made by other workers, within that many seconds plus one
+    registry read.
     """
-    recheck = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
-    held = app.extras.get("screener_checked")
-    if recheck > 0 and isinstance(held, tuple) and time.monotonic() - held[0] < recheck:
-        return held[1]  # type: ignore[no-any-return]
+    held, fresh = held_screener(app)
+    if held is not None and fresh:
+        return held
+    if held is None:
+        return _reread(app)
+    lock = recheck_lock(app)
+    if not lock.acquire(blocking=False):
+        return held
+    try:
+        return _reread(app)
+    finally:
+        lock.release()
+
+
+def _reread(app: App) -> Screener:
     screener = _current_screener(app)
-    if recheck > 0:
+    if float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0) > 0:
         app.extras["screener_checked"] = (time.monotonic(), screener)
     return screener
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -23,11 +21,10 @@ from klean.adapters.api.schemas_screening import (
 from klean.adapters.i18n import normalise_lang, render
 from klean.adapters.metrics import SCREENINGS
 from klean.adapters.results import result_record
-from klean.adapters.screening_runtime import screener_for
+from klean.adapters.screening_runtime import held_screener, recheck_lock, screener_for
 from klean.bootstrap import App
 from klean.domain.files import listing_from_dict, listing_to_dict
 from klean.services import screening
-from klean.signals.screener import Screener
 
 log = logging.getLogger("klean.screening")
 router = APIRouter(prefix="/v1", tags=["screening"])
@@ -39,42 +36,15 @@ Lang = Annotated[str, Query(pattern="^(ko|en)$", description="Language of the re
 # any screener build, go to the thread pool instead.
 INLINE_TEXT_CHARS = 4_000
 
-# Under `klean serve` (screener_recheck_seconds > 0) screener_for re-reads the registry once the held screener is
-# older than the recheck time. Every request arriving then used to do that read at once (a herd of registry reads,
-# each on its own database connection, every second in every worker). Now one thread per worker re-reads while
-# the others go on with the held screener, and dry runs start that re-read in the background without waiting.
-# Changes made in this process still show at once (rescan_after_change forgets the screener, so the next request
-# builds a new one); changes made in other workers, within the recheck time plus one registry read.
-_rechecking = threading.Lock()
+# Dry runs never wait for a registry re-read: with a stale screener they answer with it and start the re-read
+# in the background (screener_for lets one thread per process re-read at a time).
 _background: set[asyncio.Task[Any]] = set()
-
-
-def _held_screener(app: App) -> tuple[Screener | None, bool]:
-    """The screener screener_for holds (None when it holds none or rechecks every time), and whether it is fresh."""
-    recheck = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
-    held = app.extras.get("screener_checked")
-    if recheck <= 0 or not isinstance(held, tuple):
-        return None, False
-    return held[1], time.monotonic() - held[0] < recheck
-
-
-def _current_screener(app: App) -> Screener:
-    """screener_for, with at most one registry re-read at a time in this worker (the held screener meanwhile)."""
-    held, fresh = _held_screener(app)
-    if held is None or fresh:
-        return held or screener_for(app)
-    if not _rechecking.acquire(blocking=False):
-        return held
-    try:
-        return screener_for(app)
-    finally:
-        _rechecking.release()
 
 
 def _recheck_in_background(app: App) -> None:
     async def recheck() -> None:
         try:
-            await run_in_threadpool(_current_screener, app)
+            await run_in_threadpool(screener_for, app)
         except Exception:  # the next request tries again; this one was answered with the held screener
             log.exception("registry re-read for the screener failed")
 
@@ -87,14 +57,14 @@ def _recheck_in_background(app: App) -> None:
 async def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: Lang = "en") -> ResultOut:
     """Screen a listing without storing it (any signed-in user): score, decision and the reasons."""
     listing = listing_from_dict(body.as_record())
-    screener, fresh = _held_screener(app)
-    if screener is not None and not fresh and not _rechecking.locked():
+    screener, fresh = held_screener(app)
+    if screener is not None and not fresh and not recheck_lock(app).locked():
         _recheck_in_background(app)
     if screener is not None and not body.images and len(body.title) + len(body.description) <= INLINE_TEXT_CHARS:
         result = screening.dry_run(screener=screener, listing=listing)
     else:
         result = await run_in_threadpool(
-            lambda: screening.dry_run(screener=_current_screener(app), listing=listing))
+            lambda: screening.dry_run(screener=screener_for(app), listing=listing))
     SCREENINGS.labels(result.decision.value, "dry_run").inc()
     return ResultOut(**result_record(result, normalise_lang(lang)), policy_version=result.policy_version)
 
@@ -104,7 +74,7 @@ def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, l
     """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live."""
     listing = listing_from_dict(body.as_record())
     sub = screening.submit_listing(uow=uow, principal=principal, listing=listing,
-                                   screener=_current_screener(app))
+                                   screener=screener_for(app))
     SCREENINGS.labels(sub.result.decision.value, "submit").inc()
     lang = normalise_lang(lang)
     record = result_record(sub.result, lang)
