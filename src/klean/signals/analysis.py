@@ -501,10 +501,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             fs, fe = m.span()
             word = m.group()
             if fs - prev_e == 1 and mask.find(1, prev_s, fe) < 0:
-                joined = prev_w + word
-                hit = lmemo.get(joined, _MISS)
-                if hit is _MISS:
-                    hit = _latin_fuzzy(joined, idx)
+                hit = _memo_get(lmemo, prev_w + word, _latin_fuzzy, idx)
                 if hit is not None:
                     found.append((prev_s, fe, hit, "typo"))
                     mask[prev_s:fe] = b"\x01" * (fe - prev_s)
@@ -513,9 +510,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             prev_s, prev_e, prev_w = fs, fe, word
             if fe - fs < 5 or mask.find(1, fs, fe) >= 0:
                 continue
-            hit = lmemo.get(word, _MISS)
-            if hit is _MISS:
-                hit = _latin_fuzzy(word, idx)
+            hit = _memo_get(lmemo, word, _latin_fuzzy, idx)
             if hit is not None:
                 found.append((fs, fe, hit, "typo"))
     elif not idx.multiword and _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done):
@@ -544,10 +539,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
                     fe = fs + n
                     if mask.find(1, fs, fe) >= 0:
                         continue
-                    token = t[fs:fe]
-                    mid = hmemo.get(token, _MISS)
-                    if mid is _MISS:
-                        mid = _han_fuzzy(token, idx)
+                    mid = _memo_get(hmemo, t[fs:fe], _han_fuzzy, idx)
                     if mid is not None:
                         found.append((fs, fe, mid, "typo"))
                         mask[fs:fe] = b"\x01" * (fe - fs)

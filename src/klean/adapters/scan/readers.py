@@ -137,6 +137,22 @@ def json_loads(raw: str | bytes) -> Any:
         return json.loads(raw)
 
 
+BLANK = object()  # what decode_line gives for a blank line: skipped, not a row
+
+
+def decode_line(raw: str | bytes, label: str, n: int) -> Any:
+    """One JSONL line: the decoded value, BLANK, or a ValidationError naming the line (label + n, built only then)
+    when it is not JSON or not UTF-8 text."""
+    try:
+        return json_loads(raw)
+    except json.JSONDecodeError as exc:
+        if not raw.strip():
+            return BLANK
+        return ValidationError(f"{label}{n}: not JSON ({exc.msg})", field="(not JSON)")
+    except UnicodeDecodeError:
+        return ValidationError(f"{label}{n}: not UTF-8 text", field="(not UTF-8)")
+
+
 def read_chunk(chunk: Chunk, *, batch_rows: int = 8192) -> Iterator[tuple[str, int, Any]]:
     """(label, line or row number, decoded row or the ValidationError why it is not one) for each row of the
     chunk; the row's place is label + number ("catalog.jsonl line 12"), built only when a row is rejected."""
@@ -151,17 +167,10 @@ def read_chunk(chunk: Chunk, *, batch_rows: int = 8192) -> Iterator[tuple[str, i
         except UnicodeDecodeError:
             lines = data.split(b"\n")
         del data
-        loads = json_loads
         for n, raw in enumerate(lines, chunk.first_row):
-            try:
-                value = loads(raw)
-            except json.JSONDecodeError as exc:
-                if not raw.strip():  # a blank line is skipped, not a row
-                    continue
-                value = ValidationError(f"{label}{n}: not JSON ({exc.msg})", field="(not JSON)")
-            except UnicodeDecodeError:
-                value = ValidationError(f"{label}{n}: not UTF-8 text", field="(not UTF-8)")
-            yield label, n, value
+            value = decode_line(raw, label, n)
+            if value is not BLANK:
+                yield label, n, value
         return
     label = f"{name} row "
     pf = pq.ParquetFile(chunk.path)

@@ -67,11 +67,8 @@ def spark_session(master: str | None = None) -> Any:
 def _batch_rows(batch: pa.RecordBatch, unit: str, offsets: dict[tuple[str, int], int],
                 running: dict[tuple[str, int], int], labels: dict[str, str]) -> Iterator[tuple[str, int, Any]]:
     """(label, line or row number, decoded row or the ValidationError why not) per row, column by column."""
-    import json
-
-    from klean.adapters.scan.readers import json_loads
+    from klean.adapters.scan.readers import BLANK, decode_line
     from klean.adapters.scan.rows import arrow_rows
-    from klean.domain.errors import ValidationError as Invalid
 
     files = batch.column("_klean_file").to_pylist()
     positions = batch.column("_klean_pos").to_pylist()
@@ -83,18 +80,13 @@ def _batch_rows(batch: pa.RecordBatch, unit: str, offsets: dict[tuple[str, int],
         return text
 
     if unit == "line":  # pos is the block start; line numbers continue across the block's rows
-        loads = json_loads
         for file, pos, raw in zip(files, positions, batch.column("value").to_pylist(), strict=True):
             key = (file, pos)
             seen = running[key] = running.get(key, 0) + 1
             n = offsets[key] + seen
-            try:
-                value = loads(raw)
-            except json.JSONDecodeError as exc:
-                if not raw.strip():  # a blank line is skipped, not a row
-                    continue
-                value = Invalid(f"{label(file)}{n}: not JSON ({exc.msg})", field="(not JSON)")
-            yield label(file), n, value
+            value = decode_line(raw, label(file), n)
+            if value is not BLANK:
+                yield label(file), n, value
     else:
         for file, pos, row in zip(files, positions, arrow_rows(batch, skip=_META), strict=True):
             yield label(file), pos + 1, row
