@@ -191,7 +191,7 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     collisions: list[tuple[int, int]] = []
     benign: list[tuple[int, int]] = []
 
-    starts = f.starts() if f.pieces is not None else None
+    starts = f.starts()
     cst, fst = starts if starts is not None else ((), ())
     for end, (klen, payloads) in idx.automaton.iter(f.compact):
         cs = end - klen + 1
@@ -243,11 +243,9 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
                 elif kind == "cue":
                     a.cues[p[1]].append((fs, fe))
 
-    inside = _within
-
     # Marks: drop those inside a collision word, keep the longest where marks overlap.
     if collisions:
-        mark_hits = [h for h in mark_hits if not inside(h[0], h[1], collisions)]
+        mark_hits = [h for h in mark_hits if not _within(h[0], h[1], collisions)]
     mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     covered: list[tuple[int, int]] = []
     for fs, fe, bid, mark, how, _script in mark_hits:
@@ -266,7 +264,7 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     _masked(text, idx, a)
 
     if product_hits:
-        _products(f, text, idx, [h for h in product_hits if not inside(h[0], h[1], collisions)], a)
+        _products(f, text, idx, [h for h in product_hits if not _within(h[0], h[1], collisions)], a)
     if product_hits or a.mentions:
         _nominative(text, a, [f.span(h[0], h[1]) for h in product_hits])
 
@@ -286,11 +284,11 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
 
     # "로고 없음" (no logo) contains 로고: a logo cue inside a no-logo phrase is not a logo.
     if a.cues.get("logo") and a.cues.get("nologo"):
-        a.cues["logo"] = [h for h in a.cues["logo"] if not inside(h[0], h[1], a.cues["nologo"])]
+        a.cues["logo"] = [h for h in a.cues["logo"] if not _within(h[0], h[1], a.cues["nologo"])]
 
     # Vocabulary: drop what sits inside a harmless phrase, keep the longest of overlapping terms.
     if benign:
-        vocab_hits = [h for h in vocab_hits if not inside(h[0], h[1], benign)]
+        vocab_hits = [h for h in vocab_hits if not _within(h[0], h[1], benign)]
     vocab_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
     negations = a.cues.get("neg_before")
     taken: list[tuple[int, int]] = []
