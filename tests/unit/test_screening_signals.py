@@ -6,6 +6,7 @@ products and prices, an official Samsung store, Frisbee (Apple reseller) and a f
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -15,14 +16,14 @@ from hypothesis import strategies as st
 from klean.domain.errors import ValidationError
 from klean.domain.messages import msg
 from klean.domain.screening import Decision, Evidence, ScreeningPolicy, combine, decide
-from klean.signals.analysis import analyse
+from klean.signals.analysis import _CASELESS_ODD, _FOR_BEFORE, analyse
 from klean.signals.brand_mention import BrandMention
 from klean.signals.context import build_context
 from klean.signals.examples import example_registry, listing
 from klean.signals.price import PriceAnomaly
 from klean.signals.screener import Screener
 from klean.signals.seller import SellerRisk
-from klean.signals.text import fold, jamo
+from klean.signals.text import fold, fold_char, jamo
 from klean.signals.vocabulary import CounterfeitVocabulary
 
 TODAY = date(2026, 11, 24)
@@ -66,6 +67,29 @@ def test_every_compact_character_maps_back_to_the_same_folded_character(text: st
     mapped = [f.to_folded(c) for c in range(len(f.compact))]
     assert "".join(f.text[i] for i in mapped) == f.compact
     assert mapped == sorted(set(mapped))  # strictly increasing: separators are skipped, nothing is repeated
+
+
+def test_every_hangul_syllable_and_common_han_character_folds_to_itself() -> None:
+    # fold() takes a byte-wise fast path for text of ASCII, Hangul syllables and U+4E00-U+9FFF: sound only if
+    # each of those characters folds to itself, character by character.
+    chars = [chr(c) for c in (*range(0xAC00, 0xD7A4), *range(0x4E00, 0xA000))]
+    assert [fold_char(c) for c in chars] == chars
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("AbLl1$@!| -_.,:'가나三星Z9\n\t")), max_size=30))
+def test_the_byte_wise_fold_equals_the_character_wise_fold(text: str) -> None:
+    expected = "".join(fold_char(c) for c in text)
+    # é forces the character-wise path on the left; the right is byte-wise (é folds to e)
+    assert fold(text + "\u00e9").text == fold(expected + "e").text
+
+
+def test_the_accessory_phrase_precheck_knows_every_non_ascii_caseless_letter() -> None:
+    # _nominative skips _FOR_BEFORE unless "for", "fit" or "compatible" is in the text, or a non-ASCII character
+    # that IGNORECASE matches to an ASCII letter: that set must be complete.
+    odd = {chr(c) for c in range(0x80, 0x110000) if re.fullmatch("[a-z]", chr(c), re.IGNORECASE)}
+    assert odd == set(_CASELESS_ODD.pattern[1:-1])
+    assert _FOR_BEFORE.search("case for ") and _FOR_BEFORE.search("\u0130deal to f\u0131t ")
 
 
 def test_hangul_compares_at_jamo_level() -> None:

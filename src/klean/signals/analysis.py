@@ -307,6 +307,9 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
 _FOR_BEFORE = re.compile(r"(?:\bfor|\bfits?|\bto fit|compatible with|designed for)\s*[-–—:]?\s*"
                          r"(?:the\s+|your\s+|an?\s+)?$", re.IGNORECASE)
 _YONG_AFTER = re.compile(r"^\s?(?:용|전용|호환)")
+# The only non-ASCII characters IGNORECASE lets stand for ASCII letters (İ ı for i, K for k, ſ for s): without one
+# of them, "for", "fit" or "compatible" must appear literally for _FOR_BEFORE to match.
+_CASELESS_ODD = re.compile("[\u0130\u0131\u212a\u017f]")
 
 
 def _nominative(text: str, a: Analysis, product_spans: list[tuple[int, int]]) -> None:
@@ -315,8 +318,10 @@ def _nominative(text: str, a: Analysis, product_spans: list[tuple[int, int]]) ->
     for s, e in spans:
         before = text[max(0, s - 24):s]
         low = before.lower()
-        if (("for" in low or "fit" in low or "compatible" in low or not before.isascii())
-                and _FOR_BEFORE.search(before)) or _YONG_AFTER.match(text[e:e + 3]):
+        after = text[e:e + 3]
+        if (("for" in low or "fit" in low or "compatible" in low
+             or (not before.isascii() and _CASELESS_ODD.search(before))) and _FOR_BEFORE.search(before)) or (
+                ("용" in after or "전" in after or "호" in after) and _YONG_AFTER.match(after)):
             a.cues["fits"].append((s, e))
             return
 
@@ -382,8 +387,9 @@ def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
 _MISS = object()
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 _LATIN_WORD5 = re.compile(r"[a-z]{5,}")  # shorter Latin words are never typos of a mark (fuzzy_budget)
-# Two Latin words one character apart (louis-vuiton): the joined pairs the multi-word typo check looks at.
-_LATIN_PAIR = re.compile(r"(?<![a-z])(?=([a-z]{2,})[^a-z]([a-z]{2,}))")
+# Two Latin words one character apart (louis-vuiton): the joined pairs the multi-word typo check looks at. The first
+# word is consumed rather than looked ahead at, so the scan jumps from word to word instead of trying every position.
+_LATIN_PAIR = re.compile(r"(?<![a-z])([a-z]{2,})(?=[^a-z]([a-z]{2,}))")
 _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
 _HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
 MEMO_MAX = 200_000
@@ -483,16 +489,24 @@ def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex, 
 
 def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
     t = f.text
+    lmemo = idx.memo_latin
+    # One pass over the words (memoised) tells whether any is a typo of a mark; only then are spans worked out,
+    # and words inside a mark already found are skipped there. Most listings stop here.
+    done = {t[s:e] for s, e in covered} if covered else ()
+    if idx.multiword:
+        latin = _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t), lmemo,
+                         _latin_fuzzy, idx, done)
+    else:
+        latin = _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done)
+    hangul = idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done)
+    han = idx.fuzzy_han_lengths and _HAN_RUN.search(t) is not None
+    if not (latin or hangul or han):
+        return
     found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
     mask = bytearray(len(t))
     for s, e in covered:
         mask[s:e] = b"\x01" * (e - s)
-    lmemo = idx.memo_latin
-    # One pass over the words (memoised) tells whether any is a typo of a mark; only then are spans worked out,
-    # and words inside a mark already found are skipped there.
-    done = {t[s:e] for s, e in covered} if covered else ()
-    if idx.multiword and _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t),
-                                  lmemo, _latin_fuzzy, idx, done):
+    if latin and idx.multiword:
         prev_s = prev_e = -2
         prev_w = ""
         for m in _LATIN_WORD.finditer(t):
@@ -511,7 +525,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             hit = _memo_get(lmemo, word, _latin_fuzzy, idx)
             if hit is not None:
                 found.append((fs, fe, hit, "typo"))
-    elif not idx.multiword and _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done):
+    elif latin:
         for m in _LATIN_WORD5.finditer(t):
             fs, fe = m.span()
             if mask.find(1, fs, fe) >= 0:
@@ -519,7 +533,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             hit = _memo_get(lmemo, m.group(), _latin_fuzzy, idx)
             if hit is not None:
                 found.append((fs, fe, hit, "typo"))
-    if idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done):
+    if hangul:
         for m in _HANGUL_TOKEN.finditer(t):
             ts, te = m.span()
             if mask.find(1, ts, te) >= 0:
@@ -528,7 +542,7 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
             if hhit is not None:
                 found.append((ts, ts + hhit[0], hhit[1], "jamo"))
                 mask[ts:ts + hhit[0]] = b"\x01" * hhit[0]
-    if idx.fuzzy_han_lengths and _HAN_RUN.search(t):
+    if han:
         hmemo = idx.memo_han
         for m in _HAN_RUN.finditer(t):
             ts, te = m.span()
