@@ -119,7 +119,8 @@ def combine(evidence: Sequence[Evidence], policy: ScreeningPolicy) -> float:
     discount = 1.0
     for e in evidence:
         w = e.weight * policy.signal_weights.get(e.signal, 1.0)
-        w = max(-0.99, min(0.99, w))
+        w = w if w < 0.99 else 0.99  # max(-0.99, min(0.99, w)) without two calls per evidence
+        w = w if w > -0.99 else -0.99
         if w > 0:
             keep *= 1.0 - w
         elif w < 0:

@@ -114,14 +114,14 @@ def analyse(listing: Listing, ctx: ScreeningContext) -> Analysis:
 
 
 def _latin_ok(f: Folded, fs: int, fe: int, *, digits_after: bool) -> bool:
-    t = f.text
+    t = f.text  # is_latin written out below: this runs for most terms found
     if fs > 0:
         p = t[fs - 1]
-        if is_latin(p) or (p.isdigit() and t[fs].isdigit()):
+        if "a" <= p <= "z" or (p.isdigit() and t[fs].isdigit()):
             return False
     if fe < len(t):
         n = t[fe]
-        if is_latin(n) and is_latin(t[fe - 1]):
+        if "a" <= n <= "z" and "a" <= t[fe - 1] <= "z":
             return False
         if n.isdigit() and (t[fe - 1].isdigit() or not digits_after):
             return False

@@ -39,6 +39,9 @@ _NUMBER_BEFORE = re.compile(r"[\d.,]")
 _PACK_RE = re.compile(r"(?:bulk|pack of|set of|lot of|批发|打包)\s*(\d{1,3})(?!\d)", re.IGNORECASE)
 _PACK_WORDS = ("bulk", "pack of", "set of", "lot of", "批发", "打包")
 _WORD_COUNTS = {"twin pack": 2, "2-pack": 2, "two-pack": 2, "买一送一": 2, "1+1": 2}
+# One scan each for "any of these words?", so the per-word loops run only where one occurs.
+_WORD_COUNTS_HINT = re.compile("|".join(map(re.escape, _WORD_COUNTS)))
+_PACK_HINT = re.compile("|".join(map(re.escape, _PACK_WORDS)))
 _PER_UNIT_AFTER = re.compile(r"^\s*(?:이상|or more|\+\s*구매)", re.IGNORECASE)
 
 
@@ -48,11 +51,12 @@ def unit_count(listing: Listing, a: Analysis) -> int:
         return 1
     text = listing.text
     lowered = text.lower()
-    for word, n in _WORD_COUNTS.items():
-        if word in lowered:
-            return n
+    if _WORD_COUNTS_HINT.search(lowered):
+        for word, n in _WORD_COUNTS.items():
+            if word in lowered:
+                return n
     best = 1
-    if any(w in lowered for w in _PACK_WORDS):  # the regex scan only where one of its words occurs
+    if _PACK_HINT.search(lowered):  # the regex scan only where one of its words occurs
         for m in _PACK_RE.finditer(text):
             best = max(best, int(m.group(1)))
     for m in _COUNT_RE.finditer(text):
@@ -83,6 +87,13 @@ def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id
     return None
 
 
+def _band_weight(ratio: float) -> float:
+    for limit, w in BANDS:
+        if ratio < limit:
+            return w
+    return 0.0
+
+
 def authorised_today(ctx: ScreeningContext, seller_id: str, brand_id: str) -> bool:
     auths = ctx.indexes[INDEX_KEY].authorisations.get((seller_id, brand_id), ())
     return any(x.valid_on(ctx.today) for x in auths)
@@ -105,9 +116,9 @@ class PriceAnomaly:
             return ()
         money, what, matched = ref
         n = unit_count(listing, a)
-        unit_price = listing.price.amount / Decimal(n)
+        unit_price = listing.price.amount / Decimal(n) if n > 1 else listing.price.amount
         ratio = float(unit_price / money.amount)
-        weight = next((w for limit, w in BANDS if ratio < limit), 0.0)
+        weight = _band_weight(ratio)
         if weight == 0.0:
             return ()
         if not matched:
