@@ -142,7 +142,9 @@ def screen(listing: Listing, signals: Sequence[Signal], ctx: ScreeningContext,
     evidence: list[Evidence] = []
     for signal in signals:
         evidence.extend(signal.evaluate(listing, ctx))
-    evidence.sort(key=lambda e: -abs(e.weight * policy.signal_weights.get(e.signal, 1.0)))
+    if len(evidence) > 1:
+        weights = policy.signal_weights
+        evidence.sort(key=lambda e: -abs(e.weight * weights.get(e.signal, 1.0)))
     score = combine(evidence, policy)
     return ScreeningResult(listing_id=listing.id, score=score, decision=decide(score, policy),
                            evidence=tuple(evidence), policy_version=policy.version)

@@ -122,14 +122,16 @@ def fingerprint(path: Path) -> list[dict[str, Any]]:
 
 
 _LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_ASCII_DIGITS = re.compile(rb"[0-9]{19}")  # JSON numbers are ASCII: one scan of a whole chunk's bytes
 
 
-def json_loads(raw: str | bytes) -> Any:
+def json_loads(raw: str | bytes, *, long_digits: bool = True) -> Any:
     """orjson's decoder (a few times faster than the standard library's, per catalog row), with the standard
     library's results: a line orjson refuses (NaN, lone surrogates, bad bytes) or one with a number of 19 digits
     or more (orjson turns integers past 64 bits into floats) is decoded by the standard library, so what counts as
-    JSON, big integers and the error messages stay as they were."""
-    if isinstance(raw, bytes) or _LONG_DIGITS.search(raw):
+    JSON, big integers and the error messages stay as they were. `long_digits=False` says the caller knows the
+    line has no run of 19 digits."""
+    if isinstance(raw, bytes) or (long_digits and _LONG_DIGITS.search(raw)):
         return json.loads(raw)
     try:
         return orjson.loads(raw)
@@ -140,11 +142,11 @@ def json_loads(raw: str | bytes) -> Any:
 BLANK = object()  # what decode_line gives for a blank line: skipped, not a row
 
 
-def decode_line(raw: str | bytes, label: str, n: int) -> Any:
+def decode_line(raw: str | bytes, label: str, n: int, *, long_digits: bool = True) -> Any:
     """One JSONL line: the decoded value, BLANK, or a ValidationError naming the line (label + n, built only then)
     when it is not JSON or not UTF-8 text."""
     try:
-        return json_loads(raw)
+        return json_loads(raw, long_digits=long_digits)
     except json.JSONDecodeError as exc:
         if not raw.strip():
             return BLANK
@@ -162,13 +164,14 @@ def read_chunk(chunk: Chunk, *, batch_rows: int = 8192) -> Iterator[tuple[str, i
         with open(chunk.path, "rb") as f:
             f.seek(chunk.start)
             data = f.read(chunk.end - chunk.start)
+        long_digits = _LONG_ASCII_DIGITS.search(data) is not None  # else no line needs the per-line check
         try:  # decoding the chunk at once is faster; a chunk with a bad byte is decoded line by line
             lines: list[str] | list[bytes] = data.decode("utf-8").split("\n")
         except UnicodeDecodeError:
             lines = data.split(b"\n")
         del data
         for n, raw in enumerate(lines, chunk.first_row):
-            value = decode_line(raw, label, n)
+            value = decode_line(raw, label, n, long_digits=long_digits)
             if value is not BLANK:
                 yield label, n, value
         return

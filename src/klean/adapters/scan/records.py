@@ -68,7 +68,7 @@ class Reasons:
             translated = self._templates[template] = gettext(template, self.lang)
         params = message.params
         try:
-            return translated.format(**params)
+            return translated.format_map(params)  # as format(**params), without copying the parameters
         except (KeyError, IndexError, ValueError):
             return template.format(**params)
 
