@@ -181,7 +181,9 @@ def run_spark(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandas >= 3 notice; mapInArrow does not use pandas
-        out = df.mapInArrow(screen, _spark_type()).persist(StorageLevel.MEMORY_AND_DISK)
+        # Persisted so the screening runs once for results and rejects; on local disk, not the executors' heap:
+        # it is read back once or twice, and held in memory it grew the JVM past 2 GB on a 1M-row scan.
+        out = df.mapInArrow(screen, _spark_type()).persist(StorageLevel.DISK_ONLY)
     try:
         results = out.filter(F.col("reject_error").isNull()).select(*RESULT_SCHEMA.names)
         writer = results.write.mode("errorifexists")
