@@ -7,30 +7,21 @@ Without the URL the PostgreSQL runs are skipped, except under CI=true, where the
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from klean.adapters.db import migrate
 from klean.adapters.db.base import make_engine
 from klean.bootstrap import App, bootstrap
 from klean.config import Settings
 from klean.domain.auth import Role
+from pg_support import pg_url, require_postgres, scratch_database
 
-PG_URL = os.environ.get("KLEAN_TEST_POSTGRES_URL", "")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def _pg_admin_url() -> str:
-    return make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -44,22 +35,12 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_template() -> Iterator[str]:
-    if not PG_URL:
-        if IN_CI:
-            pytest.fail("CI=true but KLEAN_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI")
-        pytest.skip("KLEAN_TEST_POSTGRES_URL not set")
-    name = f"klean_tmpl_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    yield name
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    require_postgres()
+    with scratch_database("klean_tmpl") as name:
+        engine = make_engine(pg_url(name))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield name
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -70,17 +51,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("_sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    template = request.getfixturevalue("_pg_template")
-    name = f"klean_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("klean_t", template=request.getfixturevalue("_pg_template")) as name:
+        yield pg_url(name)
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from klean.adapters.db import migrate
 from klean.bootstrap import bootstrap
@@ -34,8 +33,8 @@ from klean.domain.events import verify_chain
 from klean.domain.listing import Listing, Money
 from klean.domain.registry import Brand
 from klean.services import accounts
+from pg_support import pg_url, require_postgres, scratch_database
 
-PG_URL = os.environ.get("KLEAN_TEST_POSTGRES_URL", "")
 REPORTS, NOTICES = 24, 12
 
 
@@ -47,20 +46,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[str]:
-    if not PG_URL:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but KLEAN_TEST_POSTGRES_URL is not set")
-        pytest.skip("KLEAN_TEST_POSTGRES_URL not set")
-    name = f"klean_kill_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    require_postgres()
+    with scratch_database("klean_kill") as name:  # empty: seed() migrates it
+        yield pg_url(name)
 
 
 class Server:
