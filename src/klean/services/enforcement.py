@@ -54,6 +54,15 @@ def check_text(**values: str | None) -> None:
             raise ValidationError(f"{name}: at most 200 characters", field=name)
 
 
+def required_reason(reason: str | None, refusal: str) -> str:
+    """The reason, trimmed; a ValidationError saying `refusal` when there is none (decisions must explain
+    themselves to the person they affect)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(refusal, field="reason")
+    return reason
+
+
 _PARSED: dict[int, tuple[PolicyDocument, EnforcementPolicy]] = {}
 
 
@@ -380,9 +389,7 @@ def decide_appeal(*, uow: AbstractUnitOfWork, principal: Principal, appeal_id: i
     principal.require(*REVIEWERS)
     if outcome not in ("uphold", "reverse"):
         raise ValidationError("outcome: uphold (the action stands) or reverse (it is undone)", field="outcome")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("a decision on an appeal needs a reason the seller can read", field="reason")
+    reason = required_reason(reason, "a decision on an appeal needs a reason the seller can read")
     pol = policy or current_policy()
     now = now or _now()
     with uow:
@@ -584,9 +591,7 @@ def lift_action(*, uow: AbstractUnitOfWork, principal: Principal, action_id: int
     """Lift one action in force (an admin: e.g. end a suspension early); the trail keeps both events."""
     principal.require(Role.ADMIN)
     check_text(reason=reason)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("lifting an action needs a reason the seller can read", field="reason")
+    reason = required_reason(reason, "lifting an action needs a reason the seller can read")
     pol = policy or current_policy()
     now = now or _now()
     with uow:

@@ -24,7 +24,7 @@ from klean.domain.verification import (
     validate_dates,
     validate_issuer,
 )
-from klean.services.enforcement import REVIEWERS, check_text, current_policy
+from klean.services.enforcement import REVIEWERS, check_text, current_policy, required_reason
 from klean.services.unit_of_work import AbstractUnitOfWork
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -91,9 +91,7 @@ def submit_proof(*, uow: AbstractUnitOfWork, principal: Principal, brand_id: str
 def decide_proof(*, uow: AbstractUnitOfWork, principal: Principal, proof_id: int, approve: bool, reason: str,
                  policy: EnforcementPolicy | None = None, today: date | None = None) -> dict[str, Any]:
     """Approve (creating a registry authorisation) or reject a submitted proof, with a reason."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("a decision on a proof needs a reason the seller can read", field="reason")
+    reason = required_reason(reason, "a decision on a proof needs a reason the seller can read")
     pol = policy or current_policy()
     today = today or _today()
     with uow:
@@ -156,9 +154,7 @@ def revoke_authorisation(*, uow: AbstractUnitOfWork, principal: Principal, brand
                          reason: str, policy: EnforcementPolicy | None = None) -> dict[str, Any]:
     """Revoke every authorisation a seller holds for a brand (its rights holder or an admin), with a reason."""
     pol = policy or current_policy()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("a revocation needs a reason the seller can read", field="reason")
+    reason = required_reason(reason, "a revocation needs a reason the seller can read")
     with uow:
         _, owner = _brand_or_404(uow, brand_id)
         if not (principal.role is Role.ADMIN or (principal.role is Role.RIGHTS_HOLDER
@@ -241,9 +237,7 @@ def verify_identity(*, uow: AbstractUnitOfWork, principal: Principal, seller_id:
     principal.require(*REVIEWERS)
     check_text(seller_id=seller_id)
     pol = policy or current_policy()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("say how the fields were checked", field="reason")
+    reason = required_reason(reason, "say how the fields were checked")
     with uow:
         identity = uow.enforcement.identity(seller_id)
         for name in fields:
