@@ -471,15 +471,12 @@ def _hangul_edit_ok(token: str, mark: str, tstarts: str, mstarts: str) -> bool:
     return True
 
 
-def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex, skip: Any, misses: set[str]) -> bool:
+def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex, skip: Any) -> bool:
     """Whether any word is a fuzzy hit (memoised per word): most listings have none, and then no spans are needed.
 
-    Words known to miss are set aside in one set operation. Words that are exactly a mark already found (`skip`)
-    are not looked up: a cold look-up is the costly part.
+    Words that are exactly a mark already found (`skip`) are not looked up: a cold look-up is the costly part.
     """
-    if misses.issuperset(words):
-        return False
-    for w in set(words).difference(misses):
+    for w in words:
         if w in skip:
             continue
         hit = memo.get(w, _MISS)
@@ -487,9 +484,6 @@ def _any_hit(words: list[str], memo: dict[str, Any], look: Any, idx: TextIndex, 
             hit = look(w, idx)
         if hit is not None:
             return True
-        if len(misses) > MEMO_MAX:
-            misses.clear()  # bounded like the memos
-        misses.add(w)
     return False
 
 
@@ -501,11 +495,10 @@ def _fuzzy(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]],
     done = {t[s:e] for s, e in covered} if covered else ()
     if idx.multiword:
         latin = _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t), lmemo,
-                         _latin_fuzzy, idx, done, idx.misses_latin)
+                         _latin_fuzzy, idx, done)
     else:
-        latin = _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done, idx.misses_latin)
-    hangul = idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done,
-                                           idx.misses_hangul)
+        latin = _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done)
+    hangul = idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done)
     han = idx.fuzzy_han_lengths and _HAN_RUN.search(t) is not None
     if not (latin or hangul or han):
         return

@@ -53,16 +53,11 @@ class TextIndex:
     memo_latin: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     memo_hangul: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     memo_han: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    # Words known to be no typo of any mark: most words of most listings, checked as a set in one C-level call.
-    misses_latin: set[str] = field(default_factory=set, repr=False, compare=False)
-    misses_hangul: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in ("memo", "memo_latin", "memo_hangul", "memo_han"):
             state[name] = {}
-        for name in ("misses_latin", "misses_hangul"):
-            state[name] = set()
         return state
 
 
