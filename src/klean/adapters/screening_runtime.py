@@ -16,10 +16,15 @@ from klean.signals.screener import Screener
 log = logging.getLogger("klean.screening")
 
 
+def recheck_seconds(app: App) -> float:
+    """settings.screener_recheck_seconds: how long a held screener (or a remembered API key) is trusted; 0: never."""
+    return float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
+
+
 def held_screener(app: App) -> tuple[Screener | None, bool]:
     """The screener screener_for holds (None when it holds none or rechecks every time), and whether it is
     still fresh (younger than settings.screener_recheck_seconds)."""
-    recheck = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
+    recheck = recheck_seconds(app)
     held = app.extras.get("screener_checked")
     if recheck <= 0 or not isinstance(held, tuple):
         return None, False
@@ -61,7 +66,7 @@ def screener_for(app: App) -> Screener:
 
 def _reread(app: App) -> Screener:
     screener = _current_screener(app)
-    if float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0) > 0:
+    if recheck_seconds(app) > 0:
         app.extras["screener_checked"] = (time.monotonic(), screener)
     return screener
 

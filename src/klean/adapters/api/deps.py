@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from klean.adapters.screening_runtime import recheck_seconds
 from klean.bootstrap import App
 from klean.domain.auth import Principal
 from klean.domain.errors import Unauthenticated
@@ -44,7 +45,7 @@ async def get_optional_principal(
     key = bearer.credentials if bearer else header_key
     if key:
         app: App = request.app.state.klean
-        ttl = float(getattr(app.settings, "screener_recheck_seconds", 0.0) or 0.0)
+        ttl = recheck_seconds(app)
         if ttl > 0:
             held = _remembered(app, key)
             if held is not None:
