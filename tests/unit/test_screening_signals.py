@@ -187,7 +187,8 @@ def test_counterfeit_vocabulary_in_three_languages(ctx, screener: Screener, titl
     "Not a replica! Genuine Gucci Marmont, receipt attached",
 ])
 def test_harmless_uses_of_the_vocabulary_do_not_fire(ctx, screener: Screener, title: str) -> None:  # type: ignore[no-untyped-def]
-    item = listing(title, 29000, condition="used" if "Gucci" in title else "new")
+    # A used Marmont at a realistic resale price: at 29,000 KRW (1% of retail) the price alone says fake.
+    item = listing(title, 1300000, condition="used") if "Gucci" in title else listing(title, 29000)
     assert all(e.weight < 0.3 for e in CounterfeitVocabulary().evaluate(item, ctx))
     assert not screener.screen(item).flagged
 

@@ -13,8 +13,8 @@ from klean.domain.screening import ScreeningContext
 from klean.signals.context import INDEX_KEY, INITIAL_RE, TextIndex
 from klean.signals.disguises import classify_disguise, find_masked
 from klean.signals.findings import DISGUISES, Analysis, Mention, VocabHit
-from klean.signals.fuzzy import find_typos, remember
-from klean.signals.products import _CASELESS_ODD, _FOR_BEFORE, find_fits, pick_products
+from klean.signals.fuzzy import find_mixed_script, find_typos, remember
+from klean.signals.products import _CASELESS_ODD, _FOR_BEFORE, find_fits, model_mentions, pick_products
 from klean.signals.text import Folded, fold, is_han, strip_spaces
 
 __all__ = ["DISGUISES", "_CASELESS_ODD", "_FOR_BEFORE", "Analysis", "Mention", "VocabHit", "analyse"]
@@ -28,7 +28,7 @@ def analyse(listing: Listing, ctx: ScreeningContext) -> Analysis:
     c = _cache
     if c is not None and c[0] is listing and c[1] is ctx:
         return c[2]
-    result = _analyse(listing.text, ctx.indexes[INDEX_KEY])
+    result = _analyse(listing.text, ctx.indexes[INDEX_KEY], listing.category)
     _cache = (listing, ctx, result)
     return result
 
@@ -48,7 +48,7 @@ def _latin_ok(f: Folded, fs: int, fe: int, *, digits_after: bool) -> bool:
     return True
 
 
-def _analyse(text: str, idx: TextIndex) -> Analysis:
+def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis:
     f = fold(text)
     a = Analysis(folded=f)
     t = f.text
@@ -115,7 +115,9 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
     # Marks: drop those inside a collision word, keep the longest where marks overlap.
     if collisions:
         mark_hits = [h for h in mark_hits if not _within(h[0], h[1], collisions)]
-    mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    # Where marks overlap the longest wins, and between spellings of one span the registered one (캐나다 구스 is a
+    # mark as written, not 캐나다구스 spaced out).
+    mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[4] is not None))
     covered: list[tuple[int, int]] = []
     for fs, fe, bid, mark, how, _script in mark_hits:
         if covered and _within(fs, fe, covered):
@@ -130,10 +132,17 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
             a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 1.0))
 
     find_typos(f, text, idx, covered + collisions, a)
+    find_mixed_script(f, text, idx, covered + collisions, a)
     find_masked(text, idx, a)
 
     if product_hits:
         pick_products(f, text, idx, [h for h in product_hits if not _within(h[0], h[1], collisions)], a)
+        model_mentions(idx, category, a)
+    if any(m.corroborate for m in a.mentions):
+        # A near miss of a short mark (Bise for Bose) stands only with one of the brand's products named or the
+        # listing in one of its categories: otherwise it is as likely to be another word.
+        a.mentions = [m for m in a.mentions if not m.corroborate or m.brand_id in a.products
+                      or (category is not None and category in idx.brand_categories.get(m.brand_id or "", ()))]
     if product_hits or a.mentions:
         find_fits(text, a, [f.span(h[0], h[1]) for h in product_hits])
 
@@ -151,9 +160,20 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
         bid = with_product[0] if len(with_product) == 1 else None
         a.mentions.append(Mention(bid, "initial", "initial", m.group(0), m.group(0), (m.start(), m.end()), 0.8))
 
-    # "로고 없음" (no logo) contains 로고: a logo cue inside a no-logo phrase is not a logo.
+    # "로고 없음" (no logo) contains 로고: a logo cue inside a no-logo phrase is not a logo. A logo or patch word
+    # followed by one that says it is absent (로고나 체크 안감 없는, 패치 없음, 无logo) says there is none.
     if a.cues.get("logo") and a.cues.get("nologo"):
         a.cues["logo"] = [h for h in a.cues["logo"] if not _within(h[0], h[1], a.cues["nologo"])]
+    absent = a.cues.get("absent")
+    if absent:
+        for kind in ("logo", "material"):
+            spans = a.cues.get(kind)
+            if spans:
+                # after the word (로고 없음, logo-free) or, as Chinese writes it, just before (无logo, 没有logo)
+                gone = [(s, e) for s, e in spans if any(0 <= s2 - e <= 10 or 0 <= s - e2 <= 4 for s2, e2 in absent)]
+                if gone:
+                    a.cues[kind] = [h for h in spans if h not in gone]
+                    a.cues["nologo"].extend(gone)
 
     # Vocabulary: drop what sits inside a harmless phrase, keep the longest of overlapping terms.
     if benign:
@@ -169,7 +189,7 @@ def _analyse(text: str, idx: TextIndex) -> Analysis:
             continue
         v = idx.vocab[vi]
         o0, o1 = f.span(fs, fe)
-        a.vocab.append(VocabHit(v.term, v.weight, v.kind, v.lang, text[o0:o1], (o0, o1)))
+        a.vocab.append(VocabHit(v.term, v.weight, v.kind, v.lang, text[o0:o1], (o0, o1), v.story))
     return a
 
 

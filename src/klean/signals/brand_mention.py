@@ -20,7 +20,7 @@ from klean.signals.examples import listing
 
 # Weights on the one evidence scale (see domain.screening.Evidence); calibrated as the README describes.
 W_PLAIN = 0.05
-W_DISGUISE = {"typo": 0.35, "lookalike": 0.4}
+W_DISGUISE = {"typo": 0.35, "lookalike": 0.4, "phonetic": 0.35, "truncated": 0.35}
 W_DISGUISE_DEFAULT = 0.5
 W_INITIAL = 0.35
 W_CUE_WITH_LOGO = 1.4  # a signature design *and* the word logo/engraved: the mark itself is on the goods
@@ -28,6 +28,8 @@ W_COMPATIBLE = -0.55
 W_FITS = -0.3  # "case for Galaxy S24": weaker than an explicit 호환/compatible, and void next to counterfeit words
 W_NO_LOGO = -0.45
 W_MATERIAL = 0.5  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
+W_MODEL = 0.1  # a model named without its brand: says which brand, and leaving the name out is a little odd
+W_LICENSED = -0.5  # made under the brand's licence or in a collaboration: the rights holder's own goods
 
 # One reason template per kind of disguise, so each renders as a whole sentence in Korean too.
 DISGUISE_REASONS = {
@@ -41,7 +43,9 @@ DISGUISE_REASONS = {
     "lookalike": N_("The mark {mark} is written with look-alike letters swapped: \u201c{found}\u201d"),
     "typo": N_("The mark {mark} is misspelled on purpose or by mistake: \u201c{found}\u201d"),
     "jamo": N_("The Hangul mark {mark} is split into or altered by jamo: \u201c{found}\u201d"),
-    "mixed-script": N_("The Hangul mark {mark} is written with Latin letters mixed in: \u201c{found}\u201d"),
+    "mixed-script": N_("The mark {mark} is written half in one script and half in another: \u201c{found}\u201d"),
+    "phonetic": N_("The mark {mark} is respelled to sound the same: \u201c{found}\u201d"),
+    "truncated": N_("The mark {mark} is written with its last syllable dropped: \u201c{found}\u201d"),
 }
 
 
@@ -64,6 +68,10 @@ def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext) -> Evidence
         w = min(0.75, m.weight * (W_CUE_WITH_LOGO if a.has("logo") else 1.0))
         return Evidence("brand_mention", w, m.brand_id, m.span,
                         msg("\u201c{found}\u201d describes a signature design of {brand}", found=m.found, brand=brand))
+    if m.kind == "model":
+        return Evidence("brand_mention", W_MODEL, m.brand_id, m.span,
+                        msg("\u201c{found}\u201d names {product}, a product of {brand}, without the brand",
+                            found=m.found, product=m.term, brand=brand))
     if m.kind == "initial":
         return Evidence("brand_mention", W_INITIAL, m.brand_id, m.span,
                         msg("\u201c{found}\u201d hides a brand name behind its initial", found=m.found))
@@ -98,7 +106,14 @@ class BrandMention:
             out.append(Evidence("brand_mention", W_MATERIAL, primary, (o0, o1),
                                 msg("Sells {brand}'s pattern or logo as material (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
-        plain_only = all(m.kind == "mark" for m in a.mentions)
+        plain_only = all(m.kind in ("mark", "model") for m in a.mentions)
+        if a.has("licensed") and plain_only and not a.vocab:
+            s = a.cues["licensed"][0]
+            o0, o1 = a.folded.span(*s)
+            out.append(Evidence("brand_mention", W_LICENSED, primary, (o0, o1),
+                                msg("Says the goods are made under {brand}'s licence (\u201c{cue}\u201d)",
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+            return out
         if a.has("compatible") and plain_only:
             s = a.cues["compatible"][0]
             o0, o1 = a.folded.span(*s)

@@ -20,6 +20,7 @@ import ahocorasick
 from klean.domain.registry import Authorisation, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningContext
 from klean.signals import lexicons
+from klean.signals.phonetic import han_key, hangul_key, latin_key
 from klean.signals.text import base_form, fold, fold_term, jamo, script_of, strip_accents, strip_spaces
 
 INDEX_KEY = "text"
@@ -33,7 +34,10 @@ class TextIndex:
     automaton: Any
     plain_forms: frozenset[str]
     fuzzy: dict[str, tuple[int, ...]]  # deletion key -> mark ids
-    fuzzy_marks: list[tuple[str, str, str, str, str]]  # mark id -> (folded, brand_id, mark, script, starts)
+    # mark id -> (folded key: jamo for Hangul, brand_id, mark, script, syllable starts, short): every mark of 2+
+    # characters; `short` marks (Latin 4-6 letters, two Hangul syllables or Han characters) count as misspelt only
+    # with corroboration (one of the brand's products named, or the listing in one of the brand's categories).
+    fuzzy_marks: list[tuple[str, str, str, str, str, bool]]
     wildcard: dict[str, tuple[str, str]]  # masked form -> (brand_id, mark)
     initials: dict[str, tuple[str, ...]]  # Latin initial -> brand ids
     brand_names: dict[str, str]
@@ -44,6 +48,16 @@ class TextIndex:
     authorised_brands: dict[str, tuple[str, ...]]  # seller -> brands it has (any) authorisation for
     vocab: tuple[lexicons.VocabEntry, ...]
     product_tokens: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)  # brand -> per product
+    phonetic: dict[str, tuple[int, ...]] = field(default_factory=dict)  # script letter + phonetic key -> mark ids
+    truncated: dict[str, tuple[int, ...]] = field(default_factory=dict)  # Hangul mark without its last syllable
+    hangul_max: int = 5  # syllables in the longest Hangul mark (the longest prefix worth comparing)
+    phonetic_han_lengths: tuple[int, ...] = ()
+    # Mixed-script marks (노스Face, Bur宝莉): pieces of the brand's marks -> (brand, share of the mark it covers).
+    mixed_latin_prefix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    mixed_latin_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    mixed_other_prefix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    mixed_other_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    brand_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     multiword: bool = False  # some fuzzy-eligible Latin mark has two words (Louis Vuitton)
     fuzzy_hangul: bool = False
     fuzzy_han_lengths: tuple[int, ...] = ()
@@ -66,15 +80,32 @@ def _deletions(s: str) -> set[str]:
 
 
 def fuzzy_budget(folded: str, script: str) -> int:
-    """Edits allowed for a typo of a mark: grows with its length; short marks must match exactly."""
+    """Edits allowed for a typo of a mark: grows with its length; marks under 4 letters must match exactly."""
     n = len(folded)
     if script == "latin":
-        return 0 if n < 5 else (1 if n < 9 else 2)
-    if script == "hangul":
-        return 0 if n < 6 else 1
+        return 0 if n < 4 else (1 if n < 9 else 2)
+    if script == "hangul":  # n counts jamo; marks under 6 jamo (two syllables) need corroboration (is_short_mark)
+        return 0 if n < 4 else 1
     if script == "han":
         return 0 if n < 3 else 1
     return 0
+
+
+def is_short_mark(key: str, script: str) -> bool:
+    """A mark short enough that a near miss is often another word (Bise/Bose, 구지/구찌, 라이온/라이언): needs
+    corroboration. Hangul counts syllables, each worth about three Latin letters."""
+    return len(key) <= {"latin": 6, "hangul": 3}.get(script, 2)
+
+
+MIXED_MAX = 12  # longest piece of a mark kept for mixed-script matching
+
+
+def _add_pieces(table: dict[str, list[tuple[str, float]]], key: str, brand_id: str, *, prefixes: bool,
+                shortest: int) -> None:
+    n = len(key)
+    for k in range(shortest, min(n, MIXED_MAX + 1)):
+        piece = key[:k] if prefixes else key[n - k:]
+        table[piece].append((brand_id, k / n))
 
 
 def _masked_base(text: str) -> str:
@@ -94,7 +125,13 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     entries: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     plain: set[str] = set()
     fuzzy: dict[str, set[int]] = defaultdict(set)
-    fuzzy_marks: list[tuple[str, str, str, str, str]] = []
+    fuzzy_marks: list[tuple[str, str, str, str, str, bool]] = []
+    phonetic: dict[str, set[int]] = defaultdict(set)
+    truncated: dict[str, set[int]] = defaultdict(set)
+    phon_han_lengths: set[int] = set()
+    mixed: dict[str, dict[str, list[tuple[str, float]]]] = {k: defaultdict(list) for k in (
+        "latin_prefix", "latin_suffix", "other_prefix", "other_suffix")}
+    hangul_max = 2
     wildcard: dict[str, tuple[str, str]] = {}
     initials: dict[str, set[str]] = defaultdict(set)
     mark_brands: dict[str, set[str]] = defaultdict(set)
@@ -119,10 +156,10 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
             if script == "latin":
                 initials[key[0]].add(brand.id)
             fkey, fstarts = jamo(key) if script == "hangul" else (key, "")
-            budget = fuzzy_budget(fkey, script)
+            budget = fuzzy_budget(key if script == "latin" else fkey, script)
+            mid = len(fuzzy_marks)
+            fuzzy_marks.append((fkey, brand.id, mark, script, fstarts, is_short_mark(key, script)))
             if budget:
-                mid = len(fuzzy_marks)
-                fuzzy_marks.append((fkey, brand.id, mark, script, fstarts))
                 fuzzy[fkey].add(mid)
                 for d in _deletions(fkey):
                     fuzzy[d].add(mid)
@@ -132,6 +169,22 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
                     multiword = True
                 elif script == "han":
                     han_lengths.add(len(key))
+            if script == "latin" and len(key) >= 4 and key.isalpha():
+                phonetic["L" + latin_key(key)].add(mid)
+                _add_pieces(mixed["latin_prefix"], key, brand.id, prefixes=True, shortest=1)
+                _add_pieces(mixed["latin_suffix"], key, brand.id, prefixes=False, shortest=2)
+            elif script == "hangul" and key.isalpha():
+                phonetic["H" + hangul_key(key)].add(mid)
+                hangul_fuzzy = True
+                hangul_max = max(hangul_max, len(key))
+                if len(key) >= 4:  # 노스페이 for 노스페이스: a dropped last syllable, on marks long enough to tell
+                    truncated[key[:-1]].add(mid)
+            elif script == "han" and key.isalpha():
+                phonetic["C" + han_key(key)].add(mid)
+                phon_han_lengths.add(len(key))
+            if script in ("hangul", "han") and key.isalpha():
+                _add_pieces(mixed["other_prefix"], key, brand.id, prefixes=True, shortest=1)
+                _add_pieces(mixed["other_suffix"], key, brand.id, prefixes=False, shortest=1)
             m = _masked_base(mark)
             if 2 <= len(m) <= WILDCARD_MAX and script != "han":
                 for i in range(len(m)):
@@ -185,8 +238,17 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
             auths[(a.seller_id, b.id)].append(a)
             seller_brands[a.seller_id].add(b.id)
 
+    def frozen(table: dict[str, list[tuple[str, float]]]) -> dict[str, tuple[tuple[str, float], ...]]:
+        return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
     return TextIndex(
         automaton=automaton, plain_forms=frozenset(plain),
+        phonetic={k: tuple(sorted(v)) for k, v in phonetic.items()},
+        truncated={k: tuple(sorted(v)) for k, v in truncated.items()}, hangul_max=hangul_max,
+        phonetic_han_lengths=tuple(sorted(phon_han_lengths)),
+        mixed_latin_prefix=frozen(mixed["latin_prefix"]), mixed_latin_suffix=frozen(mixed["latin_suffix"]),
+        mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
+        brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
         fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
         initials={k: tuple(sorted(v)) for k, v in initials.items()},
         brand_names={b.id: b.name for b in snapshot.brands}, products=products,

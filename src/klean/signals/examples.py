@@ -40,7 +40,8 @@ def example_registry() -> RegistrySnapshot:
             Product("chanel.cf", "chanel", "Classic 11.12 Handbag (Medium)", krw(15570000), ("클래식 플랩",), "bags"),
         )),
         Brand("gucci", "Gucci", ("Gucci", "구찌", "古驰"), products=(
-            Product("gucci.marmont", "gucci", "GG Marmont small shoulder bag", krw(3590000), ("마몬트",), "bags"),
+            Product("gucci.marmont", "gucci", "GG Marmont small shoulder bag", krw(3590000),
+                    ("마몬트", "GG Marmont", "Marmont"), "bags"),
         )),
         Brand("canon", "Canon", ("Canon", "캐논", "佳能"), products=(
             Product("canon.pg245", "canon", "PG-245 black ink cartridge", krw(19000), ("PG-245",), "office"),

@@ -22,6 +22,7 @@ class Mention:
     found: str  # the text as written in the listing
     span: tuple[int, int]
     weight: float
+    corroborate: bool = False  # a near miss of a short mark: kept only if the listing corroborates the brand
 
 
 @dataclass(slots=True)
@@ -32,6 +33,7 @@ class VocabHit:
     lang: str
     found: str
     span: tuple[int, int]
+    story: str = ""
 
 
 @dataclass(slots=True)

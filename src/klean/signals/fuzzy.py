@@ -1,4 +1,5 @@
-"""Typos of marks: Latin words within an edit budget, Hangul one jamo away, Han one character away.
+"""Misspelt marks: Latin words within an edit budget, Hangul one jamo away, Han one character away, and in every
+script respellings that sound the same (phonetic keys) and long Hangul marks without their last syllable.
 
 Look-ups are memoised per word on the index (bounded by MEMO_MAX), so cost follows the listing's length and the
 number of distinct words, not the number of marks.
@@ -6,6 +7,7 @@ number of distinct words, not the number of marks.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -13,17 +15,20 @@ from rapidfuzz.distance import OSA
 
 from klean.signals.context import TextIndex, fuzzy_budget
 from klean.signals.findings import Analysis, Mention
+from klean.signals.phonetic import han_key, hangul_key, latin_key
 from klean.signals.text import Folded, is_vowel_jamo, jamo
 
 _MISS = object()
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
-_LATIN_WORD5 = re.compile(r"[a-z]{5,}")  # shorter Latin words are never typos of a mark (fuzzy_budget)
+_LATIN_WORD4 = re.compile(r"[a-z]{4,}")  # shorter Latin words are never typos of a mark (fuzzy_budget)
 # Two Latin words one character apart (louis-vuiton): the joined pairs the multi-word typo check looks at. The first
 # word is consumed rather than looked ahead at, so the scan jumps from word to word instead of trying every position.
 _LATIN_PAIR = re.compile(r"(?<![a-z])([a-z]{2,})(?=[^a-z]([a-z]{2,}))")
 _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
-_HAN_RUN = re.compile("[\u4e00-\u9fff]{3,}")
+_HAN_RUN = re.compile("[\u4e00-\u9fff]{2,}")
 MEMO_MAX = 200_000
+
+Hit = tuple[int, str]  # (mark id, how: typo | jamo | phonetic | truncated)
 
 
 def remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
@@ -33,39 +38,51 @@ def remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
     return value
 
 
-def _hangul_token(word: str, idx: TextIndex) -> tuple[int, int] | None:
-    """(syllables, mark id) of the longest prefix of a Hangul word (2-5 syllables) one jamo away from a mark."""
+def _hangul_token(word: str, idx: TextIndex) -> tuple[int, Hit] | None:
+    """(syllables, hit) for the longest prefix of a Hangul word that is a misspelt mark.
+
+    Korean writes particles and compounds without spaces, so a mark is looked for at the start of each word: one
+    jamo away, or sounding the same (꾸찌), or, for the whole word only, a long mark without its last syllable
+    (노스페이)."""
     hit = None
-    for n in range(min(len(word), 5), 1, -1):
-        mid = _hangul_fuzzy(word[:n], idx)
-        if mid is not None:
-            hit = (n, mid)
-            break
+    whole = idx.truncated.get(word)
+    if whole:
+        hit = (len(word), (whole[0], "truncated"))
+    else:
+        for n in range(min(len(word), idx.hangul_max), 1, -1):
+            h = _hangul_fuzzy(word[:n], idx)
+            if h is not None:
+                hit = (n, h)
+                break
     return remember(idx.memo_hangul, word, hit)  # type: ignore[no-any-return]
 
 
-def _hangul_fuzzy(word: str, idx: TextIndex) -> int | None:
+def _hangul_fuzzy(word: str, idx: TextIndex) -> Hit | None:
     key = ("h", word)
     if key in idx.memo:
         return idx.memo[key]  # type: ignore[no-any-return]
-    token, tstarts = jamo(word)
-    if len(token) < 6:
-        return remember(idx.memo, key, None)  # type: ignore[no-any-return]
-    hit = None
-    for mid in _lookup(token, idx):
-        mkey, _bid, _mark, script, mstarts = idx.fuzzy_marks[mid]
-        if script != "hangul" or mkey == token or mkey[0] != token[0]:
-            continue
-        if OSA.distance(token, mkey, score_cutoff=1) <= 1 and _hangul_edit_ok(token, mkey, tstarts, mstarts):
-            hit = mid
+    hit: Hit | None = None
+    for mid in idx.phonetic.get("H" + hangul_key(word), ()):
+        if idx.fuzzy_marks[mid][2] != word:
+            hit = (mid, "phonetic")
             break
+    token, tstarts = jamo(word)
+    if hit is None and len(token) >= 4:  # a two-syllable near miss (샤널) stands only with corroboration
+        for mid in _lookup(token, idx):
+            mkey, _bid, _mark, script, mstarts, short = idx.fuzzy_marks[mid]
+            if script != "hangul" or mkey == token or mkey[0] != token[0] or (len(token) < 6 and not short):
+                continue
+            if OSA.distance(token, mkey, score_cutoff=1) <= 1 and _hangul_edit_ok(token, mkey, tstarts, mstarts):
+                hit = (mid, "jamo")
+                break
     return remember(idx.memo, key, hit)  # type: ignore[no-any-return]
 
 
-def _latin_fuzzy(token: str, idx: TextIndex) -> int | None:
+def _latin_fuzzy(token: str, idx: TextIndex) -> Hit | None:
+    """The mark this Latin word misspells: within the mark's edit budget, or sounding the same (Pradda)."""
     best: tuple[int, int] | None = None
     for mid in _lookup(token, idx):
-        mkey, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
+        mkey, _bid, _mark, script, _st, _short = idx.fuzzy_marks[mid]
         if script != "latin" or mkey == token or mkey[0] != token[0]:
             continue
         if token.startswith(mkey) and token[len(mkey):] in ("s", "es"):
@@ -74,7 +91,13 @@ def _latin_fuzzy(token: str, idx: TextIndex) -> int | None:
         d = OSA.distance(token, mkey, score_cutoff=budget)
         if d <= budget and (best is None or d < best[0]):
             best = (d, mid)
-    return remember(idx.memo_latin, token, best[1] if best else None)  # type: ignore[no-any-return]
+    hit: Hit | None = (best[1], "typo") if best else None
+    if hit is None:
+        for mid in idx.phonetic.get("L" + latin_key(token), ()):
+            if idx.fuzzy_marks[mid][0] != token:
+                hit = (mid, "phonetic")
+                break
+    return remember(idx.memo_latin, token, hit)  # type: ignore[no-any-return]
 
 
 def _memo_get(memo: dict[str, Any], word: str, look: Any, idx: TextIndex) -> Any:
@@ -125,12 +148,12 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
     # and words inside a mark already found are skipped there. Most listings stop here.
     done = {t[s:e] for s, e in covered} if covered else ()
     if idx.multiword:
-        latin = _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD5.findall(t), lmemo,
+        latin = _any_hit([w1 + w2 for w1, w2 in _LATIN_PAIR.findall(t)] + _LATIN_WORD4.findall(t), lmemo,
                          _latin_fuzzy, idx, done)
     else:
-        latin = _any_hit(_LATIN_WORD5.findall(t), lmemo, _latin_fuzzy, idx, done)
+        latin = _any_hit(_LATIN_WORD4.findall(t), lmemo, _latin_fuzzy, idx, done)
     hangul = idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done)
-    han = idx.fuzzy_han_lengths and _HAN_RUN.search(t) is not None
+    han = (idx.fuzzy_han_lengths or idx.phonetic_han_lengths) and _HAN_RUN.search(t) is not None
     if not (latin or hangul or han):
         return
     found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
@@ -146,24 +169,24 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
             if fs - prev_e == 1 and mask.find(1, prev_s, fe) < 0:
                 hit = _memo_get(lmemo, prev_w + word, _latin_fuzzy, idx)
                 if hit is not None:
-                    found.append((prev_s, fe, hit, "typo"))
+                    found.append((prev_s, fe, *hit))
                     mask[prev_s:fe] = b"\x01" * (fe - prev_s)
                     prev_s, prev_e, prev_w = fs, fe, word
                     continue
             prev_s, prev_e, prev_w = fs, fe, word
-            if fe - fs < 5 or mask.find(1, fs, fe) >= 0:
+            if fe - fs < 4 or mask.find(1, fs, fe) >= 0:
                 continue
             hit = _memo_get(lmemo, word, _latin_fuzzy, idx)
             if hit is not None:
-                found.append((fs, fe, hit, "typo"))
+                found.append((fs, fe, *hit))
     elif latin:
-        for m in _LATIN_WORD5.finditer(t):
+        for m in _LATIN_WORD4.finditer(t):
             fs, fe = m.span()
             if mask.find(1, fs, fe) >= 0:
                 continue
             hit = _memo_get(lmemo, m.group(), _latin_fuzzy, idx)
             if hit is not None:
-                found.append((fs, fe, hit, "typo"))
+                found.append((fs, fe, *hit))
     if hangul:
         for m in _HANGUL_TOKEN.finditer(t):
             ts, te = m.span()
@@ -171,35 +194,107 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
                 continue
             hhit = _memo_get(idx.memo_hangul, m.group(), _hangul_token, idx)
             if hhit is not None:
-                found.append((ts, ts + hhit[0], hhit[1], "jamo"))
-                mask[ts:ts + hhit[0]] = b"\x01" * hhit[0]
+                n, (mid, how) = hhit
+                found.append((ts, ts + n, mid, how))
+                mask[ts:ts + n] = b"\x01" * n
     if han:
         hmemo = idx.memo_han
+        lengths = sorted(set(idx.fuzzy_han_lengths) | set(idx.phonetic_han_lengths), reverse=True)
         for m in _HAN_RUN.finditer(t):
             ts, te = m.span()
-            for n in idx.fuzzy_han_lengths:
+            for n in lengths:
                 for fs in range(ts, te - n + 1):
                     fe = fs + n
                     if mask.find(1, fs, fe) >= 0:
                         continue
-                    mid = _memo_get(hmemo, t[fs:fe], _han_fuzzy, idx)
-                    if mid is not None:
-                        found.append((fs, fe, mid, "typo"))
+                    hhit = _memo_get(hmemo, t[fs:fe], _han_fuzzy, idx)
+                    if hhit is not None:
+                        found.append((fs, fe, *hhit))
                         mask[fs:fe] = b"\x01" * (fe - fs)
     for fs, fe, mid, how in found:
-        _key, bid, mark, _script, _st = idx.fuzzy_marks[mid]
+        _key, bid, mark, _script, _st, short = idx.fuzzy_marks[mid]
         o0, o1 = f.span(fs, fe)
-        a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 0.8))
+        a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 0.8, corroborate=short))
         covered.append((fs, fe))
 
 
-def _han_fuzzy(token: str, idx: TextIndex) -> int | None:
-    """The Han mark of the same length one edit away from this run of characters, if any."""
-    hit = None
-    for mid in _lookup(token, idx):
-        key, _bid, _mark, script, _st = idx.fuzzy_marks[mid]
-        if script == "han" and len(key) == len(token) and key != token and \
-                OSA.distance(token, key, score_cutoff=1) <= 1:
-            hit = mid
-            break
-    return remember(idx.memo_han, token, hit)
+def _han_fuzzy(token: str, idx: TextIndex) -> Hit | None:
+    """The Han mark of the same length one edit away from this run of characters, or read the same in pinyin."""
+    hit: Hit | None = None
+    if len(token) in idx.fuzzy_han_lengths:
+        for mid in _lookup(token, idx):
+            key, _bid, _mark, script, _st, _short = idx.fuzzy_marks[mid]
+            if script == "han" and len(key) == len(token) and key != token and \
+                    OSA.distance(token, key, score_cutoff=1) <= 1:
+                hit = (mid, "typo")
+                break
+    if hit is None:
+        for mid in idx.phonetic.get("C" + han_key(token), ()):
+            if idx.fuzzy_marks[mid][0] != token:
+                hit = (mid, "phonetic")
+                break
+    return remember(idx.memo_han, token, hit)  # type: ignore[no-any-return]
+
+
+# Runs of one script in folded text; a mixed-script mark is two neighbouring runs (at most one space apart).
+_SCRIPT_RUN = re.compile("[a-z]+|[\uac00-\ud7a3]+|[\u4e00-\u9fff]+")
+_HAS_LATIN = re.compile("[a-z]")
+_HAS_OTHER = re.compile("[\uac00-\ud7a3\u4e00-\u9fff]")
+MIXED_SHARE = (0.7, 1.4)  # the two pieces together cover about one whole mark (measured on the marks' lengths)
+
+
+def find_mixed_script(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
+    """A mark written half in one script and half in another (노스Face, 캐나다GOOSE, Bur宝莉, O메가, 보테가 Veneta).
+
+    The Latin piece must start or end one of the brand's Latin marks, the Hangul or Han piece must end or start one
+    of the same brand's marks in that script, and together they must cover about one whole mark. No
+    transliteration table is needed: the brand's own marks in each script are the dictionary."""
+    t = f.text
+    if not (idx.mixed_latin_suffix and _HAS_LATIN.search(t) and _HAS_OTHER.search(t)):
+        return
+    runs = [(m.start(), m.end(), m.group()) for m in _SCRIPT_RUN.finditer(t)]
+    for (s1, e1, w1), (s2, e2, w2) in itertools.pairwise(runs):
+        if s2 - e1 > 1 or (s2 > e1 and not t[e1].isspace()) or _overlaps(s1, e2, covered):
+            continue
+        latin_first = "a" <= w1[0] <= "z"
+        if latin_first == ("a" <= w2[0] <= "z"):
+            continue
+        hit = _mixed_pair(w1, w2, idx) if latin_first else _mixed_pair(w2, w1, idx, other_first=True)
+        if hit is None:
+            continue
+        brand_id, trim = hit
+        fs, fe = (s1, e2 - trim) if latin_first else (s1 + trim, e2)
+        o0, o1 = f.span(fs, fe)
+        a.mentions.append(Mention(brand_id, "disguise", "mixed-script", idx.brand_names.get(brand_id, brand_id),
+                                  text[o0:o1], (o0, o1), 1.0))
+        covered.append((fs, fe))
+
+
+def _mixed_pair(latin: str, other: str, idx: TextIndex, *, other_first: bool = False) -> tuple[str, int] | None:
+    """(brand, characters of the other run left outside the mark) when the two runs spell one of its marks."""
+    low, high = MIXED_SHARE
+    if other_first:  # 노스 + face: the Latin run ends a Latin mark, the end of the Hangul run starts a Hangul mark
+        latin_pieces = idx.mixed_latin_suffix.get(latin, ())
+        pieces = [(other[len(other) - k:], len(other) - k) for k in range(min(len(other), 8), 0, -1)]
+        table = idx.mixed_other_prefix
+    else:  # O + 메가, bur + 宝莉: the Latin run starts a Latin mark, the start of the other run ends a mark
+        latin_pieces = idx.mixed_latin_prefix.get(latin, ())
+        pieces = [(other[:k], len(other) - k) for k in range(min(len(other), 8), 0, -1)]
+        table = idx.mixed_other_suffix
+    if not latin_pieces:
+        return None
+    for piece, trim in pieces:
+        for brand_id, share in table.get(piece, ()):
+            if len(latin) == 1 and share < 0.5:
+                continue  # one letter says little (O메가): the other piece must carry most of the mark
+            for latin_brand, latin_share in latin_pieces:
+                if latin_brand == brand_id and low <= share + latin_share <= high:
+                    return brand_id, trim
+    return None
+
+
+def _overlaps(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
+    for s, e in spans:  # noqa: SIM110 (a plain loop: a generator in any() costs more for the few spans here)
+        if fs < e and s < fe:
+            return True
+    return False

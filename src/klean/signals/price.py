@@ -21,15 +21,24 @@ from klean.domain.screening import Evidence, ScreeningContext
 from klean.signals.analysis import Analysis, analyse
 from klean.signals.context import INDEX_KEY
 from klean.signals.examples import listing
+from klean.signals.products import sold_part
 
 # (ratio below which, weight): the first band that holds applies.
 BANDS = ((0.2, 0.85), (0.35, 0.75), (0.5, 0.4), (0.6, 0.15))
 FALLBACK = 0.8  # no product matched: the category floor is a coarser reference
 USED_CREDIBLE = 0.15  # second-hand with wear or proof described
-USED_BARE = 0.6  # "used" and nothing more: the resale market rarely goes that low for new-looking goods
+USED_BARE = 0.35  # "used" and nothing more: second-hand goods do resell at a fifth to a half of retail
 REFURBISHED = 0.5
 PARTIAL = 0.1
 DOCUMENTED_IMPORT = 0.3  # parallel imports with customs papers are legal (labelling policy rule 8)
+USED_FLOOR = 0.2  # below a fifth of retail even worn goods of a protected brand do not resell: "used" explains nothing
+USED_IMPOSSIBLE = 0.9
+# A sales story near the real price (overseas receipt, purchase agency, duty-free, serial look-up, factory overrun,
+# no local warranty, every size in stock) from a seller the brand has not authorised: the classic cover for
+# high-grade fakes. Weight by the number of distinct stories told; the band is the share of the reference price.
+NEAR_BAND = (0.45, 0.95)
+NEAR_STORY = (0.0, 0.35, 0.55, 0.7)  # by number of distinct stories (0, 1, 2, 3+)
+NEAR_STORY_GENUINE = 0.15  # added when the seller also insists the goods are genuine
 
 _UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
 # 3개월 is months. The "not part of a longer number" test is made on each match (_NUMBER_BEFORE) rather than as a
@@ -111,6 +120,8 @@ class PriceAnomaly:
             return ()
         if a.has("compatible") or a.has("fits") or (a.has("nologo") and not a.has("logo")):
             return ()  # fits the brand, or compares with it: not offered as the brand's own product
+        if a.has("licensed") and not a.vocab:
+            return ()  # made under licence (a licensee's case, a team jersey): not priced as the brand's own goods
         ref = reference_for(listing, a, ctx, brand_id)
         if ref is None:
             return ()
@@ -118,29 +129,54 @@ class PriceAnomaly:
         n = unit_count(listing, a)
         unit_price = listing.price.amount / Decimal(n) if n > 1 else listing.price.amount
         ratio = float(unit_price / money.amount)
+        used = listing.condition == "used" or a.has("used")
+        part = sold_part(a, len(listing.title), brand_id)
+        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what)
         weight = _band_weight(ratio)
         if weight == 0.0:
-            return ()
+            return near
         if not matched:
             weight *= FALLBACK
-        used = listing.condition == "used" or a.has("used")
-        if a.has("partial"):
+        if a.has("partial") or part is not None:
             weight *= PARTIAL
         elif used:
-            weight *= USED_CREDIBLE if a.has("wear") else USED_BARE
+            if ratio < USED_FLOOR:
+                weight *= USED_IMPOSSIBLE
+            else:
+                weight *= USED_CREDIBLE if a.has("wear") else USED_BARE
         elif listing.condition == "refurbished":
             weight *= REFURBISHED
         if a.has("proof"):
             weight *= DOCUMENTED_IMPORT
         pct = max(1, round(ratio * 100))
         price = Money(unit_price.quantize(Decimal(1)) if n > 1 else listing.price.amount, listing.price.currency)
-        if n > 1:
+        if part is not None:
+            reason = msg("Price {price} is {pct}% of the reference {ref} for {product}, but the item sold is a part "
+                         "(\u201c{part}\u201d)", price=str(price), pct=pct, ref=str(money), product=what, part=part)
+        elif n > 1:
             reason = msg("Price {price} per unit ({n} units) is {pct}% of the reference {ref} for {product}",
                          price=str(price), n=n, pct=pct, ref=str(money), product=what)
+        elif used and ratio < USED_FLOOR:
+            reason = msg("Price {price} is {pct}% of the reference {ref} for {product}: lower than second-hand "
+                         "goods of this brand sell for", price=str(price), pct=pct, ref=str(money), product=what)
         else:
             reason = msg("Price {price} is {pct}% of the reference {ref} for {product}",
                          price=str(price), pct=pct, ref=str(money), product=what)
-        return (Evidence(self.name, round(weight, 4), brand_id, None, reason),)
+        return (Evidence(self.name, round(weight, 4), brand_id, None, reason), *near)
+
+    def _near_price_story(self, listing: Listing, a: Analysis, ratio: float, used: bool, part: str | None,
+                          brand_id: str, money: Money, what: str) -> tuple[Evidence, ...]:
+        """Near the real price with a sales story that covers fakes (see NEAR_STORY)."""
+        if used or part is not None or a.has("proof") or not NEAR_BAND[0] <= ratio <= NEAR_BAND[1]:
+            return ()
+        stories = {v.story for v in a.vocab if v.kind == "scheme"}
+        if not stories:
+            return ()
+        weight = NEAR_STORY[min(len(stories), len(NEAR_STORY) - 1)] + (NEAR_STORY_GENUINE if a.has("genuine") else 0)
+        return (Evidence(self.name, round(weight, 4), brand_id, None, msg(
+            "Price {price} is {pct}% of the reference {ref} for {product}, sold by a seller the brand has not "
+            "authorised with a story that often covers counterfeits ({n} of them)",
+            price=str(listing.price), pct=round(ratio * 100), ref=str(money), product=what, n=len(stories))),)
 
     @staticmethod
     def examples() -> Sequence[tuple[Listing, bool]]:

@@ -6,8 +6,8 @@ import re
 from collections import defaultdict
 
 from klean.signals.context import TextIndex
-from klean.signals.findings import Analysis
-from klean.signals.text import Folded
+from klean.signals.findings import Analysis, Mention
+from klean.signals.text import Folded, fold
 
 _FOR_BEFORE = re.compile(r"(?:\bfor|\bfits?|\bto fit|compatible with|designed for)\s*[-–—:]?\s*"
                          r"(?:the\s+|your\s+|an?\s+)?$", re.IGNORECASE)
@@ -61,3 +61,62 @@ def pick_products(f: Folded, text: str, idx: TextIndex, hits: list[tuple[int, in
             fs, fe = by_brand[bid].get(pi, (0, 0))
             o0, o1 = f.span(fs, fe) if fe else (0, 0)
             a.products[bid] = (idx.products[bid][pi], (o0, o1), text[o0:o1])
+
+
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
+W_MODEL = 0.6  # strength of the allusion (before the signal's weight): a model named without its brand
+
+
+def is_distinctive_alias(found: str) -> bool:
+    """A product name that points at one maker by itself: a model number (126610LV, 310.30.42.50.01.002, 海马300),
+    several words (Speedmaster Moonwatch, QC 울트라), or a long Hangul or Han name (스피드마스터). A single common
+    word (Maya, Kate, Boy) is not: it counts only in the product's own category."""
+    text = found.strip()
+    if _DIGIT.search(text) and (_LETTER.search(text) or len(_DIGIT.findall(text)) >= 6):
+        return True
+    words = text.split()
+    if len(words) >= 2:
+        return True
+    hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return hangul >= 4 or han >= 3
+
+
+def model_mentions(idx: TextIndex, category: str | None, a: Analysis) -> None:
+    """A product or model named without any mark of its brand still says which brand the goods are (AF1 로우,
+    126610LV, 스피드마스터 문워치): the brand is alluded to, and its price and authorisations apply."""
+    named = {m.brand_id for m in a.mentions}
+    for bid, (product, span, found) in a.products.items():
+        if bid in named or span == (0, 0):
+            continue
+        if is_distinctive_alias(found) or (category is not None and product.category == category):
+            a.mentions.append(Mention(bid, "model", "model", product.name, found, span, W_MODEL))
+
+
+_ONLY_AFTER = re.compile(r"^(?:만|\s*only\b|\s*만\b|\s*단독)", re.IGNORECASE)
+_WITH_BEFORE = re.compile(r"(?:\bwith|\bw/|\+|\bincl\.?|\band)\s*(?:the\s+|a\s+|its\s+)?$", re.IGNORECASE)
+
+
+def sold_part(a: Analysis, title_len: int, brand_id: str) -> str | None:
+    """The part or packaging the listing sells instead of the brand's product, if it does (one earbud, ear pads,
+    bracelet links, an empty box). A part noun in the title that is not part of the named product's own name and
+    not said to come with it (with dust bag, 박스 포함) is the item; packaging, or any part when no product is
+    named, only with a word that says it is all there is (empty, only, 만, 제품 없음). Such an item is never priced
+    against the whole product."""
+    hit = a.products.get(brand_id)
+    f = a.folded
+    text = f.original
+    name = " ".join(fold(n).text for n in (hit[0].name, *hit[0].aliases)) if hit is not None else ""
+    included = [f.span(*sp) for sp in a.cues.get("included", ())]
+    partial = a.has("partial")
+    for kind in ("part", "packaging"):
+        for fs, fe in a.cues.get(kind, ()):
+            o0, o1 = f.span(fs, fe)
+            if o0 >= title_len or (name and f.text[fs:fe] in name):
+                continue
+            if any(0 <= s - o1 <= 8 for s, _e in included) or _WITH_BEFORE.search(text[max(0, o0 - 12):o0]):
+                continue
+            if (kind == "part" and hit is not None) or partial or _ONLY_AFTER.match(text[o1:o1 + 6]):
+                return text[o0:o1]
+    return None

@@ -1,6 +1,6 @@
 """Counterfeit vocabulary: replica, r3plica, 1:1, AAA, mirror quality, 정품급, 미러급, 레플, 高仿, 原单, 一比一, A货.
 
-The lexicon lives in data/vocabulary_{en,ko,zh}.tsv with weights; harmless phrases ("AAA battery",
+The lexicon lives in data/<lang>/vocabulary.tsv with weights; harmless phrases ("AAA battery",
 "museum replica", "mirror lens", "高仿真 plants") are listed there too and silence the term inside them, and a
 negation ("not a replica", "짝퉁 아닌") silences the term it negates. Vocabulary on goods that allude to no brand
 weighs far less: the labelling policy makes it counterfeit only on branded or brand-alluding goods.
