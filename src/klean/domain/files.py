@@ -18,9 +18,11 @@ import jsonschema
 from klean.domain.errors import ValidationError
 from klean.domain.listing import ImageRef, Listing, Money, Seller
 from klean.domain.registry import (
+    DEFAULT_TERM_WEIGHT,
     Authorisation,
     Brand,
     BrandImage,
+    BrandTerm,
     Product,
     RegistrySnapshot,
     TrademarkRegistration,
@@ -86,7 +88,40 @@ def brand_from_dict(d: Mapping[str, Any]) -> Brand:
     regs = tuple(TrademarkRegistration(office=r.get("office", ""), number=r.get("number", ""))
                  for r in d.get("trademark_registrations", ()))
     return Brand(id=bid, name=d["name"], marks=tuple(d["marks"]), owner=d.get("owner"), products=products,
-                 authorisations=auths, images=images, trademark_registrations=regs)
+                 authorisations=auths, images=images, trademark_registrations=regs,
+                 knowledge=knowledge_from_dict(d), use_pack=bool(d.get("pack", True)))
+
+
+# The registry file's keys for brand knowledge (an extension of registry.schema.json; see the README).
+KNOWLEDGE_KEYS = {"nicknames": "nickname", "design_cues": "design_cue", "collisions": "collision"}
+
+
+def knowledge_from_dict(d: Mapping[str, Any], *, source: str = "registry") -> tuple[BrandTerm, ...]:
+    """`nicknames`, `design_cues` and `collisions` of a brand entry: each a string or {term, weight, with_product}."""
+    out: list[BrandTerm] = []
+    for key, kind in KNOWLEDGE_KEYS.items():
+        for item in d.get(key, ()):
+            if isinstance(item, str):
+                out.append(BrandTerm(item, kind, DEFAULT_TERM_WEIGHT[kind], source=source))
+            else:
+                out.append(BrandTerm(item["term"], kind, float(item.get("weight", DEFAULT_TERM_WEIGHT[kind])),
+                                     bool(item.get("with_product", False)), source=source))
+    return tuple(out)
+
+
+def knowledge_to_dict(terms: tuple[BrandTerm, ...]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for key, kind in KNOWLEDGE_KEYS.items():
+        items: list[Any] = []
+        for t in terms:
+            if t.kind != kind:
+                continue
+            plain = kind == "collision" or (t.weight == DEFAULT_TERM_WEIGHT[kind] and not t.with_product)
+            items.append(t.term if plain else {"term": t.term, "weight": t.weight,
+                                                **({"with_product": True} if t.with_product else {})})
+        if items:
+            out[key] = items
+    return out
 
 
 def seller_from_dict(d: Mapping[str, Any]) -> Seller:
@@ -142,6 +177,9 @@ def brand_to_dict(b: Brand) -> dict[str, Any]:
                 for i in b.images if i.kind == kind]
         if imgs:
             d[key] = imgs
+    d.update(knowledge_to_dict(tuple(t for t in b.knowledge if t.source == "registry")))
+    if not b.use_pack:
+        d["pack"] = False
     return d
 
 

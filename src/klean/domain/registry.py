@@ -49,6 +49,27 @@ class TrademarkRegistration:
     number: str
 
 
+KNOWLEDGE_KINDS = ("nickname", "design_cue", "collision")
+DEFAULT_TERM_WEIGHT = {"nickname": 0.45, "design_cue": 0.4, "collision": 0.0}
+
+
+@dataclass(frozen=True, slots=True)
+class BrandTerm:
+    """What a rights holder knows about how its brand is alluded to without its mark, in any language.
+
+    kind: `nickname` (노페, 香奶奶, TNF), `design_cue` (trade dress in words: "check lining with the knight
+    button", "Ω 로고"), or `collision` (a same-name or licensed use that is *not* the brand: 삼성 라이온즈,
+    구스다운, Gucci Mane). weight: how strongly the term alone alludes to the brand (0..1; unused for collisions).
+    with_product: the term counts only next to one of the brand's product names (水果 is also fruit).
+    """
+
+    term: str
+    kind: str
+    weight: float = 0.45
+    with_product: bool = False
+    source: str = "registry"  # registry (the rights holder's own) | pack:<version> (the shipped default pack)
+
+
 @dataclass(frozen=True, slots=True)
 class Brand:
     id: str
@@ -59,6 +80,11 @@ class Brand:
     authorisations: tuple[Authorisation, ...] = ()
     images: tuple[BrandImage, ...] = ()
     trademark_registrations: tuple[TrademarkRegistration, ...] = ()
+    knowledge: tuple[BrandTerm, ...] = ()  # nicknames, design cues and collisions; see BrandTerm
+    use_pack: bool = True  # take the shipped default pack's knowledge for this brand as well
+
+    def terms(self, kind: str) -> tuple[BrandTerm, ...]:
+        return tuple(t for t in self.knowledge if t.kind == kind)
 
 
 @dataclass(frozen=True)

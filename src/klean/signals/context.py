@@ -197,10 +197,17 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
                 if len(key) >= 2:
                     entries[key].append(("product", brand.id, pi, script_of(key)))
 
-    for n in lexicons.nicknames():
-        key = fold_term(n.term)
-        for bid in sorted(mark_brands.get(fold_term(n.mark), ())):
-            entries[key].append(("nick", bid, n.kind, n.weight, n.term, strip_spaces(fold(n.term).text),
+    pack = lexicons.brand_pack()
+    for brand in snapshot.brands:
+        for t in lexicons.brand_knowledge(brand, pack):
+            key = fold_term(t.term)
+            if not key:
+                continue
+            if t.kind == "collision":
+                entries[key].append(("collision",))
+                continue
+            kind = "cue" if t.kind == "design_cue" else ("nickname_product" if t.with_product else "nickname")
+            entries[key].append(("nick", brand.id, kind, t.weight, t.term, strip_spaces(fold(t.term).text),
                                  script_of(key)))
     vocab = lexicons.vocabulary()
     for i, v in enumerate(vocab):
@@ -211,10 +218,6 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         key = fold_term(term)
         if key:
             entries[key].append(("cue", kind, strip_spaces(fold(term).text), script_of(key)))
-    for term in lexicons.collisions():
-        key = fold_term(term)
-        if key:
-            entries[key].append(("collision",))
 
     automaton = ahocorasick.Automaton()
     for key, payloads in entries.items():

@@ -1,4 +1,4 @@
-"""The data files of signals/data/, read once.
+"""The data files of signals/data/, read once: language knowledge, and the default brand pack.
 
 Language knowledge lives in one folder per language, `data/<lang>/` (vocabulary.tsv, cues.tsv, phonetic.tsv ...),
 discovered by listing the folders: adding a language is adding a folder. Script tables (confusables) sit at the top.
@@ -6,9 +6,14 @@ discovered by listing the folders: adding a language is adding a folder. Script 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from klean.domain.files import knowledge_from_dict
+from klean.domain.registry import Brand, BrandTerm
+from klean.signals.text import fold_term
 
 
 def languages() -> tuple[str, ...]:
@@ -31,11 +36,15 @@ class VocabEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class NicknameEntry:
-    term: str
-    mark: str
-    kind: str  # nickname | cue | nickname_product
-    weight: float
+class PackEntry:
+    marks: frozenset[str]  # folded marks: a registry brand with any of them takes the entry
+    terms: tuple[BrandTerm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BrandPack:
+    version: str
+    entries: tuple[PackEntry, ...]
 
 
 def _rows(*path: str) -> list[list[str]]:
@@ -64,10 +73,30 @@ def cues() -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def nicknames() -> tuple[NicknameEntry, ...]:
-    return tuple(NicknameEntry(r[0], r[1], r[2], float(r[3])) for r in _rows("nicknames.tsv"))
+def brand_pack() -> BrandPack:
+    """The shipped default pack of brand knowledge (data/brand_pack.json): see its `about`."""
+    doc = json.loads(resources.files("klean.signals").joinpath("data", "brand_pack.json").read_text("utf-8"))
+    source = f"pack:{doc['version']}"
+    entries = tuple(PackEntry(frozenset(fold_term(m) for m in e["marks"]), knowledge_from_dict(e, source=source))
+                    for e in doc["brands"])
+    return BrandPack(doc["version"], entries)
 
 
-@cache
-def collisions() -> tuple[str, ...]:
-    return tuple(r[0] for r in _rows("collisions.tsv"))
+def brand_knowledge(brand: Brand, pack: BrandPack | None = None) -> tuple[BrandTerm, ...]:
+    """What screening knows of a brand: its rights holder's own terms, then the pack's for it (unless the brand
+    turned the pack off); a term the rights holder registers replaces the pack's spelling of the same term."""
+    own = brand.knowledge
+    if not brand.use_pack:
+        return own
+    pack = pack if pack is not None else brand_pack()
+    marks = {fold_term(m) for m in brand.marks}
+    taken = {(t.kind, fold_term(t.term)) for t in own}
+    extra: list[BrandTerm] = []
+    for entry in pack.entries:
+        if entry.marks & marks:
+            for t in entry.terms:
+                key = (t.kind, fold_term(t.term))
+                if key not in taken:
+                    taken.add(key)
+                    extra.append(t)
+    return own + tuple(extra)
