@@ -7,7 +7,6 @@ number of distinct words, not the number of marks.
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -236,10 +235,10 @@ def _han_fuzzy(token: str, idx: TextIndex) -> Hit | None:
     return remember(idx.memo_han, token, hit)  # type: ignore[no-any-return]
 
 
-# Runs of one script in folded text; a mixed-script mark is two neighbouring runs (at most one space apart).
-_SCRIPT_RUN = re.compile("[a-z]+|[\uac00-\ud7a3]+|[\u4e00-\u9fff]+")
-_HAS_LATIN = re.compile("[a-z]")
-_HAS_OTHER = re.compile("[\uac00-\ud7a3\u4e00-\u9fff]")
+# A Latin run followed by a Hangul or Han run, or the other way round, at most one space apart (the second run is
+# looked ahead at, so a run can pair with both neighbours). Only such boundaries are visited.
+_LATIN_THEN_OTHER = re.compile("(?<![a-z])([a-z]+) ?(?=([\uac00-\ud7a3]+|[\u4e00-\u9fff]+))")
+_OTHER_THEN_LATIN = re.compile("([\uac00-\ud7a3]+|[\u4e00-\u9fff]+) ?(?=([a-z]+)(?![a-z]))")
 MIXED_SHARE = (0.7, 1.4)  # the two pieces together cover about one whole mark (measured on the marks' lengths)
 
 
@@ -250,20 +249,25 @@ def find_mixed_script(f: Folded, text: str, idx: TextIndex, covered: list[tuple[
     of the same brand's marks in that script, and together they must cover about one whole mark. No
     transliteration table is needed: the brand's own marks in each script are the dictionary."""
     t = f.text
-    if not (idx.mixed_latin_suffix and _HAS_LATIN.search(t) and _HAS_OTHER.search(t)):
+    if not idx.mixed_latin_suffix or t.isascii():
         return
-    runs = [(m.start(), m.end(), m.group()) for m in _SCRIPT_RUN.finditer(t)]
-    for (s1, e1, w1), (s2, e2, w2) in itertools.pairwise(runs):
-        if s2 - e1 > 1 or (s2 > e1 and not t[e1].isspace()) or _overlaps(s1, e2, covered):
+    found: list[tuple[int, int, str]] = []
+    prefixes, suffixes = idx.mixed_latin_prefix, idx.mixed_latin_suffix
+    for m in _LATIN_THEN_OTHER.finditer(t):
+        latin = m.group(1)
+        if latin in prefixes:
+            hit = _mixed_pair(latin, m.group(2), idx)
+            if hit is not None:
+                found.append((m.start(), m.end() + len(m.group(2)) - hit[1], hit[0]))
+    for m in _OTHER_THEN_LATIN.finditer(t):
+        latin = m.group(2)
+        if latin in suffixes:
+            hit = _mixed_pair(latin, m.group(1), idx, other_first=True)
+            if hit is not None:
+                found.append((m.start() + hit[1], m.end() + len(latin), hit[0]))
+    for fs, fe, brand_id in found:
+        if _overlaps(fs, fe, covered):
             continue
-        latin_first = "a" <= w1[0] <= "z"
-        if latin_first == ("a" <= w2[0] <= "z"):
-            continue
-        hit = _mixed_pair(w1, w2, idx) if latin_first else _mixed_pair(w2, w1, idx, other_first=True)
-        if hit is None:
-            continue
-        brand_id, trim = hit
-        fs, fe = (s1, e2 - trim) if latin_first else (s1 + trim, e2)
         o0, o1 = f.span(fs, fe)
         a.mentions.append(Mention(brand_id, "disguise", "mixed-script", idx.brand_names.get(brand_id, brand_id),
                                   text[o0:o1], (o0, o1), 1.0))

@@ -104,6 +104,8 @@ def sold_part(a: Analysis, title_len: int, brand_id: str) -> str | None:
     not said to come with it (with dust bag, 박스 포함) is the item; packaging, or any part when no product is
     named, only with a word that says it is all there is (empty, only, 만, 제품 없음). Such an item is never priced
     against the whole product."""
+    if not (a.cues.get("part") or a.cues.get("packaging")):
+        return None
     hit = a.products.get(brand_id)
     f = a.folded
     text = f.original
