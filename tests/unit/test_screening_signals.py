@@ -309,3 +309,43 @@ def test_a_misspelt_two_word_mark_is_still_found(ctx) -> None:  # type: ignore[n
     c = build_context(replace(reg, brands=(*reg.brands, lv)), TODAY)
     a = analyse(listing("Louis Vuiton Neverfull MM monogram", 180000), c)
     assert any(m.brand_id == "louis_vuitton" and m.how == "typo" for m in a.mentions)
+
+
+# --- bidirectional controls ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("written", ["Sam\u2066sung\u2069", "Sam\u202dsung\u202c", "Sam\u200fsung", "Sam\u061csung",
+                                     "Sam\u206asung", "Sam\U000e0041sung", "Sam\u3164sung"])
+def test_bidi_controls_and_invisible_format_characters_are_dropped(written: str) -> None:
+    assert fold(written).compact == fold("Samsung").compact
+
+
+def test_bidi_controls_are_remembered_and_plain_text_keeps_the_fast_path() -> None:
+    assert fold("\u202elenahC\u202c").had_bidi and fold("Sam\u2067sung").had_bidi
+    assert not fold("Samsung 갤럭시 三星").had_bidi and not fold("Sam\u200bsung").had_bidi
+    assert fold("Samsung 갤럭시 三星").offsets is None  # byte-wise path: no offsets were built
+
+
+@pytest.mark.parametrize("shown", [
+    "Chanel Classic Flap bag replica 1:1",  # what the buyer sees
+    "샤넬 클래식 플랩 미러급 정품급",
+])
+def test_a_fake_title_written_backwards_inside_a_right_to_left_override_is_screened(
+        screener: Screener, shown: str) -> None:
+    # Stored backwards inside RLO ... PDF: a browser shows `shown`, while the stored text reads as nonsense.
+    stored = "\u202e" + shown[::-1] + "\u202c"
+    assert screener.screen(listing(shown, 89000)).flagged
+    result = screener.screen(listing(stored, 89000))
+    assert result.flagged, result
+    hidden = [e for e in result.evidence if e.signal == "brand_mention" and e.brand_id == "chanel"
+              and "reading direction" in e.reason.render_en()]
+    assert hidden and hidden[0].weight > 0
+    mark = next(e for e in result.evidence if e.signal == "brand_mention" and e.span is not None)
+    s, e = mark.span  # type: ignore[misc]
+    assert 0 < s < e < len(stored) and stored[s:e][::-1].casefold() in ("chanel", "샤넬")
+
+
+def test_right_to_left_runs_end_at_their_pdf_or_the_paragraph() -> None:
+    # One PDF closes only the innermost of RLO RLE; a new line closes whatever is still open.
+    f = fold("Gucci \u202e\u202bgab lenahC\u202c\u202c tote\n\u202eekin")
+    assert f.compact == "gucci" "gabienahc" "tote" "ekin" "chaneibag" "nike"
+    assert fold("Gucci \u202e\u202bgab lenahC\u202c tote").compact.endswith("etotchaneibag")

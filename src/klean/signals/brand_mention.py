@@ -30,6 +30,7 @@ W_NO_LOGO = -0.45
 W_MATERIAL = 0.5  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
 W_MODEL = 0.1  # a model named without its brand: says which brand, and leaving the name out is a little odd
 W_LICENSED = -0.5  # made under the brand's licence or in a collaboration: the rights holder's own goods
+W_BIDI = 0.2  # a mark in text with invisible direction controls (they reorder what a reader sees; honest text has none)
 
 # One reason template per kind of disguise, so each renders as a whole sentence in Korean too.
 DISGUISE_REASONS = {
@@ -100,6 +101,10 @@ class BrandMention:
             if ev is not None:
                 out.append(ev)
         primary = a.primary_brand()
+        if a.folded.had_bidi and primary is not None:
+            out.append(Evidence("brand_mention", W_BIDI, primary, None,
+                                msg("The text naming {brand} hides invisible characters that change the reading "
+                                    "direction", brand=_brand(ctx, primary))))
         if a.has("material") and primary is not None and primary not in a.products and not a.has("compatible"):
             s = a.cues["material"][0]
             o0, o1 = a.folded.span(*s)

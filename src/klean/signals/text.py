@@ -6,6 +6,12 @@ letters (N1KE, R0LEX, Nintend0), zero-width characters dropped, and loose Hangul
 (ㅅㅑ넬 -> 샤넬, ㄴㅏㅇㅣㅋㅣ -> 나이키, ㅇr이폰 -> 아이폰). Registry marks go through the same function, so a mark
 and its disguised mention meet in the same folded form.
 
+Bidirectional controls (U+202A-U+202E, U+2066-U+2069, LRM/RLM, ALM) and other invisible format characters are
+dropped too, and `Folded.had_bidi` says they were there: honest titles do not need them. Text inside a
+right-to-left override or embedding (RLO/RLE, up to its PDF or the end of the paragraph) is what a reader sees
+backwards, so "\u202elenahC" shows as "Chanel": the folded text screens it as stored and, after a separator,
+once more reversed (spans into the reversed copy map back to the run in the original).
+
 `Folded.compact` drops every separator (spaces, dots, dashes ...) so `S-a-m-s-u-n-g`, `나 이 키` and `샤.넬`
 meet `samsung`, `나이키` and `샤넬`; spans found in the compact or folded text map back into `listing.text`.
 `jamo(word)` decomposes Hangul for fuzzy comparison (삼숭 vs 삼성, 나잌이 vs 나이키).
@@ -25,6 +31,15 @@ from importlib import resources
 from itertools import accumulate
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f")
+# Bidirectional controls: embeddings and overrides (LRE RLE PDF LRO RLO), isolates (LRI RLI FSI PDI), marks.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# Everything folding drops unseen: the above, deprecated format controls (U+206A-U+206F), interlinear annotation
+# marks, tag characters (U+E0000-U+E007F), and the Hangul fillers that render as nothing.
+INVISIBLE = ZERO_WIDTH | BIDI_CONTROLS | frozenset(
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufff9\ufffa\ufffb\u115f\u1160\u3164\uffa0"
+    + "".join(map(chr, range(0xE0000, 0xE0080))))
+_RTL_OPEN = "\u202b\u202e"  # RLE, RLO: what follows (up to PDF or the paragraph's end) reads right to left
+_BIDI_EVENT_RE = re.compile("[\u202a-\u202e\n\r\u2029\x1c-\x1e\x85]")
 
 # Digits and symbols that stand for letters when written inside a word (N1KE, R0LEX, Sam$ung, Ch@nel).
 LEET_DIGITS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
@@ -94,8 +109,8 @@ def is_separator(ch: str) -> bool:
 
 @cache
 def fold_char(c: str) -> str:
-    """One original character -> its folded form ('' for zero-width; several characters when NFKC expands)."""
-    if c in ZERO_WIDTH:
+    """One original character -> its folded form ('' for invisible ones; several characters when NFKC expands)."""
+    if c in INVISIBLE:
         return ""
     if c in ALWAYS_LETTERS:
         return ALWAYS_LETTERS[c]
@@ -125,7 +140,7 @@ class _Table(dict[int, str]):
 _TABLE = _Table()
 # Characters that vanish when folded (combining marks, zero-width): their presence forces the slow path.
 _VANISHING_RE = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-                           + "".join(sorted(ZERO_WIDTH)) + "\u3131-\u318e]")
+                           + "".join(sorted(INVISIBLE)) + "\u3131-\u318e]")
 _SEP_SPLIT_RE = re.compile(r"([\W_]+)")
 _LEET_RE = re.compile(r"(?<=[a-z])[013457](?![0-9])|(?<![0-9])[013457](?=[a-z])|(?<=[a-z])[!|](?=[a-z])"
                       r"|(?<![0-9])9(?=[\uac00-\ud7a3])")
@@ -153,12 +168,14 @@ class Folded:
     had_zero_width: bool
     had_jamo: bool
     _starts: tuple[list[int], list[int]] | None = None  # (compact start, folded start) of each piece, lazily
+    had_bidi: bool = False  # bidirectional controls were dropped (their runs screened reversed too)
 
     def span(self, fs: int, fe: int) -> tuple[int, int]:
         """Folded [fs, fe) -> original [start, end)."""
         if self.offsets is None:
             return fs, fe
-        return self.offsets[fs], self.offsets[fe - 1] + 1
+        start, last = self.offsets[fs], self.offsets[fe - 1]
+        return (start, last + 1) if start <= last else (last, start + 1)  # the reversed copy of an RTL run
 
     def starts(self) -> tuple[list[int], list[int]] | None:
         """(compact start, folded start) of each piece; None when compact and folded text are the same.
@@ -204,25 +221,50 @@ _NOT_BYTE_FOLDABLE = re.compile("[^\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]")
 def fold(text: str) -> Folded:
     """Fold a text for matching; see the module docstring."""
     offsets: list[int] | None = None
-    zero = jamo_seen = False
+    zero = jamo_seen = bidi = False
     if text.isascii() or not _NOT_BYTE_FOLDABLE.search(text):
         folded = text.encode().translate(_FOLD_BYTES).decode()
     else:
         folded = text.translate(_TABLE)
         if len(folded) != len(text) or _VANISHING_RE.search(text):
-            folded, offsets, zero, jamo_seen = _slow_fold(text)
+            folded, offsets, zero, jamo_seen, bidi = _slow_fold(text)
     if _LEET_HINT.search(folded):
         folded = _LEET_RE.sub(_leet_sub, folded)
     tokens = _SEP_SPLIT_RE.split(folded)
     if len(tokens) == 1:
-        return Folded(text, folded, offsets, folded, None, zero, jamo_seen)
-    return Folded(text, folded, offsets, "".join(tokens[0::2]), tokens, zero, jamo_seen)
+        return Folded(text, folded, offsets, folded, None, zero, jamo_seen, had_bidi=bidi)
+    return Folded(text, folded, offsets, "".join(tokens[0::2]), tokens, zero, jamo_seen, had_bidi=bidi)
 
 
-def _slow_fold(text: str) -> tuple[str, list[int], bool, bool]:
+def rtl_runs(text: str) -> list[tuple[int, int]]:
+    """[start, end) of the text inside each outermost RLO/RLE run: up to its PDF, else the paragraph's end."""
+    runs: list[tuple[int, int]] = []
+    stack: list[tuple[str, int]] = []
+
+    def close(end: int) -> None:
+        ch, start = stack.pop()
+        if ch in _RTL_OPEN and not any(c in _RTL_OPEN for c, _ in stack) and end > start:
+            runs.append((start, end))  # an RTL run nested in another is inside the outer one's copy
+
+    for m in _BIDI_EVENT_RE.finditer(text):
+        ch, at = m.group(), m.start()
+        if ch == "\u202c":
+            if stack:
+                close(at)
+        elif "\u202a" <= ch <= "\u202e":
+            stack.append((ch, at + 1))
+        else:  # a paragraph ends every embedding and override
+            while stack:
+                close(at)
+    while stack:
+        close(len(text))
+    return sorted(runs)
+
+
+def _slow_fold(text: str) -> tuple[str, list[int], bool, bool, bool]:
     parts: list[str] = []
     offs: list[int] = []
-    zero = jamo_seen = False
+    zero = jamo_seen = bidi = False
     n = len(text)
     i = 0
     while i < n:
@@ -239,12 +281,21 @@ def _slow_fold(text: str) -> tuple[str, list[int], bool, bool]:
         chunk = fold_char(c)
         if not chunk:
             zero = zero or c in ZERO_WIDTH
+            bidi = bidi or c in BIDI_CONTROLS
             i += 1
             continue
         parts.append(chunk)
         offs.extend([i] * len(chunk))
         i += 1
-    return "".join(parts), offs, zero, jamo_seen
+    if bidi:
+        for start, end in rtl_runs(text):  # what the reader sees: the run's characters in reverse order
+            parts.append(" ")
+            offs.append(end - 1)
+            for j in range(end - 1, start - 1, -1):
+                chunk = fold_char(text[j])
+                parts.append(chunk)
+                offs.extend([j] * len(chunk))
+    return "".join(parts), offs, zero, jamo_seen, bidi
 
 
 def _compose(text: str, i: int) -> tuple[str, int]:
