@@ -154,3 +154,56 @@ def test_authorising_a_seller_over_http_releases_its_held_listing(client: TestCl
                                                   category="bags"), headers=make_user("d", "seller",
                                                                                       seller_id="dream_outlet_77"))
     assert r.json()["status"] == "blocked"
+
+
+def _same_outcome(client: TestClient, headers: dict[str, str], body: dict[str, Any]) -> tuple[str, str]:
+    dry = client.post("/v1/screen", json=body, headers=headers)
+    sub = client.post("/v1/listings", json=body, headers=headers)
+    assert dry.status_code == 200 and sub.status_code == 201, (dry.text, sub.text)
+    assert dry.json()["decision"] == sub.json()["decision"], (body["id"], dry.json(), sub.json())
+    assert dry.json()["score"] == sub.json()["score"]
+    return dry.json()["decision"], sub.json()["status"]
+
+
+def test_a_dry_run_gives_the_outcome_the_submission_gets(client: TestClient, klean_app: App,
+                                                         make_user) -> None:  # type: ignore[no-untyped-def]
+    _setup(klean_app)
+    shop = make_user("seoul", "seller", seller_id="seoul_deals")
+    official = make_user("samsung-store", "seller", seller_id="samsung_official")
+    # A genuine-looking Galaxy Watch at its reference price: Samsung (an enrolled brand) has not authorised this
+    # seller, so a submission waits for review; the dry run must say so, and why.
+    body = _listing(id="W10", seller_id="seoul_deals")
+    dry = client.post("/v1/screen?lang=ko", json=body, headers=shop).json()
+    assert dry["decision"] == "review" and dry["flagged"] is True
+    gate = [e for e in dry["evidence"] if e["signal"] == "authorisation"]
+    assert len(gate) == 1 and gate[0]["brand_id"] == "samsung" and "검토" in gate[0]["reason"]
+    assert _same_outcome(client, shop, body) == ("review", "held")
+    assert _same_outcome(client, official, _listing(id="W11", seller_id="samsung_official")) == ("allow", "live")
+    assert _same_outcome(client, shop, _listing(id="T1", seller_id="seoul_deals", title="Plain canvas tote bag",
+                                                price=12000, category="bags")) == ("allow", "live")
+    assert _same_outcome(client, shop, _listing(id="C1", seller_id="seoul_deals", category="bags",
+                                                title="Chanel Classic Flap replica, mirror quality",
+                                                price=390000)) == ("block", "blocked")
+
+
+def test_a_dry_run_refuses_what_the_policy_refuses(database_url: str, tmp_path: Any) -> None:
+    from klean.adapters.api.app import create_app
+    from klean.bootstrap import bootstrap
+    from klean.config import Settings
+    from klean.domain.auth import Role
+    from klean.domain.policy_file import bundled_policy_text
+    from klean.services import accounts
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(bundled_policy_text().replace(
+        "block_brands = []", 'block_brands = ["samsung"]'), encoding="utf-8")
+    app = bootstrap(Settings(home=tmp_path / "home", policy_path=policy), database_url=database_url)
+    try:
+        _setup(app)
+        _, key = accounts.create_user(uow=app.uow_factory(), actor=None, user_id="seoul", name="seoul",
+                                      role=Role.SELLER, seller_id="seoul_deals")
+        with TestClient(create_app(app)) as client:
+            shop = {"Authorization": f"Bearer {key}"}
+            assert _same_outcome(client, shop, _listing(id="W12", seller_id="seoul_deals")) == ("block", "blocked")
+    finally:
+        app.engine.dispose()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,9 +35,10 @@ PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # A small upload cap so the "too large" case needs no big file.
+    # A small upload cap so the "too large" case needs no big file. The screener is held as `klean serve` holds
+    # it (longer, so that only a change made through this process can refresh it within a test).
     return Settings(home=tmp_path / "home", signing_key_path=tmp_path / "home" / "signing.pem",
-                    max_upload_bytes=64 * 1024)
+                    max_upload_bytes=64 * 1024, screener_recheck_seconds=3600)
 
 
 def _png() -> bytes:
@@ -243,3 +245,70 @@ def test_listing_gate_blocks_per_policy() -> None:
     assert enforcement.authorisation_outcome([gm]) == "hold"
     assert enforcement.authorisation_outcome([gm, nike]) == "block"
     assert enforcement.authorisation_outcome([]) == "allow"
+
+
+def _gm_listing(listing_id: str, title: str = "Gentle Monster Lilit 01 sunglasses, new with case") -> dict[str, Any]:
+    return {"id": listing_id, "title": title, "price": 289000, "currency": "KRW", "seller_id": SELLER,
+            "category": "eyewear", "condition": "new"}
+
+
+def _status(client: TestClient, headers: dict[str, str], listing_id: str) -> tuple[str, str]:
+    view = client.get(f"/v1/listings/{listing_id}", headers=headers).json()
+    return view["status"], " | ".join(view["reasons"] + [e["reason"] for e in view["evidence"]])
+
+
+def test_authorisation_changes_apply_at_once_to_screening_and_held_listings(
+        client: TestClient, people: dict[str, dict[str, str]]) -> None:
+    seller = people["seller"]
+    # The worker has screened before (its screener is held): the approval must refresh it.
+    first = client.post("/v1/listings", json=_gm_listing("gm-1"), headers=seller).json()
+    assert first["status"] == "held"
+    assert any("no proof of authorisation for Gentle Monster" in r for r in first["reasons"])
+
+    pid = _upload(client, seller).json()["id"]  # type: ignore[attr-defined]
+    r = client.post(f"/v1/verification/proofs/{pid}/decision", headers=people["gm"],
+                    json={"approve": True, "reason": "Letter matches our distributor register (KR-DIST-0042)."})
+    assert r.status_code == 200, r.text
+    status, why = _status(client, seller, "gm-1")
+    assert status == "live" and "is authorised by Gentle Monster" in why  # the held listing was rescreened
+    right_after = client.post("/v1/listings", json=_gm_listing("gm-2", "젠틀몬스터 릴리트 01 선글라스 새상품"),
+                              headers=seller).json()
+    assert right_after["status"] == "live", right_after
+    assert not any("not authorised" in e["reason"] for e in right_after["evidence"])
+    assert any(e["signal"] == "seller" and e["weight"] < 0 for e in right_after["evidence"])
+    dry = client.post("/v1/screen", json=_gm_listing("gm-3"), headers=seller).json()
+    assert dry["decision"] == "allow"
+
+    r = client.post("/v1/verification/revocations", headers=people["gm"],
+                    json={"brand_id": "gentle-monster", "seller_id": SELLER,
+                          "reason": "Distribution contract ended on 2026-11-30."})
+    assert r.status_code == 200, r.text
+    for lid in ("gm-1", "gm-2"):
+        status, why = _status(client, seller, lid)
+        assert status == "held" and "was revoked by the brand" in why, (lid, why)
+    assert client.post("/v1/screen", json=_gm_listing("gm-3"), headers=seller).json()["decision"] == "review"
+
+    r = client.post("/v1/verification/grants", headers=people["gm"],
+                    json={"brand_id": "gentle-monster", "seller_id": SELLER,
+                          "valid_until": (TODAY + timedelta(days=90)).isoformat(), "reason": "Pop-up partner"})
+    assert r.status_code == 201, r.text
+    assert [_status(client, seller, lid)[0] for lid in ("gm-1", "gm-2")] == ["live", "live"]
+    with client.app.state.klean.uow_factory() as uow:  # type: ignore[attr-defined]
+        assert not uow.queue.open_items(kind="screening")
+
+
+def test_an_expired_proof_holds_the_listings_it_covered(client: TestClient, people: dict[str, dict[str, str]]) -> None:
+    from klean.adapters.jobs import run_once
+
+    k: App = client.app.state.klean  # type: ignore[attr-defined]
+    seller = people["seller"]
+    pid = _upload(client, seller, valid_until=(TODAY + timedelta(days=30)).isoformat()).json()["id"]  # type: ignore[attr-defined]
+    assert client.post(f"/v1/verification/proofs/{pid}/decision", headers=people["reviewer"],
+                       json={"approve": True, "reason": "Letter checked with IICOMBINED."}).status_code == 200
+    assert client.post("/v1/listings", json=_gm_listing("gm-9"), headers=seller).json()["status"] == "live"
+
+    later = datetime.now(UTC) + timedelta(days=31)
+    report = run_once(k, notify=lambda **_: None, now=later)
+    assert report.proofs_expired == 1 and report.listings_rescanned == 1
+    status, why = _status(client, seller, "gm-9")
+    assert status == "held" and f"proof #{pid} for Gentle Monster expired" in why, why

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from klean.adapters.i18n import render
 from klean.adapters.mail.notify import mailer
 from klean.adapters.mail.outbound import send_mail
+from klean.adapters.screening_runtime import forget_screener
 from klean.bootstrap import App
 from klean.domain.messages import Message
 from klean.services import enforcement, jobs, notices
@@ -40,6 +41,8 @@ def run_once(k: App, *, notify: jobs.Notifier | None = None, now: datetime | Non
     """Run every scheduled job once under the app's policy, counter-notice deadlines included."""
     report = jobs.run_jobs(uow_factory=k.uow_factory, notify=notify or mail_notifier(k), app_extras=k.extras,
                            policy=enforcement.policy_of(k.policy), now=now)
+    if report.proofs_expired:
+        forget_screener(k)  # the next screening in this process reads the registry again
     report.counter_notices_restored = notices.process_counter_notice_deadlines(
         uow=k.uow_factory(), policy=notices.notice_policy(k.policy), notify=mailer(k.settings), now=now)
     return report

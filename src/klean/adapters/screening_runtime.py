@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from klean.bootstrap import App
 from klean.domain.screening import ScreeningPolicy
-from klean.services import screening
+from klean.services import enforcement, screening
 from klean.signals.screener import Screener
 
 log = logging.getLogger("klean.screening")
@@ -93,13 +93,16 @@ def rescan_after_change(app: App, *, brand_ids: Sequence[str] | None = None,
                         seller_ids: Sequence[str] | None = None) -> int:
     """Rescreen the live and held listings a committed registry change can affect; return how many.
 
+    Registry changes are marks, products and images, and authorisations however they change: granted or revoked
+    in the registry, a proof approved, a direct grant, a revocation, a proof expired or its end date corrected.
+
     The change itself is already committed: a failing rescan is logged (and the next rescan or catalog scan
     catches up), it does not undo or fail the change.
     """
     forget_screener(app)
     try:
         n = screening.rescan_affected(uow=app.uow_factory(), screener=screener_for(app), brand_ids=brand_ids,
-                                      seller_ids=seller_ids)
+                                      seller_ids=seller_ids, policy=enforcement.policy_of(app.policy))
     except Exception:
         log.exception("rescan after a registry change failed (brands %s, sellers %s)", brand_ids, seller_ids)
         return 0

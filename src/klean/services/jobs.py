@@ -138,7 +138,7 @@ def _expire_proofs(uow: AbstractUnitOfWork, pol: EnforcementPolicy, now: datetim
 
 
 def _rescan(uow_factory: Callable[[], AbstractUnitOfWork], app_extras: dict[str, Any] | None,
-            pairs: Sequence[tuple[str, str]], report: JobReport) -> None:
+            pairs: Sequence[tuple[str, str]], report: JobReport, pol: EnforcementPolicy, now: datetime) -> None:
     if not pairs:
         return
     try:
@@ -151,10 +151,12 @@ def _rescan(uow_factory: Callable[[], AbstractUnitOfWork], app_extras: dict[str,
     if rescan is None or get_screener is None:
         report.rescan_skipped = "screening service has no rescan_affected/get_screener"
         return
-    screener = get_screener(uow=uow_factory(), app_extras=app_extras if app_extras is not None else {})
+    # The screener of the day the jobs run for: an authorisation that ended yesterday no longer counts.
+    screener = get_screener(uow=uow_factory(), app_extras=app_extras if app_extras is not None else {},
+                            today=now.date())
     for seller_id, brand_id in pairs:
         report.listings_rescanned += int(rescan(uow=uow_factory(), screener=screener, brand_ids=[brand_id],
-                                                seller_ids=[seller_id]))
+                                                seller_ids=[seller_id], actor="rule:proof_expiry", policy=pol))
 
 
 def run_jobs(*, uow_factory: Callable[[], AbstractUnitOfWork], notify: Notifier,
@@ -173,5 +175,5 @@ def run_jobs(*, uow_factory: Callable[[], AbstractUnitOfWork], notify: Notifier,
         report.actions_expired = expire_due(uow=uow, policy=pol, now=now)
         report.sellers_flagged = flag_unverified_high_volume(uow=uow, policy=pol, now=now)
         uow.commit()
-    _rescan(uow_factory, app_extras, pairs, report)
+    _rescan(uow_factory, app_extras, pairs, report, pol, now)
     return report

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from klean.domain.auth import Principal, Role
 from klean.domain.errors import Conflict, Forbidden, NotFound
 from klean.domain.listing import Listing
 from klean.domain.messages import Message, msg
+from klean.domain.policy import EnforcementPolicy
 from klean.domain.policy_file import PolicyDocument, read_policy
 from klean.domain.screening import Decision, Evidence, ScreeningPolicy, ScreeningResult
 from klean.services import image_banks
@@ -58,7 +61,7 @@ def get_screener(*, uow: AbstractUnitOfWork, app_extras: dict[str, Any],
 
 
 def dry_run(*, screener: Screener, listing: Listing) -> ScreeningResult:
-    """Screen a listing without storing anything."""
+    """Screen a listing without storing anything (the screener alone; `assess` adds the listing gate)."""
     return screener.screen(listing)
 
 
@@ -97,6 +100,116 @@ def _enforcement() -> Any:
     except ImportError:
         return None
     return enforcement
+
+
+# --- the listing gate: one decision for dry runs, submissions and rescans ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Unauthorised:
+    """A protected brand the listing offers whose seller holds no authorisation valid on the screening day."""
+
+    brand_id: str
+    brand_name: str
+    outcome: str  # hold | block (policy [enforcement.authorisation])
+    message: Message
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A listing's screening after the listing gate: what a submission of it gets (and what a dry run says)."""
+
+    result: ScreeningResult  # decision after the gate; score and evidence are the screener's
+    screened: Decision  # the screener's own decision, before the gate
+    unauthorised: tuple[Unauthorised, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return STATUS_FOR[self.result.decision]
+
+    @property
+    def notes(self) -> tuple[Message, ...]:
+        return tuple(u.message for u in self.unauthorised)
+
+
+def gate_decision(decision: Decision, unauthorised: Sequence[Unauthorised]) -> Decision:
+    """The screener's decision after the listing gate: a brand whose unauthorised listings are refused blocks it;
+    any other missing authorisation holds an allowed listing for review."""
+    if any(u.outcome == "block" for u in unauthorised):
+        return Decision.BLOCK
+    if unauthorised and decision is Decision.ALLOW:
+        return Decision.REVIEW
+    return decision
+
+
+_GATE_TABLES: weakref.WeakKeyDictionary[Screener, tuple[dict[str, Any], set[tuple[str, str]]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _gate_table(screener: Screener) -> tuple[dict[str, Any], set[tuple[str, str]]]:
+    """The screener's registry as the gate reads it (brands by id; (seller, brand) pairs with an authorisation
+    valid on the screening day), built once per screener."""
+    table = _GATE_TABLES.get(screener)
+    if table is None:
+        today = screener.context.today
+        brands = {b.id: b for b in screener.snapshot.brands}
+        valid = {(a.seller_id, b.id) for b in screener.snapshot.brands for a in b.authorisations if a.valid_on(today)}
+        table = (brands, valid)
+        _GATE_TABLES[screener] = table
+    return table
+
+
+def _unauthorised_in_snapshot(screener: Screener, seller_id: str, brand_ids: Sequence[str],
+                              policy: EnforcementPolicy) -> list[Unauthorised]:
+    brands, valid = _gate_table(screener)
+    out = []
+    for brand_id in sorted(set(brand_ids)):
+        brand = brands.get(brand_id)
+        if brand is None or not policy.is_protected(brand_id, brand.owner) or (seller_id, brand_id) in valid:
+            continue
+        outcome = policy.missing_authorisation_outcome(brand_id)
+        day = screener.context.today.isoformat()
+        message = (msg("A listing of {brand} by seller {seller} is refused: no authorisation from {brand} valid on "
+                       "{day} is on file.", brand=brand.name, seller=seller_id, day=day) if outcome == "block" else
+                   msg("A listing of {brand} by seller {seller} waits for review: no authorisation from {brand} "
+                       "valid on {day} is on file.", brand=brand.name, seller=seller_id, day=day))
+        out.append(Unauthorised(brand_id, brand.name, outcome, message))
+    return out
+
+
+def _enforcement_policy(policy: EnforcementPolicy | None) -> EnforcementPolicy | None:
+    if policy is not None:
+        return policy
+    enforcement = _enforcement()
+    return enforcement.current_policy() if enforcement is not None and hasattr(enforcement, "current_policy") \
+        else None
+
+
+def assess(*, screener: Screener, listing: Listing, uow: AbstractUnitOfWork | None = None,
+           policy: EnforcementPolicy | None = None, screened: ScreeningResult | None = None) -> Assessment:
+    """Screen a listing and apply the listing gate (a protected brand offered without an authorisation valid
+    today is held for review, or refused per policy): the one decision dry runs, submissions and rescans share.
+
+    With `uow` (inside the caller's transaction) authorisations are read from the database and the seller is told
+    which proof is missing; without it (a dry run) from the screener's registry snapshot, which every registry or
+    authorisation change made through this process refreshes at once.
+    """
+    result = screened if screened is not None else screener.screen(listing)
+    offered = _offered_brands(result)
+    unauthorised: list[Unauthorised] = []
+    pol = _enforcement_policy(policy) if offered else None
+    if pol is not None:
+        enforcement = _enforcement()
+        if uow is not None and enforcement is not None and hasattr(enforcement, "missing_authorisations"):
+            unauthorised = [Unauthorised(m.brand_id, m.brand_name, m.outcome, m.message)
+                            for m in enforcement.missing_authorisations(uow=uow, seller_id=listing.seller_id,
+                                                                        brand_ids=offered,
+                                                                        today=screener.context.today, policy=pol)]
+        else:
+            unauthorised = _unauthorised_in_snapshot(screener, listing.seller_id, offered, pol)
+    decision = gate_decision(result.decision, unauthorised)
+    gated = result if decision is result.decision else dataclasses.replace(result, decision=decision)
+    return Assessment(result=gated, screened=result.decision, unauthorised=tuple(unauthorised))
 
 
 @dataclass(frozen=True)
@@ -141,15 +254,13 @@ def _apply(uow: AbstractUnitOfWork, listing: Listing, result: ScreeningResult, *
 
 
 def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Listing,
-                   screener: Screener) -> Submission:
+                   screener: Screener, enforcement_policy: EnforcementPolicy | None = None) -> Submission:
     """Screen a seller's listing before it goes live: allow -> live, review -> held for a reviewer, block -> blocked."""
     principal.require(Role.SELLER, Role.ADMIN)
     if principal.role is Role.SELLER and listing.seller_id != principal.seller_id:
         raise Forbidden(f"you may only submit listings of your own seller account ({principal.seller_id})",
                         field="seller_id")
-    result = screener.screen(listing)
-    decision = result.decision
-    notes: list[Message] = []
+    screened = screener.screen(listing)
     enforcement = _enforcement()
     with uow:
         existing = uow.listings.get(listing.id)
@@ -159,22 +270,12 @@ def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Li
             if existing.status == "removed":
                 raise Conflict(f"listing {listing.id} was removed; appeal the removal instead of resubmitting",
                                field="id")
-        offered = _offered_brands(result)
+        offered = _offered_brands(screened)
         if enforcement is not None and hasattr(enforcement, "check_can_list"):
             enforcement.check_can_list(uow=uow, seller_id=listing.seller_id, brand_ids=offered,
                                        category=listing.category)
-        if enforcement is not None and hasattr(enforcement, "missing_authorisations") and offered:
-            missing = enforcement.missing_authorisations(uow=uow, seller_id=listing.seller_id, brand_ids=offered,
-                                                         today=screener.context.today)
-            notes = [m.message for m in missing]
-            if any(m.outcome == "block" for m in missing):
-                decision = Decision.BLOCK
-            elif missing and decision is Decision.ALLOW:
-                decision = Decision.REVIEW
-        status = STATUS_FOR[decision]
-        if decision is not result.decision:
-            result = ScreeningResult(listing_id=result.listing_id, score=result.score, decision=decision,
-                                     evidence=result.evidence, policy_version=result.policy_version)
+        gated = assess(screener=screener, listing=listing, uow=uow, policy=enforcement_policy, screened=screened)
+        result, status, notes = gated.result, gated.status, list(gated.notes)
         previous = existing.status if existing is not None else None
         uow.listings.upsert(listing, status=previous or status)
         item_id = _apply(uow, listing, result, status=status, actor=principal.user_id, cause="submission",
@@ -224,7 +325,8 @@ def _may_contain(text: str, needles: Sequence[str]) -> bool:
 
 
 def rescan_affected(*, uow: AbstractUnitOfWork, screener: Screener, brand_ids: Sequence[str] | None = None,
-                    seller_ids: Sequence[str] | None = None, actor: str = "rule:registry_change") -> int:
+                    seller_ids: Sequence[str] | None = None, actor: str = "rule:registry_change",
+                    policy: EnforcementPolicy | None = None) -> int:
     """Rescreen the live and held listings a registry change can affect; return how many were rescreened.
 
     brand_ids: listings whose folded text can contain one of those brands' marks, or that were linked to them;
@@ -250,10 +352,9 @@ def rescan_affected(*, uow: AbstractUnitOfWork, screener: Screener, brand_ids: S
             if brand_ids and not (set(stored.brand_ids) & set(brand_ids)
                                   or _may_contain(stored.listing.text, needles)):
                 continue
-            result = screener.screen(stored.listing)
-            status = STATUS_FOR[result.decision]
-            _apply(uow, stored.listing, result, status=status, actor=actor, cause="rescan", event="listing.rescanned",
-                   previous=stored.status)
+            gated = assess(screener=screener, listing=stored.listing, uow=uow, policy=policy)
+            _apply(uow, stored.listing, gated.result, status=gated.status, actor=actor, cause="rescan",
+                   event="listing.rescanned", previous=stored.status, notes=gated.notes)
             n += 1
         uow.commit()
     return n

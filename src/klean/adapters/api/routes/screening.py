@@ -24,7 +24,7 @@ from klean.adapters.results import result_record
 from klean.adapters.screening_runtime import held_screener, recheck_lock, screener_for
 from klean.bootstrap import App
 from klean.domain.files import listing_from_dict, listing_to_dict
-from klean.services import screening
+from klean.services import enforcement, screening
 
 log = logging.getLogger("klean.screening")
 router = APIRouter(prefix="/v1", tags=["screening"])
@@ -55,26 +55,34 @@ def _recheck_in_background(app: App) -> None:
 
 @router.post("/screen", response_model=ResultOut)
 async def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: Lang = "en") -> ResultOut:
-    """Screen a listing without storing it (any signed-in user): score, decision and the reasons."""
+    """Screen a listing without storing it (any signed-in user): score, decision and the reasons; the decision is
+    the one a submission would get (a protected brand offered without an authorisation on file is held)."""
     listing = listing_from_dict(body.as_record())
     screener, fresh = held_screener(app)
     if screener is not None and not fresh and not recheck_lock(app).locked():
         _recheck_in_background(app)
+    policy = enforcement.policy_of(app.policy)
     if screener is not None and not body.images and len(body.title) + len(body.description) <= INLINE_TEXT_CHARS:
-        result = screening.dry_run(screener=screener, listing=listing)
+        gated = screening.assess(screener=screener, listing=listing, policy=policy)
     else:
-        result = await run_in_threadpool(
-            lambda: screening.dry_run(screener=screener_for(app), listing=listing))
+        gated = await run_in_threadpool(
+            lambda: screening.assess(screener=screener_for(app), listing=listing, policy=policy))
+    result = gated.result
     SCREENINGS.labels(result.decision.value, "dry_run").inc()
-    return ResultOut(**result_record(result, normalise_lang(lang)), policy_version=result.policy_version)
+    lang = normalise_lang(lang)
+    record = result_record(result, lang)
+    # The listing gate's reasons, as a submission stores them: why it would be held or refused.
+    record["evidence"] += [{"signal": "authorisation", "weight": 0.0, "brand_id": u.brand_id, "span": None,
+                            "reason": render(u.message, lang)} for u in gated.unauthorised]
+    return ResultOut(**record, policy_version=result.policy_version)
 
 
 @router.post("/listings", response_model=SubmissionOut, status_code=201)
 def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, lang: Lang = "en") -> SubmissionOut:
     """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live."""
     listing = listing_from_dict(body.as_record())
-    sub = screening.submit_listing(uow=uow, principal=principal, listing=listing,
-                                   screener=screener_for(app))
+    sub = screening.submit_listing(uow=uow, principal=principal, listing=listing, screener=screener_for(app),
+                                   enforcement_policy=enforcement.policy_of(app.policy))
     SCREENINGS.labels(sub.result.decision.value, "submit").inc()
     lang = normalise_lang(lang)
     record = result_record(sub.result, lang)

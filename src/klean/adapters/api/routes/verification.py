@@ -16,6 +16,7 @@ from klean.adapters.api.schemas_enforcement import (
     RevokeIn,
 )
 from klean.adapters.blobs import BlobStore
+from klean.adapters.screening_runtime import rescan_after_change
 from klean.adapters.uploads import validate_document
 from klean.domain.auth import Role
 from klean.domain.errors import Forbidden
@@ -76,26 +77,35 @@ def proof_document(proof_id: DbId, app: AppDep, uow: UowDep, principal: Principa
 @router.post("/verification/proofs/{proof_id}/decision")
 def decide_proof(proof_id: DbId, body: ProofDecisionIn, app: AppDep, uow: UowDep,
                  principal: PrincipalDep) -> dict[str, Any]:
-    """Approve (creates the registry authorisation) or reject a proof, with a reason (reviewers, the rights holder)."""
-    return verification.decide_proof(uow=uow, principal=principal, proof_id=proof_id, approve=body.approve,
-                                     reason=body.reason, policy=enforcement.policy_of(app.policy))
+    """Approve (creates the registry authorisation) or reject a proof, with a reason (reviewers, the rights holder).
+
+    An approval applies at once: the screener is refreshed and the seller's listings of the brand are rescreened."""
+    decided = verification.decide_proof(uow=uow, principal=principal, proof_id=proof_id, approve=body.approve,
+                                        reason=body.reason, policy=enforcement.policy_of(app.policy))
+    if decided.get("authorisation_id"):
+        rescan_after_change(app, brand_ids=[decided["brand_id"]], seller_ids=[decided["seller_id"]])
+    return decided
 
 
 @router.post("/verification/grants", status_code=201)
 def grant(body: GrantIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Authorise a seller for a brand directly (the brand's rights holder or an admin)."""
-    return verification.grant_authorisation(uow=uow, principal=principal, brand_id=body.brand_id,
-                                            seller_id=body.seller_id, valid_from=body.valid_from,
-                                            valid_until=body.valid_until, reason=body.reason,
-                                            policy=enforcement.policy_of(app.policy))
+    """Authorise a seller for a brand directly (the brand's rights holder or an admin); applies at once."""
+    granted = verification.grant_authorisation(uow=uow, principal=principal, brand_id=body.brand_id,
+                                               seller_id=body.seller_id, valid_from=body.valid_from,
+                                               valid_until=body.valid_until, reason=body.reason,
+                                               policy=enforcement.policy_of(app.policy))
+    rescan_after_change(app, brand_ids=[body.brand_id], seller_ids=[body.seller_id])
+    return granted
 
 
 @router.post("/verification/revocations")
 def revoke(body: RevokeIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Revoke a seller's authorisations for a brand (the brand's rights holder or an admin)."""
-    return verification.revoke_authorisation(uow=uow, principal=principal, brand_id=body.brand_id,
-                                             seller_id=body.seller_id, reason=body.reason,
-                                             policy=enforcement.policy_of(app.policy))
+    """Revoke a seller's authorisations for a brand (the brand's rights holder or an admin); applies at once."""
+    revoked = verification.revoke_authorisation(uow=uow, principal=principal, brand_id=body.brand_id,
+                                                seller_id=body.seller_id, reason=body.reason,
+                                                policy=enforcement.policy_of(app.policy))
+    rescan_after_change(app, brand_ids=[body.brand_id], seller_ids=[body.seller_id])
+    return revoked
 
 
 @router.put("/verification/identity")
