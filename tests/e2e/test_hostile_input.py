@@ -50,6 +50,22 @@ def test_REFUSED_oversized_body_by_declared_length(client: TestClient, make_user
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
 
 
+@pytest.mark.parametrize(("path", "content_type"), [
+    ("/v1/listings", "application/json"), ("/portal/report", "application/x-www-form-urlencoded")],
+    ids=["api", "portal"])
+def test_REFUSED_oversized_chunked_body_without_a_declared_length(client: TestClient, make_user: MakeUser,
+                                                                  path: str, content_type: str) -> None:
+    seller = make_user("busan-shades", "seller", seller_id="busan-shades")
+    cap = client.app.state.klean.settings.max_upload_bytes + 1024 * 1024  # type: ignore[attr-defined]
+
+    def body() -> Iterator[bytes]:  # a generator: sent chunked, with no Content-Length to refuse up front
+        for _ in range(cap // 65536 + 8):
+            yield b"a" * 65536
+
+    r = client.post(path, content=body(), headers={**seller, "Content-Type": content_type})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large", r.text[:300]
+
+
 def test_REFUSED_oversized_text_field(client: TestClient, make_user: MakeUser) -> None:
     seller = make_user("busan-shades", "seller", seller_id="busan-shades")
     r = client.post("/v1/listings", json=listing("샤넬 " * 5000), headers=seller)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,8 +69,17 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
+class BodyTooLarge(HTTPException):
+    """Raised by the counting receive the moment a body passes the cap; FastAPI re-raises HTTPExceptions met while
+    reading a body, so it reaches the 413 handler (or this middleware) instead of becoming a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"request body over {limit} bytes")
+
+
 class Observability:
-    """Pure ASGI middleware (no task per request, unlike `@app.middleware("http")`): request id, body cap,
+    """Pure ASGI middleware (no task per request, unlike `@app.middleware("http")`): request id, body cap (by the
+    declared length before reading, and by counting the bytes as they stream in, for every route and the portal),
     metrics by route template and one JSON log line per request."""
 
     def __init__(self, app: ASGIApp, *, router: ASGIApp, max_body_bytes: int) -> None:
@@ -98,14 +108,32 @@ class Observability:
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", raw_id)]
             await send(message)
 
+        limit = self.max_body_bytes
+        received = 0
+
+        async def receive_counted() -> Message:
+            # A declared length can lie and a chunked body declares none: count what actually arrives.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
         length = _header(headers, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             response: Response | None = JSONResponse(
-                error_body("too_large", f"request body over {self.max_body_bytes} bytes"), status_code=413)
+                error_body("too_large", f"request body over {limit} bytes"), status_code=413)
         else:
             response = None
             try:
-                await self.app(scope, receive, send_observed)
+                await self.app(scope, receive_counted, send_observed)
+            except BodyTooLarge as exc:  # read outside FastAPI's body parsing (a route reading the stream itself)
+                if status:
+                    self._observe(scope, request_id, status, start)
+                    raise
+                response = JSONResponse(error_body("too_large", str(exc.detail)), status_code=413)
             except Exception:  # the last line of defence: log with the request id, answer without internals
                 log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
                 if status:  # the response had started: nothing more can be said to the client
