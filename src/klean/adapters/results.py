@@ -17,10 +17,12 @@ def evidence_record(e: Evidence, lang: str = "en") -> dict[str, Any]:
 def result_record(result: ScreeningResult, lang: str = "en") -> dict[str, Any]:
     """One result.schema.json record: id, score, decision, flagged and the evidence with rendered reasons."""
     lang = normalise_lang(lang)
-    return {
+    record: dict[str, Any] = {
         "id": result.listing_id,
         "score": float(result.score),
         "decision": result.decision.value,
         "flagged": result.flagged,
         "evidence": [evidence_record(e, lang) for e in result.evidence],
     }
+    record.update(result.model_info())
+    return record

@@ -33,6 +33,7 @@ class Evidence:
     brand_id: str | None
     span: tuple[int, int] | None
     reason: Message
+    code: str = ""  # what kind of evidence within the signal (disguise:typo, nickname, scheme, near_story ...)
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Signal(Protocol):
     def examples() -> Sequence[tuple[Listing, bool]]: ...
 
 
+MODEL_MODES = ("live", "shadow", "off")
+
+
 @dataclass(frozen=True)
 class ScreeningPolicy:
     """Thresholds and per-signal weight multipliers, from the versioned policy file."""
@@ -66,6 +70,9 @@ class ScreeningPolicy:
     review_threshold: float
     block_threshold: float
     signal_weights: Mapping[str, float] = field(default_factory=dict)
+    model_mode: str = "off"  # live | shadow | off: whether the learned layer decides (see signals/learned.py)
+    model_file: str = "default"  # "default" (the shipped model) or a path written by `klean model train`
+    shadow_file: str = ""  # a candidate model run beside the deciding one, recorded but never deciding
 
     @staticmethod
     def from_section(section: Mapping[str, Any], version: str) -> ScreeningPolicy:
@@ -91,8 +98,21 @@ class ScreeningPolicy:
                 raise ValidationError(f"[screening.signal_weights] {name} must be a number in [0, 2], got {w!r}",
                                       field=f"screening.signal_weights.{name}")
             clean[str(name)] = float(w)
+        model = section.get("model", {})
+        if not isinstance(model, Mapping):
+            raise ValidationError("[screening.model] must be a table", field="screening.model")
+        mode = model.get("mode", "off")
+        if mode not in MODEL_MODES:
+            raise ValidationError(f"[screening.model] mode must be one of {', '.join(MODEL_MODES)}, got {mode!r}",
+                                  field="screening.model.mode")
+        file = model.get("file", "default")
+        if not isinstance(file, str) or not file:
+            raise ValidationError("[screening.model] file must be \"default\" or a path", field="screening.model.file")
+        shadow = model.get("shadow", "")
+        if not isinstance(shadow, str):
+            raise ValidationError("[screening.model] shadow must be a path", field="screening.model.shadow")
         return ScreeningPolicy(version=version, review_threshold=review, block_threshold=block,
-                               signal_weights=clean)
+                               signal_weights=clean, model_mode=mode, model_file=file, shadow_file=shadow)
 
 
 @dataclass(frozen=True)
@@ -102,10 +122,28 @@ class ScreeningResult:
     decision: Decision
     evidence: tuple[Evidence, ...]
     policy_version: str
+    # Set when the learned layer decided: the rules' own score, the model's version and each signal's share of
+    # the model's log-odds (the explanation of the score). shadow: (model version, score) of a model that ran
+    # beside the deciding one without deciding.
+    rule_score: float | None = None
+    model_version: str = ""
+    contributions: tuple[tuple[str, float], ...] = ()
+    shadow: tuple[str, float] | None = None
 
     @property
     def flagged(self) -> bool:
         return self.decision is not Decision.ALLOW
+
+    def model_info(self) -> dict[str, Any]:
+        """The learned layer's part, as recorded with each decision and written into result records: the model that
+        decided, the rules' own score and each signal's share of the model's log-odds; or a shadow model's score."""
+        out: dict[str, Any] = {}
+        if self.model_version:
+            out["model"] = {"version": self.model_version, "rule_score": self.rule_score,
+                            "contributions": [{"signal": s, "log_odds": v} for s, v in self.contributions]}
+        if self.shadow is not None:
+            out["shadow"] = {"version": self.shadow[0], "score": self.shadow[1]}
+        return out
 
 
 def combine(evidence: Sequence[Evidence], policy: ScreeningPolicy) -> float:

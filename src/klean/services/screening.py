@@ -21,6 +21,7 @@ from klean.domain.screening import Decision, Evidence, ScreeningPolicy, Screenin
 from klean.services import image_banks
 from klean.services import registry as registry_service
 from klean.services.unit_of_work import AbstractUnitOfWork
+from klean.signals import lexicons
 from klean.signals.screener import Screener
 from klean.signals.text import fold
 
@@ -245,7 +246,8 @@ def _apply(uow: AbstractUnitOfWork, listing: Listing, result: ScreeningResult, *
     elif previous == "held" and status != "held":
         uow.queue.close_for_subject("listing", listing.id, f"{cause}: {status}", kind="screening")
     uow.events.append(type=event, actor=actor, subject_type="listing", subject_id=listing.id,
-                      payload={"score": result.score, "decision": result.decision.value, "from": previous,
+                      payload={"score": result.score, "decision": result.decision.value, **result.model_info(),
+                               "from": previous,
                                "to": status, "snapshot_id": snap.id, "snapshot_sha256": snap.sha256,
                                "brand_ids": brands_at_issue(result), "review_item": item_id},
                       policy_version=result.policy_version,
@@ -329,8 +331,9 @@ def rescan_affected(*, uow: AbstractUnitOfWork, screener: Screener, brand_ids: S
                     policy: EnforcementPolicy | None = None) -> int:
     """Rescreen the live and held listings a registry change can affect; return how many were rescreened.
 
-    brand_ids: listings whose folded text can contain one of those brands' marks, or that were linked to them;
-    seller_ids: that seller's listings (an authorisation granted or withdrawn). Both: listings matching both.
+    brand_ids: listings whose folded text can contain one of those brands' marks, nicknames or design cues (the
+    rights holder's and the default pack's), or that were linked to them; seller_ids: that seller's listings (an
+    authorisation granted or withdrawn). Both: listings matching both.
     """
     if not brand_ids and not seller_ids:
         return 0
@@ -338,7 +341,10 @@ def rescan_affected(*, uow: AbstractUnitOfWork, screener: Screener, brand_ids: S
     for bid in brand_ids or ():
         brand = screener.snapshot.brand(bid)
         if brand is not None:
-            needles += [k for k in (fold(m).compact for m in brand.marks) if k]
+            # A nickname just added points at listings that name no mark; a term just removed or a collision just
+            # added matters only to listings already linked to the brand, which stored.brand_ids finds.
+            terms = [t.term for t in lexicons.brand_knowledge(brand) if t.kind != "collision"]
+            needles += [k for k in (fold(m).compact for m in (*brand.marks, *terms)) if k]
     n = 0
     with uow:
         candidates = []

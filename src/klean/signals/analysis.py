@@ -112,9 +112,10 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
                 elif kind == "cue":
                     a.cues[p[1]].append((fs, fe))
 
-    # Marks: drop those inside a collision word, keep the longest where marks overlap.
+    # Marks: drop those that are part of a collision word (pineapple, 캐나다 구스다운: the word goes on as another
+    # word), keep the longest where marks overlap.
     if collisions:
-        mark_hits = [h for h in mark_hits if not _within(h[0], h[1], collisions)]
+        mark_hits = [h for h in mark_hits if not _overlaps(h[0], h[1], collisions)]
     # Where marks overlap the longest wins, and between spellings of one span the registered one (캐나다 구스 is a
     # mark as written, not 캐나다구스 spaced out).
     mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[4] is not None))

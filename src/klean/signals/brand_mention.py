@@ -61,23 +61,25 @@ def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext) -> Evidence
     if m.kind == "disguise":
         return Evidence("brand_mention", W_DISGUISE.get(m.how, W_DISGUISE_DEFAULT), m.brand_id, m.span,
                         Message(DISGUISE_REASONS.get(m.how, DISGUISE_REASONS["lookalike"]),
-                                {"mark": m.term, "found": m.found}))
+                                {"mark": m.term, "found": m.found}), code=f"disguise:{m.how}")
     if m.kind == "nickname":
         return Evidence("brand_mention", m.weight, m.brand_id, m.span,
-                        msg("\u201c{found}\u201d is a nickname for {brand}", found=m.found, brand=brand))
+                        msg("\u201c{found}\u201d is a nickname for {brand}",
+                            found=m.found, brand=brand), code="nickname")
     if m.kind == "cue":
         w = min(0.75, m.weight * (W_CUE_WITH_LOGO if a.has("logo") else 1.0))
         return Evidence("brand_mention", w, m.brand_id, m.span,
-                        msg("\u201c{found}\u201d describes a signature design of {brand}", found=m.found, brand=brand))
+                        msg("\u201c{found}\u201d describes a signature design of {brand}", found=m.found,
+                            brand=brand), code="cue")
     if m.kind == "model":
         return Evidence("brand_mention", W_MODEL, m.brand_id, m.span,
                         msg("\u201c{found}\u201d names {product}, a product of {brand}, without the brand",
-                            found=m.found, product=m.term, brand=brand))
+                            found=m.found, product=m.term, brand=brand), code="model")
     if m.kind == "initial":
         return Evidence("brand_mention", W_INITIAL, m.brand_id, m.span,
-                        msg("\u201c{found}\u201d hides a brand name behind its initial", found=m.found))
+                        msg("\u201c{found}\u201d hides a brand name behind its initial", found=m.found), code="initial")
     return Evidence("brand_mention", W_PLAIN, m.brand_id, m.span,
-                    msg("Mentions the mark {mark} of {brand}", mark=m.found, brand=brand))
+                    msg("Mentions the mark {mark} of {brand}", mark=m.found, brand=brand), code="mark")
 
 
 class BrandMention:
@@ -110,32 +112,32 @@ class BrandMention:
             o0, o1 = a.folded.span(*s)
             out.append(Evidence("brand_mention", W_MATERIAL, primary, (o0, o1),
                                 msg("Sells {brand}'s pattern or logo as material (\u201c{cue}\u201d)",
-                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="material"))
         plain_only = all(m.kind in ("mark", "model") for m in a.mentions)
         if a.has("licensed") and plain_only and not a.vocab:
             s = a.cues["licensed"][0]
             o0, o1 = a.folded.span(*s)
             out.append(Evidence("brand_mention", W_LICENSED, primary, (o0, o1),
                                 msg("Says the goods are made under {brand}'s licence (\u201c{cue}\u201d)",
-                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="licensed"))
             return out
         if a.has("compatible") and plain_only:
             s = a.cues["compatible"][0]
             o0, o1 = a.folded.span(*s)
             out.append(Evidence("brand_mention", W_COMPATIBLE, primary, (o0, o1),
                                 msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
-                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="compatible"))
         elif a.has("fits") and plain_only and not any(v.weight >= 0.6 for v in a.vocab):
             o0, o1 = a.cues["fits"][0]  # spans of this cue are already in listing.text
             out.append(Evidence("brand_mention", W_FITS, primary, (o0, o1),
                                 msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
-                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="fits"))
         elif a.has("nologo") and not a.has("logo") and all(m.kind in ("mark", "initial") for m in a.mentions):
             s = a.cues["nologo"][0]
             o0, o1 = a.folded.span(*s)
             out.append(Evidence("brand_mention", W_NO_LOGO, primary, (o0, o1),
                                 msg("Compares with {brand} but says the goods carry no brand marks (\u201c{cue}\u201d)",
-                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1])))
+                                    brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="nologo"))
         return out
 
     @staticmethod

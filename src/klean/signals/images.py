@@ -315,7 +315,8 @@ class OfficialImageReuse:
                    "listings than usual, so this only asks for review.")
             out.append(Evidence(signal=self.name, weight=weight, brand_id=brand_id, span=None, reason=msg(
                 template, image=m.image, brand=brand.name if brand else brand_id, transform=m.transform,
-                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, entry_id=m.entry.id)))
+                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, entry_id=m.entry.id),
+                code="official_image"))
         return out
 
     @staticmethod
@@ -346,7 +347,7 @@ class KnownFakeImage:
                "review.")
         return [Evidence(signal=self.name, weight=weight, brand_id=best.entry.brand_id, span=None, reason=msg(
             template, image=best.image, transform=best.transform, entry=best.entry.source_ref or f"#{best.entry.id}",
-            distance=best.distance, entry_id=best.entry.id))]
+            distance=best.distance, entry_id=best.entry.id), code="known_fake_image")]
 
     @staticmethod
     def examples() -> Sequence[tuple[Listing, bool]]:

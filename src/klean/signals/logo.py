@@ -158,7 +158,7 @@ class LogoSignal:
                                 reason=msg(N_("Image {image} shows the {brand} logo ({logo}) at x={x}, y={y}, "
                                               "{w}x{h} px, turned {angle}° anticlockwise, {inliers} matching points."),
                                            image=m.image, brand=brand.name if brand else brand_id, logo=m.logo.label,
-                                           x=x, y=y, w=w, h=h, angle=round(m.angle), inliers=m.inliers)))
+                                           x=x, y=y, w=w, h=h, angle=round(m.angle), inliers=m.inliers), code="logo"))
         return out
 
     @staticmethod

@@ -162,7 +162,7 @@ class PriceAnomaly:
         else:
             reason = msg("Price {price} is {pct}% of the reference {ref} for {product}",
                          price=str(price), pct=pct, ref=str(money), product=what)
-        return (Evidence(self.name, round(weight, 4), brand_id, None, reason), *near)
+        return (Evidence(self.name, round(weight, 4), brand_id, None, reason, code="price"), *near)
 
     def _near_price_story(self, listing: Listing, a: Analysis, ratio: float, used: bool, part: str | None,
                           brand_id: str, money: Money, what: str) -> tuple[Evidence, ...]:
@@ -176,7 +176,8 @@ class PriceAnomaly:
         return (Evidence(self.name, round(weight, 4), brand_id, None, msg(
             "Price {price} is {pct}% of the reference {ref} for {product}, sold by a seller the brand has not "
             "authorised with a story that often covers counterfeits ({n} of them)",
-            price=str(listing.price), pct=round(ratio * 100), ref=str(money), product=what, n=len(stories))),)
+            price=str(listing.price), pct=round(ratio * 100), ref=str(money), product=what, n=len(stories)),
+            code="near_story"),)
 
     @staticmethod
     def examples() -> Sequence[tuple[Listing, bool]]:

@@ -42,26 +42,27 @@ class SellerRisk:
             reason = msg("Seller {seller} is authorised by {brand} until {until}", seller=sid, brand=brand,
                          until=until.isoformat()) if until else \
                 msg("Seller {seller} is authorised by {brand}", seller=sid, brand=brand)
-            return (Evidence(self.name, W_AUTHORISED, brand_id, None, reason),)
+            return (Evidence(self.name, W_AUTHORISED, brand_id, None, reason, code="authorised"),)
         out: list[Evidence] = []
         if auths:
             out.append(Evidence(self.name, W_LAPSED, brand_id, None,
                                 msg("Seller {seller}'s authorisation for {brand} is not valid today",
-                                    seller=sid, brand=brand)))
+                                    seller=sid, brand=brand), code="lapsed"))
         elif listing.condition != "used":
             out.append(Evidence(self.name, W_UNAUTHORISED, brand_id, None,
-                                msg("Seller {seller} is not authorised by {brand}", seller=sid, brand=brand)))
+                                msg("Seller {seller} is not authorised by {brand}", seller=sid,
+                                    brand=brand), code="unauthorised"))
         seller = ctx.snapshot.sellers.get(sid)
         if seller is not None:
             if seller.strikes > 0:
                 out.append(Evidence(self.name, min(W_STRIKES_MAX, W_STRIKE * seller.strikes), brand_id, None,
-                                    msg("Seller has {n} prior strikes", n=seller.strikes)))
+                                    msg("Seller has {n} prior strikes", n=seller.strikes), code="strikes"))
             age = seller.account_age_days
             if age is not None:
                 w = next((w for days, w in W_NEW_ACCOUNT if age < days), 0.0)
                 if w:
                     out.append(Evidence(self.name, w, brand_id, None,
-                                        msg("Seller account is {days} days old", days=age)))
+                                        msg("Seller account is {days} days old", days=age), code="new_account"))
         return out
 
     @staticmethod

@@ -45,10 +45,10 @@ class CounterfeitVocabulary:
                 w = v.weight * mult * (DOCUMENTED if a.has("proof") else 1.0)
                 out.append(Evidence(self.name, round(w, 4), brand, v.span,
                                     msg("\u201c{found}\u201d is a sales story that often covers counterfeits",
-                                        found=v.found)))
+                                        found=v.found), code="scheme"))
             else:
                 out.append(Evidence(self.name, round(v.weight * mult, 4), brand, v.span,
-                                    msg("Counterfeit vocabulary: \u201c{found}\u201d", found=v.found)))
+                                    msg("Counterfeit vocabulary: \u201c{found}\u201d", found=v.found), code="vocab"))
         return out
 
     @staticmethod

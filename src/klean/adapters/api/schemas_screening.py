@@ -68,6 +68,26 @@ class EvidenceOut(BaseModel):
     reason: str
 
 
+class ContributionOut(BaseModel):
+    signal: str
+    log_odds: float
+
+
+class ModelOut(BaseModel):
+    """The learned layer that decided: its version, the rules' own score, each signal's share of its log-odds."""
+
+    version: str
+    rule_score: float | None = None
+    contributions: list[ContributionOut] = []
+
+
+class ShadowOut(BaseModel):
+    """The score a model running in shadow would have given (it did not decide)."""
+
+    version: str
+    score: float
+
+
 class ResultOut(BaseModel):
     """One result.schema.json record, plus the policy version it was decided under."""
 
@@ -77,6 +97,8 @@ class ResultOut(BaseModel):
     flagged: bool
     evidence: list[EvidenceOut]
     policy_version: str
+    model: ModelOut | None = None
+    shadow: ShadowOut | None = None
 
 
 class SubmissionOut(BaseModel):

@@ -1,0 +1,178 @@
+"""The general mechanisms that carry screening to brands and listings it was not written from.
+
+Each test names the mechanism and uses a brand registered as a rights holder does on day one: marks in several
+scripts, products with prices and aliases, authorised sellers, and no nicknames or design cues (the default
+brand pack is turned off for them), so only the mechanism can find what the listing hides.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from klean.domain.listing import Listing, Money, Seller
+from klean.domain.registry import Authorisation, Brand, BrandTerm, Product, RegistrySnapshot
+from klean.domain.screening import ScreeningPolicy
+from klean.signals.analysis import analyse
+from klean.signals.context import build_context
+from klean.signals.phonetic import han_key, hangul_key, latin_key
+from klean.signals.screener import Screener
+
+TODAY = date(2026, 11, 24)
+POLICY = ScreeningPolicy(version="test", review_threshold=0.5, block_threshold=0.8)
+
+
+def krw(n: int) -> Money:
+    return Money.of(n, "KRW")
+
+
+def brand(bid: str, marks: tuple[str, ...], products: tuple[tuple[str, int, tuple[str, ...], str], ...],
+          authorised: tuple[str, ...] = (), knowledge: tuple[BrandTerm, ...] = ()) -> Brand:
+    return Brand(bid, marks[0], marks, use_pack=False, knowledge=knowledge,
+                 products=tuple(Product(f"{bid}.{i}", bid, name, krw(price), aliases, category)
+                                for i, (name, price, aliases, category) in enumerate(products)),
+                 authorisations=tuple(Authorisation(s, bid) for s in authorised))
+
+
+REGISTRY = RegistrySnapshot(brands=(
+    brand("bose", ("Bose", "보스", "博士"),
+          (("QuietComfort Ultra Headphones", 499000, ("QC Ultra", "QC 울트라"), "audio"),
+           ("QuietComfort 45", 399000, ("QC45",), "audio"))),
+    brand("tnf", ("The North Face", "North Face", "노스페이스", "北面"),
+          (("1996 Eco Nuptse", 369000, ("1996 눕시", "Nuptse", "눕시"), "apparel"),
+           ("Big Shot backpack", 169000, ("빅샷", "Big Shot"), "bags"))),
+    brand("tiffany", ("Tiffany", "티파니", "蒂芙尼"),
+          (("HardWear link bracelet", 1380000, ("하드웨어 링크 팔찌", "HardWear"), "jewelry"),)),
+    brand("goose", ("Canada Goose", "캐나다구스", "캐나다 구스", "加拿大鹅"),
+          (("Expedition Parka", 2150000, ("익스페디션", "Expedition"), "apparel"),),
+          authorised=("goose_official",), knowledge=(BrandTerm("구스다운", "collision"),)),
+    brand("omega", ("Omega", "오메가"),
+          (("Speedmaster Moonwatch (310.30.42.50.01.002)", 10400000,
+            ("스피드마스터 문워치", "Speedmaster Moonwatch", "310.30.42.50.01.002"), "watches"),)),
+    brand("prada", ("Prada", "프라다"), (("Re-Edition 2005", 2450000, ("리에디션",), "bags"),)),
+), sellers={"shop": Seller("shop", "shop", 0, 800), "goose_official": Seller("goose_official", "CG", 0, 3000)},
+    version="day-one")
+
+
+@pytest.fixture(scope="module")
+def screener() -> Screener:
+    return Screener(REGISTRY, POLICY, today=TODAY)
+
+
+def item(title: str, price: int, category: str, *, description: str = "", seller: str = "shop",
+         condition: str = "new") -> Listing:
+    return Listing(id="t", title=title, description=description, price=krw(price), seller_id=seller,
+                   category=category, condition=condition)
+
+
+def mentions(screener: Screener, x: Listing) -> list[tuple[str | None, str]]:
+    return [(m.brand_id, m.how) for m in analyse(x, screener.context).mentions]
+
+
+# --- phonetic keys ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("a", "b"), [("꾸찌", "구찌"), ("티빠니", "티파니"), ("컨버쓰", "컨버스"),
+                                      ("쌩로랑", "생로랑"), ("보테가베네다", "보테가베네타")])
+def test_hangul_respellings_with_tensed_or_aspirated_consonants_sound_the_same(a: str, b: str) -> None:
+    assert hangul_key(a) == hangul_key(b)
+    assert hangul_key("삼선") != hangul_key("삼성")
+
+
+def test_latin_and_han_respellings_sound_the_same() -> None:
+    assert latin_key("pradda") == latin_key("prada") and latin_key("omegha") == latin_key("omega")
+    assert han_key("博仕") == han_key("博士") and han_key("北面") != han_key("北京")
+
+
+@pytest.mark.parametrize(("title", "category", "bid", "how"), [
+    ("티빠니 하드웨어 링크 팔찌 실버", "jewelry", "tiffany", "phonetic"),
+    ("Pradda Re-Edition nylon mini bag", "bags", "prada", "typo"),
+    ("Ommegha Speedmaster Moonwatch black dial", "watches", "omega", "phonetic"),
+    ("노스페이 1996 눕시 블랙", "apparel", "tnf", "truncated"),
+    ("노스Face 1996 눕시 숏패딩", "apparel", "tnf", "mixed-script"),
+    ("캐나다GOOSE 익스페디션 패딩", "apparel", "goose", "mixed-script"),
+    ("O메가 스피드마스터 문워치", "watches", "omega", "mixed-script"),
+    ("Bise QuietComfort Ultra headphones, sealed", "audio", "bose", "typo"),
+])
+def test_disguised_marks_of_day_one_brands_are_found(screener: Screener, title: str, category: str, bid: str,
+                                                     how: str) -> None:
+    x = item(title, 50000, category)
+    assert (bid, how) in mentions(screener, x)
+    assert screener.screen(x).flagged
+
+
+def test_a_near_miss_of_a_short_mark_needs_corroboration(screener: Screener) -> None:
+    # "Bise" is one letter from Bose: with a Bose product or in audio it is Bose; a bakery's "bise" is not.
+    assert ("bose", "typo") not in mentions(screener, item("Bise au chocolat, boîte de 6", 9000, "food"))
+    assert ("bose", "typo") in mentions(screener, item("Bise QC45 헤드폰", 90000, "food"))
+
+
+def test_a_model_named_without_its_brand_points_at_the_brand(screener: Screener) -> None:
+    x = item("310.30.42.50.01.002 – new, full set, EMS shipping", 980000, "watches")
+    result = screener.screen(x)
+    assert result.flagged and any(e.code == "model" for e in result.evidence)
+    assert any(e.signal == "price" and e.brand_id == "omega" for e in result.evidence)
+
+
+# --- the item actually sold ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title", ["Bose QC45 원장 이어패드 한 쌍 (정품 분리)",
+                                   "The North Face 빅샷 어깨끈 한쪽 (정품 부품)",
+                                   "Omega Speedmaster Moonwatch presentation box only", "Bose QC45 耳罩 拆机件"])
+def test_a_part_or_packaging_is_not_priced_against_the_whole_product(screener: Screener, title: str) -> None:
+    category = "watches" if "Omega" in title else ("bags" if "빅샷" in title else "audio")
+    result = screener.screen(item(title, 15000, category))
+    assert not result.flagged, result.evidence
+    assert all(e.weight < 0.2 for e in result.evidence if e.signal == "price")
+
+
+def test_a_fake_with_its_box_included_is_still_priced(screener: Screener) -> None:
+    result = screener.screen(item("노스페이스 1996 눕시 블랙 새상품 박스 포함", 89000, "apparel"))
+    assert result.flagged and any(e.signal == "price" and e.weight >= 0.7 for e in result.evidence)
+
+
+# --- prices that tell a story -------------------------------------------------------------------------------
+
+def test_a_sales_story_near_the_real_price_from_an_unauthorised_seller(screener: Screener) -> None:
+    x = item("Canada Goose Expedition Parka – genuine, duty-free purchase", 1490000, "apparel",
+             description="Purchase agency stock, every size available, no Korean warranty.")
+    result = screener.screen(x)
+    assert result.flagged and any(e.code == "near_story" for e in result.evidence)
+    official = screener.screen(item(x.title, 1490000, "apparel", description=x.description, seller="goose_official"))
+    assert not official.flagged
+
+
+def test_used_at_an_impossible_price_is_not_excused_but_honest_used_is(screener: Screener) -> None:
+    impossible = item("Used Tiffany HardWear link bracelet, light scratches", 90000, "jewelry", condition="used")
+    honest = item("Used Tiffany HardWear link bracelet, light scratches, receipt", 420000, "jewelry",
+                  condition="used")
+    assert screener.screen(impossible).flagged
+    assert not screener.screen(honest).flagged
+
+
+# --- honest uses ----------------------------------------------------------------------------------------------
+
+def test_a_collision_the_brand_registered_is_not_a_mention(screener: Screener) -> None:
+    x = item("캐나다 구스다운 이불 퀸 (캐나다산 거위털 90%)", 189000, "home")
+    assert not any(b == "goose" for b, _h in mentions(screener, x))
+    assert not screener.screen(x).flagged
+
+
+def test_licensed_goods_and_absent_logos_are_not_priced_as_the_brand(screener: Screener) -> None:
+    licensed = item("[정식 라이선스] 티파니 하트 케이스 (라이선스 홀로그램 스티커)", 22000, "jewelry")
+    assert not screener.screen(licensed).flagged
+    comparison = item("프라다 느낌 나일론 미니백 (로고 없음, 자체 제작)", 39000, "bags")
+    assert not screener.screen(comparison).flagged
+
+
+def test_registered_nicknames_and_design_cues_are_brand_knowledge() -> None:
+    knows = RegistrySnapshot(brands=tuple(
+        b if b.id != "tnf" else Brand(b.id, b.name, b.marks, products=b.products, use_pack=False,
+                                      knowledge=(BrandTerm("노페", "nickname", 0.45),
+                                                 BrandTerm("half dome logo", "design_cue", 0.5)))
+        for b in REGISTRY.brands), sellers=REGISTRY.sellers)
+    ctx = build_context(knows, TODAY)
+    x = item("노페 숏패딩 블랙 남녀공용", 89000, "apparel")
+    assert ("tnf", "nickname") in [(m.brand_id, m.how) for m in analyse(x, ctx).mentions]
+    blind = build_context(REGISTRY, TODAY)
+    assert not analyse(item("노페 숏패딩 블랙 남녀공용", 89000, "apparel"), blind).mentions
