@@ -142,8 +142,12 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
     if any(m.corroborate for m in a.mentions):
         # A near miss of a short mark (Bise for Bose) stands only with one of the brand's products named or the
         # listing in one of its categories: otherwise it is as likely to be another word.
+        # The category alone does not corroborate when the listing plainly names another brand (Changi duty free
+        # next to Sulwhasoo is not Chanel).
+        named = {m.brand_id for m in a.mentions if m.kind == "mark"}
         a.mentions = [m for m in a.mentions if not m.corroborate or m.brand_id in a.products
-                      or (category is not None and category in idx.brand_categories.get(m.brand_id or "", ()))]
+                      or (category is not None and category in idx.brand_categories.get(m.brand_id or "", ())
+                          and not named - {m.brand_id})]
     if product_hits or a.mentions:
         find_fits(text, a, [f.span(h[0], h[1]) for h in product_hits])
 

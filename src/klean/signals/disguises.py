@@ -58,7 +58,8 @@ def classify_disguise(raw: str, folded_span: str, mark_seps: int, script: str, i
         return "jamo"
     stripped = strip_accents(nfkc)
     if stripped != nfkc and all(ord(ch) < 0x80 for ch in stripped if ch.isalpha()):
-        return "accent"
+        # On a short mark an accent is usually another language's word (Vietnamese mì is noodles, not Mi).
+        return "accent" if len(b) > 3 else "coincidence"
     letters = [ch for ch in nfkc if ch.isalpha()]
     if any(unicodedata.category(ch) == "Ll" and ord(ch) > 0x24F for ch in nfkc.lower()) or any(
             ord(ch) > 0x24F for ch in letters):

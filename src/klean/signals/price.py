@@ -131,7 +131,7 @@ class PriceAnomaly:
         ratio = float(unit_price / money.amount)
         used = listing.condition == "used" or a.has("used")
         part = sold_part(a, len(listing.title), brand_id)
-        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what)
+        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what) if matched else ()
         weight = _band_weight(ratio)
         if weight == 0.0:
             return near
@@ -166,8 +166,9 @@ class PriceAnomaly:
 
     def _near_price_story(self, listing: Listing, a: Analysis, ratio: float, used: bool, part: str | None,
                           brand_id: str, money: Money, what: str) -> tuple[Evidence, ...]:
-        """Near the real price with a sales story that covers fakes (see NEAR_STORY)."""
-        if used or part is not None or a.has("proof") or not NEAR_BAND[0] <= ratio <= NEAR_BAND[1]:
+        """Near the real price of the product named, with a sales story that covers fakes (see NEAR_STORY). Only
+        against a product: a brand's cheapest item in a category says nothing about how near the price is."""
+        if used or part is not None or a.has("partial") or a.has("proof") or not NEAR_BAND[0] <= ratio <= NEAR_BAND[1]:
             return ()
         stories = {v.story for v in a.vocab if v.kind == "scheme"}
         if not stories:
