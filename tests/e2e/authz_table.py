@@ -30,6 +30,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     # users and keys
     ("POST", "/v1/users"): only(A),
     ("GET", "/v1/users"): only(A),
+    ("PATCH", "/v1/users/{user_id}"): only(A),  # role, org, seller account, active: ends the user's sessions
     ("GET", "/v1/users/me/keys"): ALL,
     ("POST", "/v1/users/me/keys"): ALL,
     ("DELETE", "/v1/users/me/keys/{key_id}"): ALL,  # own keys only: another's key id is 404 (owner test)

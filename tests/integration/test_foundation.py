@@ -45,3 +45,11 @@ def test_api_key_authenticates_and_bad_keys_get_401(client: TestClient, make_use
     r = client.get("/v1/me", headers=headers)
     assert r.status_code == 200
     assert r.json()["role"] == "admin"
+
+
+def test_user_ids_that_differ_only_by_case_are_one_user(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user("ada", "admin")
+    assert client.post("/v1/users", headers=admin, json={"id": "Kim.Samsung", "role": "reviewer"}).status_code == 201
+    for twin in ("kim.samsung", "KIM.SAMSUNG", "ADA"):
+        r = client.post("/v1/users", headers=admin, json={"id": twin, "role": "reviewer"})
+        assert r.status_code == 409 and r.json()["error"]["field"] == "id", r.text

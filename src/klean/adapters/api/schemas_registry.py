@@ -150,6 +150,14 @@ class UserIn(In):
     email: str | None = Field(default=None, max_length=320)
 
 
+class UserPatch(In):
+    role: str | None = Field(default=None, examples=["reviewer"],
+                             description="admin, rights_holder, trusted_partner, seller, consumer, reviewer, inspector")
+    org: str | None = Field(default=None, max_length=200)
+    seller_id: str | None = Field(default=None, max_length=200)
+    active: bool | None = Field(default=None, description="false disables the user (its keys and sessions stop)")
+
+
 class UserOut(BaseModel):
     id: str
     name: str

@@ -85,3 +85,45 @@ def register(app: typer.Typer) -> None:
         except DomainError as exc:
             fail(exc.message)
         typer.echo(f"password set for {user_id}")
+
+    @users.command("set-role")
+    def users_set_role(
+        user_id: str = typer.Argument(..., help="Login id"),
+        role: Role = typer.Option(..., "--role", help="admin, rights_holder, trusted_partner, seller, ..."),
+        org: str = typer.Option(None, help="Brand owner (rights holders) or firm (inspectors)"),
+        seller_id: str = typer.Option(None, help="Seller account (sellers)"),
+    ) -> None:
+        """Change a user's role; its portal sessions end."""
+        from klean.services import accounts
+
+        k = bootstrap()
+        try:
+            accounts.update_user(uow=k.uow_factory(), actor=None, user_id=user_id, role=role, org=org,
+                                 seller_id=seller_id)
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(f"{user_id} is now {role.value}")
+
+    @users.command("disable")
+    def users_disable(user_id: str = typer.Argument(..., help="Login id")) -> None:
+        """Disable a user: its API keys and portal sessions stop working."""
+        from klean.services import accounts
+
+        k = bootstrap()
+        try:
+            accounts.update_user(uow=k.uow_factory(), actor=None, user_id=user_id, active=False)
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(f"{user_id} disabled")
+
+    @users.command("enable")
+    def users_enable(user_id: str = typer.Argument(..., help="Login id")) -> None:
+        """Enable a disabled user again (sessions from before it was disabled stay ended)."""
+        from klean.services import accounts
+
+        k = bootstrap()
+        try:
+            accounts.update_user(uow=k.uow_factory(), actor=None, user_id=user_id, active=True)
+        except DomainError as exc:
+            fail(exc.message)
+        typer.echo(f"{user_id} enabled")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from klean.adapters.api.app import discover_routers
+from klean.adapters.app_secret import app_secret
 from klean.adapters.web import routes
 from klean.adapters.web.templating import render
 from klean.config import Settings
@@ -23,17 +22,7 @@ STATIC = Path(__file__).with_name("static")
 
 def session_secret(settings: Settings) -> str:
     """The configured secret, or one generated once into the home folder (readable by the owner only)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.home / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
+    return app_secret(settings)
 
 
 def portal_error(request: Request, exc: DomainError, status: int) -> Response:

@@ -10,16 +10,18 @@ from fastapi import Depends, Form, Request
 from klean.adapters.api.deps import get_uow
 from klean.domain.auth import Principal, Role
 from klean.domain.errors import Forbidden, Unauthenticated
+from klean.services import accounts
 from klean.services.unit_of_work import AbstractUnitOfWork
 
 
 def portal_principal(request: Request, uow: Annotated[AbstractUnitOfWork, Depends(get_uow)]) -> Principal | None:
-    """The signed-in user, re-read from the database on every request (a deactivated user is out at once)."""
+    """The signed-in user, re-read from the database on every request: a deactivated user is out at once, and so
+    is a session from before a sign-out, a password change or a role change (the cookie is signed, not stored, so
+    the user's session generation is what revokes it)."""
     user_id = request.session.get("user_id")
     if not isinstance(user_id, str):
         return None
-    with uow:
-        principal = uow.users.principal(user_id)
+    principal = accounts.session_principal(uow=uow, user_id=user_id, generation=request.session.get("gen"))
     if principal is None:
         request.session.clear()
     request.state.portal_principal = principal

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from klean.adapters.api.deps import PrincipalDep, UowDep
-from klean.adapters.api.schemas_registry import KeyCreated, KeyIn, KeyOut, UserCreated, UserIn, UserOut
+from klean.adapters.api.schemas_registry import KeyCreated, KeyIn, KeyOut, UserCreated, UserIn, UserOut, UserPatch
 from klean.domain.auth import Role
-from klean.domain.errors import ValidationError
+from klean.domain.errors import NotFound, ValidationError
 from klean.services import accounts, users
 
 router = APIRouter(prefix="/v1", tags=["users"])
@@ -32,6 +32,25 @@ def create_user(body: UserIn, principal: PrincipalDep, uow: UowDep) -> UserCreat
 def list_users(principal: PrincipalDep, uow: UowDep, role: str | None = None) -> list[UserOut]:
     """List users (admin only)."""
     return [UserOut(**u.__dict__) for u in users.list_users(uow=uow, principal=principal, role=role)]
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(user_id: str, body: UserPatch, principal: PrincipalDep, uow: UowDep) -> UserOut:
+    """Change a user's role (with its org or seller account) or disable/enable it (admin only). Either ends the
+    user's portal sessions; a disabled user's API keys stop working too."""
+    principal.require(Role.ADMIN)
+    role = None
+    if body.role is not None:
+        try:
+            role = Role(body.role)
+        except ValueError:
+            raise ValidationError(f"role: one of {', '.join(r.value for r in Role)}", field="role") from None
+    accounts.update_user(uow=uow, actor=principal, user_id=user_id, role=role, org=body.org,
+                         seller_id=body.seller_id, active=body.active)
+    info = users.get_user(uow=uow, principal=principal, user_id=user_id)
+    if info is None:
+        raise NotFound(f"no user {user_id}", field="user_id")
+    return UserOut(**info.__dict__)
 
 
 @router.get("/users/me/keys", response_model=list[KeyOut])

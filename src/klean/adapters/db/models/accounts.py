@@ -1,4 +1,4 @@
-"""Users and their API keys (stored hashed, shown once)."""
+"""Users and their API keys (stored hashed, shown once), and failed portal sign-ins per login and client address."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ class UserRow(Base):
     seller_id: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(300))  # portal sign-in (scrypt)
     active: Mapped[bool] = mapped_column(default=True)
-    failed_signins: Mapped[int] = mapped_column(default=0)  # consecutive; reset on success
-    locked_until: Mapped[datetime | None]
+    # Portal sessions carry the generation they were signed in under; sign-out, a new password, a new role and
+    # disabling the user each move it on, so every earlier session cookie stops working.
+    session_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -36,3 +37,17 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class SigninThrottleRow(Base):
+    """Consecutive failed sign-ins for one login from one client address (keyed digest of both, never in clear).
+
+    Locking per login *and* address means nobody can lock another person out from elsewhere, and an unknown login
+    is counted and locked exactly like a known one, so the answers never tell them apart."""
+
+    __tablename__ = "signin_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klean.adapters.api.deps import UowDep
+from klean.adapters.app_secret import client_digest
 from klean.adapters.web.deps import CsrfChecked, PortalPrincipal
 from klean.adapters.web.templating import render
+from klean.adapters.web.views import app_of, tr
 from klean.domain.errors import RateLimited, Unauthenticated
 from klean.services import accounts
 
@@ -41,18 +43,22 @@ def signin(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form()] = "/portal/",
 ) -> Response:
+    client = client_digest(request, app_of(request).settings, purpose="signin")
     try:
-        principal = accounts.sign_in(uow=uow, login=login, password=password)
+        principal, generation = accounts.start_session(uow=uow, login=login, password=password, client=client)
     except (Unauthenticated, RateLimited) as exc:
         status = 429 if isinstance(exc, RateLimited) else 401
-        return render(request, "pages/signin.html", error=exc.message, login=login, next_url=safe_next(next),
-                      status_code=status)
+        return render(request, "pages/signin.html", error=tr(request, exc.message), login=login,
+                      next_url=safe_next(next), status_code=status)
     request.session.clear()  # a new session on sign-in: no fixation
     request.session["user_id"] = principal.user_id
+    request.session["gen"] = generation
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/signout", dependencies=[CsrfChecked])
-def signout(request: Request) -> Response:
+def signout(request: Request, uow: UowDep, principal: PortalPrincipal) -> Response:
+    if principal is not None:
+        accounts.sign_out(uow=uow, user_id=principal.user_id)  # a copy of the cookie kept elsewhere dies too
     request.session.clear()
     return RedirectResponse("/portal/", status_code=303)
