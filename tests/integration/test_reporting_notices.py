@@ -570,8 +570,8 @@ def test_a_trusted_notice_takes_down_only_the_listings_of_its_brand(client: Test
     them."""
     seed(klean_app)
     with klean_app.uow_factory() as uow:
-        uow.listings.upsert(Listing(id="sm-77", title="Galaxy S24 Ultra 256GB 자급제 정품 새제품", seller_id="samsung-store",
-                                    price=Money.of(1_650_000, "KRW")))
+        uow.listings.upsert(Listing(id="sm-77", title="Galaxy S24 Ultra 256GB 자급제 정품 새제품",
+                                    seller_id="samsung-store", price=Money.of(1_650_000, "KRW")))
         uow.listings.upsert(Listing(id="wl-5", title="소가죽 반지갑 (무지, 브랜드 없음)", seller_id="seoul-deals",
                                     price=Money.of(29_000, "KRW")))
         uow.listings.upsert(Listing(id="cp-2003", title="C-H-A-N-E-L 보이백 st급", seller_id="mirror-lux",
