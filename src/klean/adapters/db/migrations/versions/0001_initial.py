@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 00:51:52.932366
+Create Date: 2026-12-02 07:30:48.468193
 """
 from __future__ import annotations
 
@@ -281,6 +281,16 @@ def upgrade() -> None:
     sa.Column('identity', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sellers'))
     )
+    op.create_table('signin_throttle',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('locked_until', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_signin_throttle'))
+    )
+    with op.batch_alter_table('signin_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signin_throttle_updated_at'), ['updated_at'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.String(length=100), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -290,8 +300,7 @@ def upgrade() -> None:
     sa.Column('seller_id', sa.String(length=200), nullable=True),
     sa.Column('password_hash', sa.String(length=300), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('failed_signins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('session_generation', sa.Integer(), nullable=False),
     sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -730,6 +739,10 @@ def downgrade() -> None:
 
     op.drop_table('api_keys')
     op.drop_table('users')
+    with op.batch_alter_table('signin_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signin_throttle_updated_at'))
+
+    op.drop_table('signin_throttle')
     op.drop_table('sellers')
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.drop_index('ix_review_items_open')
