@@ -21,7 +21,7 @@ from klean.bootstrap import App
 from klean.domain.errors import Conflict
 from klean.domain.listing import Listing, Money
 from klean.domain.policy_file import PolicyDocument
-from klean.domain.registry import Brand
+from klean.domain.registry import Brand, Product
 from klean.services import notices, review
 
 SAMSUNG_URL = "https://www.coupang.example/vp/products/7264582"
@@ -63,7 +63,10 @@ def seed(app: App) -> None:
     """Samsung and Chanel in the registry; a Seoul reseller's suspiciously cheap listings."""
     with app.uow_factory() as uow:
         uow.brands.add(Brand(id="samsung", name="Samsung", marks=("Samsung", "삼성", "三星"),
-                             owner="samsung-electronics"))
+                             owner="samsung-electronics",
+                             products=(Product(id="samsung.s24u", brand_id="samsung", name="Galaxy S24 Ultra",
+                                               reference_price=Money.of(1_698_400, "KRW"),
+                                               aliases=("갤럭시 S24 울트라",), category="phones"),)))
         uow.brands.add(Brand(id="chanel", name="Chanel", marks=("Chanel", "샤넬"), owner="chanel-sas"))
         for lid, title, price, seller, url in [
             ("cp-1001", "삼성 갤럭시 S24 울트라 정품 미개봉 특가", 390_000, "seoul-deals", None),
@@ -558,3 +561,84 @@ def test_scheduled_jobs_restore_a_countered_listing_after_the_window(client: Tes
     report = run_once(klean_app, notify=lambda **_: None, now=counter.deadline_at + timedelta(hours=1))
     assert report.counter_notices_restored == 1
     assert listing_status(klean_app, "cp-1001") == "live"
+
+
+def test_a_trusted_notice_takes_down_only_the_listings_of_its_brand(client: TestClient, klean_app: App,
+                                                                     make_user: MakeUser) -> None:
+    """A partner for Chanel names Chanel fakes, an authorised Samsung reseller's phone and a plain wallet: only the
+    Chanel listings come down; the others wait for a reviewer, with no strike, and the partner's record counts
+    them."""
+    seed(klean_app)
+    with klean_app.uow_factory() as uow:
+        uow.listings.upsert(Listing(id="sm-77", title="Galaxy S24 Ultra 256GB 자급제 정품 새제품",
+                                    seller_id="samsung-store", price=Money.of(1_650_000, "KRW")))
+        uow.listings.upsert(Listing(id="wl-5", title="소가죽 반지갑 (무지, 브랜드 없음)", seller_id="seoul-deals",
+                                    price=Money.of(29_000, "KRW")))
+        uow.listings.upsert(Listing(id="cp-2003", title="C-H-A-N-E-L 보이백 st급", seller_id="mirror-lux",
+                                    price=Money.of(190_000, "KRW")))
+        uow.commit()
+    partner = make_user("brandshield-kr", "trusted_partner", org="chanel-sas")
+    reviewer = make_user("rev-james", "reviewer")
+    r = client.post("/v1/notices", headers=partner,
+                    json=notice_body("chanel", listings=["cp-2001", "sm-77", "cp-1001", "wl-5", "cp-2003"]))
+    assert r.status_code == 201, r.text
+    cases = {c["listing_id"]: c for c in r.json()["cases"]}
+    for lid in ("cp-2001", "cp-2003"):  # the mark, and the mark spelled apart
+        assert (cases[lid]["state"], cases[lid]["trusted"], cases[lid]["alludes_to_brand"]) == ("actioned", True, True)
+        assert listing_status(klean_app, lid) == "removed"
+    for lid in ("sm-77", "cp-1001", "wl-5"):
+        assert (cases[lid]["state"], cases[lid]["trusted"], cases[lid]["alludes_to_brand"]) == \
+            ("received", False, False), lid
+        assert listing_status(klean_app, lid) == "live"
+        case = client.get(f"/v1/cases/{cases[lid]['case_id']}", headers=partner).json()
+        assert case["trusted"] is False and "does not allude to the brand chanel" in case["transitions"][0]["reason"]
+    with klean_app.uow_factory() as uow:
+        assert uow.enforcement.for_seller("samsung-store") == []  # no strike, no removal
+        assert [a.violation_kind for a in uow.enforcement.for_seller("seoul-deals")] == []
+        assert {a.violation_kind for a in uow.enforcement.for_seller("mirror-lux")} == {"trusted_takedown"}
+
+    queue = client.get("/v1/review/queue", params={"kind": "notice"}, headers=reviewer).json()
+    marked = {i["payload"]["listing_id"]: i for i in queue}
+    assert [marked[lid]["payload"]["alludes_to_brand"] for lid in ("sm-77", "cp-1001", "wl-5")] == [False] * 3
+    assert marked["cp-2001"]["payload"]["alludes_to_brand"] is True
+    assert marked["sm-77"]["priority"] < marked["cp-2001"]["priority"]  # not in the trusted lane's priority
+
+    record = client.get("/v1/notifiers/brandshield-kr/record", headers=partner).json()
+    assert record["accuracy"]["off_brand"] == 3 and record["accuracy"]["decided"] == 0
+    claim_and_decide(client, reviewer, "notice", str(cases["sm-77"]["case_id"]), "reject",
+                     "A Samsung phone from an authorised reseller; nothing of Chanel's")
+    record = client.get("/v1/notifiers/brandshield-kr/record", headers=partner).json()
+    assert (record["accuracy"]["decided"], record["accuracy"]["upheld"]) == (1, 0)
+    assert listing_status(klean_app, "sm-77") == "live"
+
+
+def test_a_rights_holders_notice_is_checked_against_its_brand_before_review(client: TestClient, klean_app: App,
+                                                                             make_user: MakeUser) -> None:
+    seed(klean_app)
+    rh = make_user("samsung-ip", "rights_holder", org="samsung-electronics")
+    r = client.post("/v1/notices", headers=rh, json=notice_body(listings=["cp-1001", SAMSUNG_URL, "cp-2001"]))
+    assert r.status_code == 201, r.text
+    cases = {c["listing_id"]: c for c in r.json()["cases"]}
+    # 삼성 (the mark) and "Galaxy S24 Ultra" (a product) are Samsung's; a Chanel bag is not
+    assert {lid: c["alludes_to_brand"] for lid, c in cases.items()} == {"cp-1001": True, "cp-1002": True,
+                                                                         "cp-2001": False}
+    assert all(c["state"] == "received" for c in cases.values())
+    case = client.get(f"/v1/cases/{cases['cp-2001']['case_id']}", headers=rh).json()
+    assert "does not allude to the brand samsung" in case["transitions"][0]["reason"]
+    assert client.get("/v1/notifiers/samsung-ip/record", headers=rh).json()["accuracy"]["off_brand"] == 1
+
+    from klean.services import accounts
+
+    make_user("rev-minji", "reviewer")
+    accounts.set_password(uow=klean_app.uow_factory(), actor=None, user_id="rev-minji", password="a long passphrase 7")
+    page = client.get("/portal/signin")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/portal/signin", data={"login": "rev-minji", "password": "a long passphrase 7",
+                                               "csrf_token": token}, follow_redirects=False).status_code == 303
+    queue = client.get("/portal/review?lang=en")
+    assert queue.status_code == 200 and queue.text.count("does not allude to the brand") == 1
+    with klean_app.uow_factory() as uow:
+        item = next(i for i in uow.queue.open_items(kind="notice")
+                    if i.payload["listing_id"] == "cp-2001")
+    page = client.get(f"/portal/review/{item.id}?lang=ko")
+    assert page.status_code == 200 and 'id="off-brand"' in page.text

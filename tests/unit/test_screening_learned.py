@@ -103,3 +103,25 @@ def test_fit_learns_which_evidence_separates_fakes_and_reports_figures() -> None
     assert metrics(scores, labels, 0.5)["pr_auc"] == 1.0
     with pytest.raises(ValidationError):
         fit(rows[:4], labels[:4], sources=["only fakes"])
+
+
+def test_signal_weights_live_in_the_policy_file_and_a_typo_there_is_refused() -> None:
+    from klean.domain.policy_file import read_policy
+
+    doc = read_policy()
+    section = doc.section("screening")
+    shipped = ScreeningPolicy.from_section(section, doc.version)
+    from klean.signals.price import PriceAnomaly
+
+    assert shipped.settings_for("price", {**PriceAnomaly.defaults, "used_floor": 0.5})["used_floor"] == 0.2
+    lenient = ScreeningPolicy.from_section({**section, "price": {**section["price"], "bands": [[0.05, 0.5]]}}, "v")
+    cheap = listing("Galaxy Watch6 40mm 새상품", 30000)  # 10% of the reference
+    default_price = [e for e in Screener(example_registry(), shipped, today=TODAY).screen(cheap).evidence
+                     if e.signal == "price"]
+    assert default_price and default_price[0].weight == pytest.approx(0.85)
+    assert not [e for e in Screener(example_registry(), lenient, today=TODAY).screen(cheap).evidence
+                if e.signal == "price"]
+    with pytest.raises(ValidationError, match=r"screening\.price"):
+        Screener(example_registry(), ScreeningPolicy.from_section({**section, "price": {"used_flor": 0.3}}, "v"))
+    with pytest.raises(ValidationError, match="number"):
+        Screener(example_registry(), ScreeningPolicy.from_section({**section, "seller": {"strike": "high"}}, "v"))

@@ -259,6 +259,7 @@ class Accuracy:
     countered: int  # successful counter-notices
     unfounded: int  # manifestly unfounded rejections
     window_days: int
+    off_brand: int = 0  # listings named that did not allude to the notice's brand (sent to review, not acted on)
 
     @property
     def upheld_share(self) -> float | None:
@@ -270,12 +271,14 @@ class Accuracy:
 
     def as_dict(self) -> dict[str, Any]:
         return {"decided": self.decided, "upheld": self.upheld, "countered": self.countered,
-                "unfounded": self.unfounded, "window_days": self.window_days,
+                "unfounded": self.unfounded, "off_brand": self.off_brand, "window_days": self.window_days,
                 "upheld_share": self.upheld_share, "countered_share": self.countered_share}
 
 
-def accuracy(decided: Sequence[DecidedNotice], *, now: datetime, window_days: int) -> Accuracy:
-    """A notifier's record over the rolling window ending now."""
+def accuracy(decided: Sequence[DecidedNotice], *, now: datetime, window_days: int,
+             off_brand: Sequence[datetime] = ()) -> Accuracy:
+    """A notifier's record over the rolling window ending now; `off_brand`: when it named listings that did not
+    allude to the notice's brand (each is also decided by a reviewer, and counts there too)."""
     since = now - timedelta(days=window_days)
     inside = [d for d in decided if since <= d.decided_at <= now]
     return Accuracy(
@@ -284,6 +287,7 @@ def accuracy(decided: Sequence[DecidedNotice], *, now: datetime, window_days: in
         countered=sum(d.outcome is Outcome.COUNTER_RESTORED for d in inside),
         unfounded=sum(d.manifestly_unfounded for d in inside),
         window_days=window_days,
+        off_brand=sum(since <= at <= now for at in off_brand),
     )
 
 

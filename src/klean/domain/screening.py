@@ -47,6 +47,8 @@ class ScreeningContext:
     snapshot: RegistrySnapshot
     today: date
     indexes: dict[str, Any] = field(default_factory=dict)
+    # Each signal's weights and limits from policy [screening.<signal>], over the signal's `defaults`.
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -73,6 +75,7 @@ class ScreeningPolicy:
     model_mode: str = "off"  # live | shadow | off: whether the learned layer decides (see signals/learned.py)
     model_file: str = "default"  # "default" (the shipped model) or a path written by `klean model train`
     shadow_file: str = ""  # a candidate model run beside the deciding one, recorded but never deciding
+    signal_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # [screening.<signal>] tables
 
     @staticmethod
     def from_section(section: Mapping[str, Any], version: str) -> ScreeningPolicy:
@@ -111,8 +114,24 @@ class ScreeningPolicy:
         shadow = model.get("shadow", "")
         if not isinstance(shadow, str):
             raise ValidationError("[screening.model] shadow must be a path", field="screening.model.shadow")
+        settings = {str(k): dict(v) for k, v in section.items()
+                    if isinstance(v, Mapping) and k not in ("signal_weights", "model")}
         return ScreeningPolicy(version=version, review_threshold=review, block_threshold=block,
-                               signal_weights=clean, model_mode=mode, model_file=file, shadow_file=shadow)
+                               signal_weights=clean, model_mode=mode, model_file=file, shadow_file=shadow,
+                               signal_settings=settings)
+
+    def settings_for(self, signal: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        """The signal's defaults overridden by its [screening.<signal>] table; unknown keys and values of the wrong
+        shape are refused with the key named, so a typo in the policy file cannot silently keep a default."""
+        given = self.signal_settings.get(signal, {})
+        out = dict(defaults)
+        for key, value in given.items():
+            where = f"screening.{signal}.{key}"
+            if key not in defaults:
+                raise ValidationError(f"[screening.{signal}] has no setting {key!r} (known: {', '.join(defaults)})",
+                                      field=where)
+            out[key] = _like(defaults[key], value, where)
+        return out
 
 
 @dataclass(frozen=True)
@@ -144,6 +163,29 @@ class ScreeningResult:
         if self.shadow is not None:
             out["shadow"] = {"version": self.shadow[0], "score": self.shadow[1]}
         return out
+
+
+def _like(default: Any, value: Any, where: str) -> Any:
+    """`value` checked to have the shape of `default`: a number in [-1, 100], or a list of such (nested alike)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        raise ValidationError(f"[{where}] must be a number or a list of numbers", field=where)
+    if isinstance(default, int | float):
+        if not isinstance(value, int | float) or not -1.0 <= float(value) <= 100.0:
+            raise ValidationError(f"[{where}] must be a number in [-1, 100], got {value!r}", field=where)
+        return float(value) if isinstance(default, float) else value
+    if isinstance(default, tuple | list):
+        if not isinstance(value, list | tuple) or not value:
+            raise ValidationError(f"[{where}] must be a non-empty list", field=where)
+        inner = default[0] if default else 0.0
+        return tuple(_like(inner, v, where) for v in value)
+    if isinstance(default, Mapping):
+        if not isinstance(value, Mapping):
+            raise ValidationError(f"[{where}] must be a table", field=where)
+        unknown = set(value) - set(default)
+        if unknown:
+            raise ValidationError(f"[{where}] has no setting {sorted(unknown)[0]!r}", field=where)
+        return {**default, **{k: _like(default[k], v, f"{where}.{k}") for k, v in value.items()}}
+    raise ValidationError(f"[{where}] cannot be set in the policy file", field=where)
 
 
 def combine(evidence: Sequence[Evidence], policy: ScreeningPolicy) -> float:

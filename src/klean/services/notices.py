@@ -32,6 +32,8 @@ from klean.domain.policy_file import PolicyDocument
 from klean.domain.reports import url_candidates
 from klean.services.idempotency import run_once
 from klean.services.unit_of_work import AbstractUnitOfWork
+from klean.signals.analysis import analyse
+from klean.signals.screener import Screener
 
 log = logging.getLogger(__name__)
 Notify = Callable[[Mail], None]
@@ -159,17 +161,56 @@ def in_trusted_lane(*, uow: AbstractUnitOfWork, principal: Principal) -> bool:
     return uow.cases.standing(principal.user_id).trusted_removed_at is None  # type: ignore[no-any-return]
 
 
+# --- does a named listing allude to the notice's brand? -----------------------------------------------------
+
+MENTION_HOW = {"mark": "its mark", "disguise": "a disguised mark", "nickname": "a nickname",
+               "cue": "a design cue", "initial": "its initials"}
+
+
+def brand_allusion(*, screener: Screener, stored: Any, brand_id: str) -> str | None:
+    """How a stored listing alludes to a brand, in words (a mark, a disguised mark, a nickname or design cue, one
+    of its products, or screening evidence naming the brand: an image or logo match, the seller signal), or None
+    when it does not. A notice may only take down listings that allude to the brand it is filed for."""
+    listing = stored.listing
+    result = screener.screen(listing)  # the text signals ask the analysis first: analyse() below is its cache
+    analysis = analyse(listing, screener.context)
+    mentions = [m for m in analysis.mentions if m.brand_id == brand_id and not m.corroborate]
+    if mentions:
+        best = max(mentions, key=lambda m: m.weight)
+        return f"{MENTION_HOW.get(best.kind, best.kind)} \"{best.found}\""
+    if brand_id in analysis.products:
+        product = analysis.products[brand_id][0]
+        return f"its product {product.name}"
+    named = [e for e in result.evidence if e.brand_id == brand_id]
+    if named:
+        return f"screening evidence ({', '.join(sorted({e.signal for e in named}))})"
+    if brand_id in (stored.brand_ids or ()) or any(r.get("brand_id") == brand_id for r in stored.evidence or ()):
+        return "its stored screening evidence"
+    return None
+
+
 # --- filing ------------------------------------------------------------------------------------------------
 
 def file_notice(*, uow: AbstractUnitOfWork, principal: Principal, draft: NoticeDraft, policy: NoticePolicy,
-                idempotency_key: str | None = None, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
-    """File a takedown notice; one case per listing, taken down at once in the trusted lane."""
+                idempotency_key: str | None = None, now: datetime | None = None,
+                screener: Screener | None = None) -> tuple[dict[str, Any], bool]:
+    """File a takedown notice; one case per listing, taken down at once in the trusted lane.
+
+    Each listing is checked against the notice's brand first (`brand_allusion`, with `screener`, else one built
+    from the registry): a listing that does not allude to the brand is never taken down on receipt; it waits for
+    a reviewer, marked as not alluding to the brand, and counts in the notifier's record.
+    """
     principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.ADMIN)
     validate_notice_shape(draft)
     missing = missing_elements(draft)
     if missing:
         raise IncompleteNotice([(m.field, m.requirement) for m in missing])
     now = _now(now)
+    if screener is None:
+        from klean.services.screening import get_screener
+
+        screener = get_screener(uow=uow, app_extras={})
+    checked_by = screener
     with uow:
         exists, owner = uow.cases.brand_owner(draft.brand_id)
         if not exists:
@@ -183,14 +224,14 @@ def file_notice(*, uow: AbstractUnitOfWork, principal: Principal, draft: NoticeD
                             "for repeated manifestly unfounded notices (DSA Art. 23)")
 
         def work() -> dict[str, Any]:
-            return _file(uow, principal, draft, policy, now)
+            return _file(uow, principal, draft, policy, now, checked_by)
 
         return run_once(uow=uow, scope=f"notice:{principal.user_id}", key=idempotency_key,
                         request=draft.fingerprint(), work=work)
 
 
 def _file(uow: AbstractUnitOfWork, principal: Principal, draft: NoticeDraft, policy: NoticePolicy,
-          now: datetime) -> dict[str, Any]:
+          now: datetime, screener: Screener) -> dict[str, Any]:
     trusted = in_trusted_lane(uow=uow, principal=principal)
     resolved: list[tuple[str, str]] = []
     unresolved: list[str] = []
@@ -221,13 +262,27 @@ def _file(uow: AbstractUnitOfWork, principal: Principal, draft: NoticeDraft, pol
                         "state": duplicate.state, "duplicate_of": duplicate.id})
             continue
         stored = uow.listings.require(listing_id)
+        allusion = brand_allusion(screener=screener, stored=stored, brand_id=draft.brand_id)
+        on_brand = allusion is not None
+        case_trusted = trusted and on_brand  # a listing of another brand never takes the trusted lane
+        received = "notice received" if on_brand else \
+            f"notice received; the listing does not allude to the brand {draft.brand_id}: it waits for review"
         case = uow.cases.add_case(notice=notice, listing_id=listing_id, listing_ref=ref,
-                                  seller_id=stored.listing.seller_id, actor=principal.user_id, now=now)
+                                  seller_id=stored.listing.seller_id, actor=principal.user_id, now=now,
+                                  reason=received, trusted=case_trusted)
         uow.events.append(type="case.received", actor=principal.user_id, subject_type="case", subject_id=str(case.id),
-                          payload={"notice_id": notice.id, "listing_id": listing_id, "trusted": trusted},
-                          policy_version=policy.version)
+                          payload={"notice_id": notice.id, "listing_id": listing_id, "trusted": case_trusted,
+                                   "brand_id": draft.brand_id, "alludes_to_brand": on_brand, "allusion": allusion},
+                          policy_version=policy.version, reason=received)
+        if not on_brand:
+            # The notifier's record counts it (GET /v1/notifiers/{id}/record: off_brand).
+            uow.events.append(type="notifier.off_brand_listing", actor=principal.user_id, subject_type="user",
+                              subject_id=principal.user_id,
+                              payload={"case_id": case.id, "notice_id": notice.id, "listing_id": listing_id,
+                                       "brand_id": draft.brand_id, "trusted_notice": trusted},
+                              policy_version=policy.version, reason=received)
         risk = stored.score or 0.0
-        if trusted:
+        if case_trusted:
             reason = "trusted partner notice: removed on receipt, reviewed after"
             _take_down(uow, case, actor=principal.user_id, reason=reason, policy=policy)
             case = _move(uow, case, CaseState.ACTIONED, actor=principal.user_id, reason=reason, now=now,
@@ -237,10 +292,10 @@ def _file(uow: AbstractUnitOfWork, principal: Principal, draft: NoticeDraft, pol
         else:
             priority = policy.notice_priority + 10 * risk
         uow.queue.enqueue(kind="notice", subject_type="case", subject_id=str(case.id), priority=priority,
-                          payload={"case_id": case.id, "listing_id": listing_id, "trusted": trusted,
-                                   "brand_id": draft.brand_id})
+                          payload={"case_id": case.id, "listing_id": listing_id, "trusted": case_trusted,
+                                   "brand_id": draft.brand_id, "alludes_to_brand": on_brand, "allusion": allusion})
         out.append({"listing_ref": ref, "listing_id": listing_id, "case_id": case.id, "state": case.state,
-                    "duplicate_of": None})
+                    "trusted": case_trusted, "alludes_to_brand": on_brand, "duplicate_of": None})
     return {"notice_id": notice.id, "trusted": trusted, "received_at": now.isoformat(), "cases": out,
             "unresolved": unresolved}
 
@@ -573,7 +628,7 @@ def notifier_record(*, uow: AbstractUnitOfWork, principal: Principal, user_id: s
             raise NotFound(f"no user {user_id}", field="user_id")
         decided = uow.cases.decided_of(user_id)
         standing = uow.cases.standing(user_id)
-        acc = accuracy(decided, now=now, window_days=policy.trusted_window_days)
+        acc = accuracy(decided, now=now, window_days=policy.trusted_window_days, off_brand=_off_brand(uow, user_id))
         user = uow.users.get(user_id)
         return {
             "user_id": user_id, "accuracy": acc.as_dict(),
@@ -586,6 +641,11 @@ def notifier_record(*, uow: AbstractUnitOfWork, principal: Principal, user_id: s
             "trusted_barred_until": standing.trusted_barred_until.isoformat() if standing.trusted_barred_until
             else None,
         }
+
+
+def _off_brand(uow: AbstractUnitOfWork, user_id: str) -> list[datetime]:
+    """When this notifier named listings that did not allude to its notice's brand."""
+    return [e.at for e in uow.events.for_subject("user", user_id) if e.type == "notifier.off_brand_listing"]
 
 
 def readmit_trusted(*, uow: AbstractUnitOfWork, principal: Principal, user_id: str, policy: NoticePolicy,

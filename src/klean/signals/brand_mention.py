@@ -9,7 +9,7 @@ names the brand only to say what it fits, which is exculpatory.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from klean.domain.listing import Listing
 from klean.domain.messages import N_, Message, msg
@@ -18,19 +18,22 @@ from klean.signals.analysis import Analysis, Mention, analyse
 from klean.signals.context import INDEX_KEY
 from klean.signals.examples import listing
 
-# Weights on the one evidence scale (see domain.screening.Evidence); calibrated as the README describes.
-W_PLAIN = 0.05
-W_DISGUISE = {"typo": 0.35, "lookalike": 0.4, "phonetic": 0.35, "truncated": 0.35}
-W_DISGUISE_DEFAULT = 0.5
-W_INITIAL = 0.35
-W_CUE_WITH_LOGO = 1.4  # a signature design *and* the word logo/engraved: the mark itself is on the goods
-W_COMPATIBLE = -0.55
-W_FITS = -0.3  # "case for Galaxy S24": weaker than an explicit 호환/compatible, and void next to counterfeit words
-W_NO_LOGO = -0.45
-W_MATERIAL = 0.5  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
-W_MODEL = 0.1  # a model named without its brand: says which brand, and leaving the name out is a little odd
-W_LICENSED = -0.5  # made under the brand's licence or in a collaboration: the rights holder's own goods
-W_BIDI = 0.2  # a mark in text with invisible direction controls (they reorder what a reader sees; honest text has none)
+# Weights on the one evidence scale (see domain.screening.Evidence); each can be set in policy.toml
+# [screening.brand_mention] (a change bumps the policy version).
+DEFAULTS: dict[str, Any] = {
+    "plain": 0.05,  # a mark as registered: says which brand, weighs almost nothing by itself
+    "disguise": {"typo": 0.35, "lookalike": 0.4, "phonetic": 0.35, "truncated": 0.35, "other": 0.5},
+    "initial": 0.35,
+    "cue_with_logo": 1.4,  # a signature design *and* the word logo/engraved: the mark itself is on the goods
+    "cue_max": 0.75,
+    "compatible": -0.55,
+    "fits": -0.3,  # "case for Galaxy S24": weaker than an explicit 호환/compatible, void next to counterfeit words
+    "no_logo": -0.45,
+    "material": 0.5,  # the brand's pattern or logo sold as fabric, patches or buttons: the brand sells no such thing
+    "model": 0.1,  # a model named without its brand: says which brand, and leaving the name out is a little odd
+    "licensed": -0.5,  # made under the brand's licence or in a collaboration: the rights holder's own goods
+    "bidi": 0.2,  # a mark in text with invisible direction controls (they reorder what a reader sees)
+}
 
 # One reason template per kind of disguise, so each renders as a whole sentence in Korean too.
 DISGUISE_REASONS = {
@@ -56,10 +59,11 @@ def _brand(ctx: ScreeningContext, bid: str | None) -> str:
     return ctx.indexes[INDEX_KEY].brand_names.get(bid, bid)
 
 
-def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext) -> Evidence | None:
+def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext, p: dict[str, Any] = DEFAULTS) -> Evidence | None:
     brand = _brand(ctx, m.brand_id)
     if m.kind == "disguise":
-        return Evidence("brand_mention", W_DISGUISE.get(m.how, W_DISGUISE_DEFAULT), m.brand_id, m.span,
+        weights = p["disguise"]
+        return Evidence("brand_mention", weights.get(m.how, weights["other"]), m.brand_id, m.span,
                         Message(DISGUISE_REASONS.get(m.how, DISGUISE_REASONS["lookalike"]),
                                 {"mark": m.term, "found": m.found}), code=f"disguise:{m.how}")
     if m.kind == "nickname":
@@ -67,25 +71,27 @@ def mention_evidence(m: Mention, a: Analysis, ctx: ScreeningContext) -> Evidence
                         msg("\u201c{found}\u201d is a nickname for {brand}",
                             found=m.found, brand=brand), code="nickname")
     if m.kind == "cue":
-        w = min(0.75, m.weight * (W_CUE_WITH_LOGO if a.has("logo") else 1.0))
+        w = min(p["cue_max"], m.weight * (p["cue_with_logo"] if a.has("logo") else 1.0))
         return Evidence("brand_mention", w, m.brand_id, m.span,
                         msg("\u201c{found}\u201d describes a signature design of {brand}", found=m.found,
                             brand=brand), code="cue")
     if m.kind == "model":
-        return Evidence("brand_mention", W_MODEL, m.brand_id, m.span,
+        return Evidence("brand_mention", p["model"], m.brand_id, m.span,
                         msg("\u201c{found}\u201d names {product}, a product of {brand}, without the brand",
                             found=m.found, product=m.term, brand=brand), code="model")
     if m.kind == "initial":
-        return Evidence("brand_mention", W_INITIAL, m.brand_id, m.span,
+        return Evidence("brand_mention", p["initial"], m.brand_id, m.span,
                         msg("\u201c{found}\u201d hides a brand name behind its initial", found=m.found), code="initial")
-    return Evidence("brand_mention", W_PLAIN, m.brand_id, m.span,
+    return Evidence("brand_mention", p["plain"], m.brand_id, m.span,
                     msg("Mentions the mark {mark} of {brand}", mark=m.found, brand=brand), code="mark")
 
 
 class BrandMention:
     name: ClassVar[str] = "brand_mention"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        p = ctx.settings.get(self.name) or DEFAULTS
         a = analyse(listing, ctx)
         if not a.mentions:
             return ()
@@ -99,43 +105,43 @@ class BrandMention:
             if m.kind in ("cue", "nickname") and m.brand_id in named:
                 continue  # 흑섭 next to 롤렉스, 4-bar next to Thom Browne: product talk, not a disguise
             seen.add(key)
-            ev = mention_evidence(m, a, ctx)
+            ev = mention_evidence(m, a, ctx, p)
             if ev is not None:
                 out.append(ev)
         primary = a.primary_brand()
         if a.folded.had_bidi and primary is not None:
-            out.append(Evidence("brand_mention", W_BIDI, primary, None,
+            out.append(Evidence("brand_mention", p["bidi"], primary, None,
                                 msg("The text naming {brand} hides invisible characters that change the reading "
-                                    "direction", brand=_brand(ctx, primary))))
+                                    "direction", brand=_brand(ctx, primary)), code="bidi"))
         if a.has("material") and primary is not None and primary not in a.products and not a.has("compatible"):
             s = a.cues["material"][0]
             o0, o1 = a.folded.span(*s)
-            out.append(Evidence("brand_mention", W_MATERIAL, primary, (o0, o1),
+            out.append(Evidence("brand_mention", p["material"], primary, (o0, o1),
                                 msg("Sells {brand}'s pattern or logo as material (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="material"))
         plain_only = all(m.kind in ("mark", "model") for m in a.mentions)
         if a.has("licensed") and plain_only and not a.vocab:
             s = a.cues["licensed"][0]
             o0, o1 = a.folded.span(*s)
-            out.append(Evidence("brand_mention", W_LICENSED, primary, (o0, o1),
+            out.append(Evidence("brand_mention", p["licensed"], primary, (o0, o1),
                                 msg("Says the goods are made under {brand}'s licence (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="licensed"))
             return out
         if a.has("compatible") and plain_only:
             s = a.cues["compatible"][0]
             o0, o1 = a.folded.span(*s)
-            out.append(Evidence("brand_mention", W_COMPATIBLE, primary, (o0, o1),
+            out.append(Evidence("brand_mention", p["compatible"], primary, (o0, o1),
                                 msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="compatible"))
         elif a.has("fits") and plain_only and not any(v.weight >= 0.6 for v in a.vocab):
             o0, o1 = a.cues["fits"][0]  # spans of this cue are already in listing.text
-            out.append(Evidence("brand_mention", W_FITS, primary, (o0, o1),
+            out.append(Evidence("brand_mention", p["fits"], primary, (o0, o1),
                                 msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="fits"))
         elif a.has("nologo") and not a.has("logo") and all(m.kind in ("mark", "initial") for m in a.mentions):
             s = a.cues["nologo"][0]
             o0, o1 = a.folded.span(*s)
-            out.append(Evidence("brand_mention", W_NO_LOGO, primary, (o0, o1),
+            out.append(Evidence("brand_mention", p["no_logo"], primary, (o0, o1),
                                 msg("Compares with {brand} but says the goods carry no brand marks (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="nologo"))
         return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from klean.domain.listing import Listing, Money
 from klean.domain.messages import msg
@@ -23,22 +23,27 @@ from klean.signals.context import INDEX_KEY
 from klean.signals.examples import listing
 from klean.signals.products import sold_part
 
-# (ratio below which, weight): the first band that holds applies.
-BANDS = ((0.2, 0.85), (0.35, 0.75), (0.5, 0.4), (0.6, 0.15))
-FALLBACK = 0.8  # no product matched: the category floor is a coarser reference
-USED_CREDIBLE = 0.15  # second-hand with wear or proof described
-USED_BARE = 0.35  # "used" and nothing more: second-hand goods do resell at a fifth to a half of retail
-REFURBISHED = 0.5
-PARTIAL = 0.1
-DOCUMENTED_IMPORT = 0.3  # parallel imports with customs papers are legal (labelling policy rule 8)
-USED_FLOOR = 0.2  # below a fifth of retail even worn goods of a protected brand do not resell: "used" explains nothing
-USED_IMPOSSIBLE = 0.9
-# A sales story near the real price (overseas receipt, purchase agency, duty-free, serial look-up, factory overrun,
-# no local warranty, every size in stock) from a seller the brand has not authorised: the classic cover for
-# high-grade fakes. Weight by the number of distinct stories told; the band is the share of the reference price.
-NEAR_BAND = (0.45, 0.95)
-NEAR_STORY = (0.0, 0.35, 0.55, 0.7)  # by number of distinct stories (0, 1, 2, 3+)
-NEAR_STORY_GENUINE = 0.15  # added when the seller also insists the goods are genuine
+# The signal's weights and limits; each can be set in policy.toml [screening.price] (a change bumps the policy
+# version, and every decision records the version it was made under).
+DEFAULTS: dict[str, Any] = {
+    # (share of the reference price below which, weight): the first band that holds applies
+    "bands": ((0.2, 0.85), (0.35, 0.75), (0.5, 0.4), (0.6, 0.15)),
+    "fallback": 0.8,  # no product matched: the brand's category floor is a coarser reference
+    "used_credible": 0.15,  # second-hand with wear or proof described
+    "used_bare": 0.35,  # "used" and nothing more: second-hand goods do resell at a fifth to a half of retail
+    "used_floor": 0.2,  # below a fifth of retail even worn goods of a protected brand do not resell
+    "used_impossible": 0.9,  # multiplier below the floor: "used" explains nothing there
+    "refurbished": 0.5,
+    "partial": 0.1,  # a part, refill, sample or packaging is not the product
+    "documented_import": 0.3,  # parallel imports with customs papers are legal (labelling policy rule 8)
+    # A sales story near the real price (overseas receipt, purchase agency, duty-free, serial look-up, factory
+    # overrun, no local warranty, every size in stock) from a seller the brand has not authorised: the classic cover
+    # for high-grade fakes. Weighted by the number of distinct stories told (0, 1, 2, 3 or more), within a band of
+    # shares of the reference price, plus a little when the seller also insists the goods are genuine.
+    "near_band": (0.45, 0.95),
+    "near_story": (0.0, 0.35, 0.55, 0.7),
+    "near_story_genuine": 0.15,
+}
 
 _UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
 # 3개월 is months. The "not part of a longer number" test is made on each match (_NUMBER_BEFORE) rather than as a
@@ -96,8 +101,8 @@ def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id
     return None
 
 
-def _band_weight(ratio: float) -> float:
-    for limit, w in BANDS:
+def _band_weight(ratio: float, bands: Sequence[Sequence[float]]) -> float:
+    for limit, w in bands:
         if ratio < limit:
             return w
     return 0.0
@@ -110,8 +115,10 @@ def authorised_today(ctx: ScreeningContext, seller_id: str, brand_id: str) -> bo
 
 class PriceAnomaly:
     name: ClassVar[str] = "price"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        p = ctx.settings.get(self.name) or DEFAULTS
         a = analyse(listing, ctx)
         brand_id = a.primary_brand()
         if brand_id is None or listing.price.amount <= 1:
@@ -131,23 +138,23 @@ class PriceAnomaly:
         ratio = float(unit_price / money.amount)
         used = listing.condition == "used" or a.has("used")
         part = sold_part(a, len(listing.title), brand_id)
-        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what) if matched else ()
-        weight = _band_weight(ratio)
+        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what, p) if matched else ()
+        weight = _band_weight(ratio, p["bands"])
         if weight == 0.0:
             return near
         if not matched:
-            weight *= FALLBACK
+            weight *= p["fallback"]
         if a.has("partial") or part is not None:
-            weight *= PARTIAL
+            weight *= p["partial"]
         elif used:
-            if ratio < USED_FLOOR:
-                weight *= USED_IMPOSSIBLE
+            if ratio < p["used_floor"]:
+                weight *= p["used_impossible"]
             else:
-                weight *= USED_CREDIBLE if a.has("wear") else USED_BARE
+                weight *= p["used_credible"] if a.has("wear") else p["used_bare"]
         elif listing.condition == "refurbished":
-            weight *= REFURBISHED
+            weight *= p["refurbished"]
         if a.has("proof"):
-            weight *= DOCUMENTED_IMPORT
+            weight *= p["documented_import"]
         pct = max(1, round(ratio * 100))
         price = Money(unit_price.quantize(Decimal(1)) if n > 1 else listing.price.amount, listing.price.currency)
         if part is not None:
@@ -156,7 +163,7 @@ class PriceAnomaly:
         elif n > 1:
             reason = msg("Price {price} per unit ({n} units) is {pct}% of the reference {ref} for {product}",
                          price=str(price), n=n, pct=pct, ref=str(money), product=what)
-        elif used and ratio < USED_FLOOR:
+        elif used and ratio < p["used_floor"]:
             reason = msg("Price {price} is {pct}% of the reference {ref} for {product}: lower than second-hand "
                          "goods of this brand sell for", price=str(price), pct=pct, ref=str(money), product=what)
         else:
@@ -165,15 +172,17 @@ class PriceAnomaly:
         return (Evidence(self.name, round(weight, 4), brand_id, None, reason, code="price"), *near)
 
     def _near_price_story(self, listing: Listing, a: Analysis, ratio: float, used: bool, part: str | None,
-                          brand_id: str, money: Money, what: str) -> tuple[Evidence, ...]:
-        """Near the real price of the product named, with a sales story that covers fakes (see NEAR_STORY). Only
+                          brand_id: str, money: Money, what: str, p: dict[str, Any]) -> tuple[Evidence, ...]:
+        """Near the real price of the product named, with a sales story that covers fakes (see DEFAULTS). Only
         against a product: a brand's cheapest item in a category says nothing about how near the price is."""
-        if used or part is not None or a.has("partial") or a.has("proof") or not NEAR_BAND[0] <= ratio <= NEAR_BAND[1]:
+        low, high = p["near_band"]
+        if used or part is not None or a.has("partial") or a.has("proof") or not low <= ratio <= high:
             return ()
         stories = {v.story for v in a.vocab if v.kind == "scheme"}
         if not stories:
             return ()
-        weight = NEAR_STORY[min(len(stories), len(NEAR_STORY) - 1)] + (NEAR_STORY_GENUINE if a.has("genuine") else 0)
+        by_count = p["near_story"]
+        weight = by_count[min(len(stories), len(by_count) - 1)] + (p["near_story_genuine"] if a.has("genuine") else 0)
         return (Evidence(self.name, round(weight, 4), brand_id, None, msg(
             "Price {price} is {pct}% of the reference {ref} for {product}, sold by a seller the brand has not "
             "authorised with a story that often covers counterfeits ({n} of them)",

@@ -65,7 +65,7 @@ def pick_products(f: Folded, text: str, idx: TextIndex, hits: list[tuple[int, in
 
 _DIGIT = re.compile(r"\d")
 _LETTER = re.compile(r"[^\W\d_]")
-W_MODEL = 0.6  # strength of the allusion (before the signal's weight): a model named without its brand
+MODEL_ALLUSION = 0.6  # how strongly a model named without its brand alludes to the brand (ranks mentions)
 
 
 def is_distinctive_alias(found: str) -> bool:
@@ -91,7 +91,7 @@ def model_mentions(idx: TextIndex, category: str | None, a: Analysis) -> None:
         if bid in named or span == (0, 0):
             continue
         if is_distinctive_alias(found) or (category is not None and product.category == category):
-            a.mentions.append(Mention(bid, "model", "model", product.name, found, span, W_MODEL))
+            a.mentions.append(Mention(bid, "model", "model", product.name, found, span, MODEL_ALLUSION))
 
 
 _ONLY_AFTER = re.compile(r"^(?:만|\s*only\b|\s*만\b|\s*단독)", re.IGNORECASE)

@@ -27,6 +27,8 @@ class Screener:
         self.signals = list(signals) if signals is not None else default_signals()
         check_names(self.signals)
         self.context = build_context(snapshot, today)
+        self.context.settings = {sig.name: policy.settings_for(sig.name, getattr(sig, "defaults", {}))
+                                 for sig in self.signals}
         # The learned layer (policy [screening.model]): loaded once, applied after the signals.
         self.model: LinearModel | None = load_model(policy.model_file) if policy.model_mode != "off" else None
         self.shadow: LinearModel | None = load_model(policy.shadow_file) if policy.shadow_file else None

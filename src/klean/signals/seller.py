@@ -7,7 +7,7 @@ for the stock (sales, refurbished units, rentals and carrier deals included).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from klean.domain.listing import Listing
 from klean.domain.messages import msg
@@ -16,18 +16,23 @@ from klean.signals.analysis import analyse
 from klean.signals.context import INDEX_KEY
 from klean.signals.examples import listing
 
-W_AUTHORISED = -0.9
-W_LAPSED = 0.2
-W_UNAUTHORISED = 0.05
-W_STRIKE = 0.12
-W_STRIKES_MAX = 0.36
-W_NEW_ACCOUNT = ((30, 0.25), (90, 0.15))  # (account younger than N days, weight)
+# Weights; each can be set in policy.toml [screening.seller].
+DEFAULTS: dict[str, Any] = {
+    "authorised": -0.9,  # the rights holder vouches for the stock
+    "lapsed": 0.2,  # an authorisation on file, not valid today
+    "unauthorised": 0.05,  # new goods of a protected brand from a seller without one
+    "strike": 0.12,  # per prior strike
+    "strikes_max": 0.36,
+    "new_account": ((30, 0.25), (90, 0.15)),  # (account younger than N days, weight)
+}
 
 
 class SellerRisk:
     name: ClassVar[str] = "seller"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        p = ctx.settings.get(self.name) or DEFAULTS
         a = analyse(listing, ctx)
         brand_id = a.primary_brand()
         if brand_id is None:
@@ -42,24 +47,24 @@ class SellerRisk:
             reason = msg("Seller {seller} is authorised by {brand} until {until}", seller=sid, brand=brand,
                          until=until.isoformat()) if until else \
                 msg("Seller {seller} is authorised by {brand}", seller=sid, brand=brand)
-            return (Evidence(self.name, W_AUTHORISED, brand_id, None, reason, code="authorised"),)
+            return (Evidence(self.name, p["authorised"], brand_id, None, reason, code="authorised"),)
         out: list[Evidence] = []
         if auths:
-            out.append(Evidence(self.name, W_LAPSED, brand_id, None,
+            out.append(Evidence(self.name, p["lapsed"], brand_id, None,
                                 msg("Seller {seller}'s authorisation for {brand} is not valid today",
                                     seller=sid, brand=brand), code="lapsed"))
         elif listing.condition != "used":
-            out.append(Evidence(self.name, W_UNAUTHORISED, brand_id, None,
+            out.append(Evidence(self.name, p["unauthorised"], brand_id, None,
                                 msg("Seller {seller} is not authorised by {brand}", seller=sid,
                                     brand=brand), code="unauthorised"))
         seller = ctx.snapshot.sellers.get(sid)
         if seller is not None:
             if seller.strikes > 0:
-                out.append(Evidence(self.name, min(W_STRIKES_MAX, W_STRIKE * seller.strikes), brand_id, None,
+                out.append(Evidence(self.name, min(p["strikes_max"], p["strike"] * seller.strikes), brand_id, None,
                                     msg("Seller has {n} prior strikes", n=seller.strikes), code="strikes"))
             age = seller.account_age_days
             if age is not None:
-                w = next((w for days, w in W_NEW_ACCOUNT if age < days), 0.0)
+                w = next((w for days, w in p["new_account"] if age < days), 0.0)
                 if w:
                     out.append(Evidence(self.name, w, brand_id, None,
                                         msg("Seller account is {days} days old", days=age), code="new_account"))

@@ -9,7 +9,7 @@ weighs far less: the labelling policy makes it counterfeit only on branded or br
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from klean.domain.listing import Listing
 from klean.domain.messages import msg
@@ -17,22 +17,26 @@ from klean.domain.screening import Evidence, ScreeningContext
 from klean.signals.analysis import analyse
 from klean.signals.examples import listing
 
-UNBRANDED = 0.35  # multiplier when nothing in the listing alludes to a brand
-COMPATIBLE = 0.3  # multiplier for an accessory that says what it fits ("정품급 용량 배터리 (비정품)")
-DOCUMENTED = 0.5  # a sales story next to customs papers (병행수입, 수입신고필증): parallel imports are legal
-SCHEME_NEEDS_BRAND = True
+# Multipliers on the lexicon's weights; each can be set in policy.toml [screening.counterfeit_vocabulary].
+DEFAULTS: dict[str, Any] = {
+    "unbranded": 0.35,  # nothing in the listing alludes to a brand
+    "compatible": 0.3,  # an accessory that says what it fits ("정품급 용량 배터리 (비정품)")
+    "documented": 0.5,  # a sales story next to customs papers (병행수입, 수입신고필증): parallel imports are legal
+}
 
 
 class CounterfeitVocabulary:
     name: ClassVar[str] = "counterfeit_vocabulary"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
 
     def evaluate(self, listing: Listing, ctx: ScreeningContext) -> Sequence[Evidence]:
+        p = ctx.settings.get(self.name) or DEFAULTS
         a = analyse(listing, ctx)
         if not a.vocab:
             return ()
         branded = a.alludes_to_brand
         brand = a.primary_brand()
-        mult = (1.0 if branded else UNBRANDED) * (COMPATIBLE if a.has("compatible") else 1.0)
+        mult = (1.0 if branded else p["unbranded"]) * (p["compatible"] if a.has("compatible") else 1.0)
         out: list[Evidence] = []
         seen: set[str] = set()
         for v in a.vocab:
@@ -42,7 +46,7 @@ class CounterfeitVocabulary:
             if v.kind == "scheme":
                 if not branded:
                     continue
-                w = v.weight * mult * (DOCUMENTED if a.has("proof") else 1.0)
+                w = v.weight * mult * (p["documented"] if a.has("proof") else 1.0)
                 out.append(Evidence(self.name, round(w, 4), brand, v.span,
                                     msg("\u201c{found}\u201d is a sales story that often covers counterfeits",
                                         found=v.found), code="scheme"))

@@ -11,6 +11,7 @@ from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.errors import error_body
 from klean.adapters.api.schemas_notices import ComplaintIn, CounterNoticeIn, CourtActionIn, NoticeIn
 from klean.adapters.mail.notify import mailer
+from klean.adapters.screening_runtime import screener_for
 from klean.domain.auth import Role
 from klean.services import notices
 from klean.services.notices import case_view
@@ -23,11 +24,12 @@ CaseId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 @router.post("/notices", status_code=201)
 def file_notice(body: NoticeIn, app: AppDep, uow: UowDep, principal: PrincipalDep, response: Response,
                 idempotency_key: IdempotencyKey = None) -> Any:
-    """File a takedown notice (rights holders for their own brands; trusted partners take effect at once)."""
+    """File a takedown notice (rights holders for their own brands; trusted partners take effect at once, for
+    the listings that allude to the notice's brand; the others wait for a reviewer)."""
     try:
         answer, replayed = notices.file_notice(uow=uow, principal=principal, draft=body.to_draft(),
                                                policy=notices.notice_policy(app.policy),
-                                               idempotency_key=idempotency_key)
+                                               idempotency_key=idempotency_key, screener=screener_for(app))
     except notices.IncompleteNotice as exc:
         return JSONResponse(error_body("incomplete_notice", exc.message, exc.field,
                                        [{"field": f, "requirement": r} for f, r in exc.missing]), status_code=422)

@@ -121,14 +121,16 @@ class CaseRepository:
         return _case(row) if row is not None else None
 
     def add_case(self, *, notice: Notice, listing_id: str, listing_ref: str, seller_id: str, actor: str,
-                 now: datetime) -> Case:
+                 now: datetime, reason: str = "notice received", trusted: bool | None = None) -> Case:
+        """A new case; `trusted`: whether it takes the trusted lane (default: as its notice)."""
         row = CaseRow(notice_id=notice.id, listing_id=listing_id, listing_ref=listing_ref, seller_id=seller_id,
-                      brand_id=notice.brand_id, notifier_id=notice.notifier_id, trusted=notice.trusted,
+                      brand_id=notice.brand_id, notifier_id=notice.notifier_id,
+                      trusted=notice.trusted if trusted is None else trusted,
                       state="received", created_at=now, updated_at=now)
         self.session.add(row)
         self.session.flush()
         self.session.add(CaseTransitionRow(case_id=row.id, from_state=None, to_state="received", at=now,
-                                           actor=actor, reason="notice received"))
+                                           actor=actor, reason=reason))
         self.session.flush()
         return self.get(row.id)
 

@@ -17,6 +17,7 @@ from klean.adapters import evidence_package
 from klean.adapters.api.deps import UowDep
 from klean.adapters.blobs import BlobStore
 from klean.adapters.imaging import image_features
+from klean.adapters.screening_runtime import screener_for
 from klean.adapters.uploads import validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
@@ -228,7 +229,8 @@ async def file_notice(
                             listings=tuple(refs), explanation=explanation.strip(), good_faith=good_faith,
                             accurate=accurate, signature=signature.strip())
         answer, _ = notices.file_notice(uow=uow, principal=principal, draft=draft,
-                                        policy=notices.notice_policy(app_of(request).policy))
+                                        policy=notices.notice_policy(app_of(request).policy),
+                                        screener=screener_for(app_of(request)))
     except DomainError as exc:
         found, _ = registry.list_brands(uow=uow, principal=principal, limit=200)
         missing = [f for f, _r in getattr(exc, "missing", [])]
