@@ -20,6 +20,7 @@ from klean.signals.examples import listing
 # Multipliers on the lexicon's weights; each can be set in policy.toml [screening.counterfeit_vocabulary].
 DEFAULTS: dict[str, Any] = {
     "unbranded": 0.35,  # nothing in the listing alludes to a brand
+    "unbranded_logo": 0.8,  # no brand named, but a logo or engraving described: whose logo, if not a brand's?
     "compatible": 0.3,  # an accessory that says what it fits ("정품급 용량 배터리 (비정품)")
     "documented": 0.5,  # a sales story next to customs papers (병행수입, 수입신고필증): parallel imports are legal
 }
@@ -36,7 +37,8 @@ class CounterfeitVocabulary:
             return ()
         branded = a.alludes_to_brand
         brand = a.primary_brand()
-        mult = (1.0 if branded else p["unbranded"]) * (p["compatible"] if a.has("compatible") else 1.0)
+        unbranded = p["unbranded_logo"] if a.has("logo") else p["unbranded"]
+        mult = (1.0 if branded else unbranded) * (p["compatible"] if a.has("compatible") else 1.0)
         out: list[Evidence] = []
         seen: set[str] = set()
         for v in a.vocab:
