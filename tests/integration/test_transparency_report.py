@@ -153,7 +153,9 @@ def test_figures_match_the_seeded_scenario(seeded: App) -> None:
     assert tta["histogram"][0] == {"bucket": "< 1 h", "count": 3}
     assert r["counter_notices"] == {"filed": 2, "restored": 1, "maintained": 1, "reversal_rate": 0.5}
     assert r["appeals"] == {"filed": 2, "reversed": 2, "upheld": 2, "reversal_rate": 0.5}
-    assert r["refunds"] == {"claimed": 3, "approved": 2, "paid": 2, "paid_amount": {"KRW": "228000"}}
+    assert r["refunds"] == {"claimed": 3, "approved": 2, "rejected": 0, "sent_to_review": 1, "without_claim": 0,
+                            "paid": 2, "paid_amount": {"KRW": "228000"}}
+    assert r["consumer_reports"] == {"received": 1, "actioned": 0, "no_action": 0}
     assert r["test_buys"] == {"verdicts": 3, "fake": 2, "hit_rate": 0.6667, "by_verdict": {"fake": 2, "genuine": 1}}
     assert r["sellers"] == {"warned": 1, "restricted": 1, "suspended": 1}
     assert sum(w["blocked"] + w["removed"] for w in r["weekly"]) == 8
@@ -254,3 +256,89 @@ def test_the_portal_gets_figures_and_charts_in_one_call(seeded: App) -> None:
     report, svgs = for_period(seeded, _today(), _today(), "ko")
     assert report["listings"]["taken_down_after"] == 5
     assert set(svgs) == {"time_to_action", "weekly_trend", "sources"} and "경로별" in svgs["sources"]
+
+
+def test_figures_from_real_histories(client: TestClient, klean_app: App, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Histories written by the features themselves, not seeded: an appeal that gives a listing back, three
+    consumer reports that take one down, refund claims approved, refused and paid, and refunds after a fake."""
+    from datetime import timedelta
+
+    from klean.domain.auth import Principal, Role
+    from klean.domain.refunds import Order, RefundPolicy
+    from klean.services import enforcement, refunds, registry
+
+    k = klean_app
+    registry.create_brand(uow=k.uow_factory(), principal=None, brand_id="gentle-monster", name="Gentle Monster",
+                          marks=["Gentle Monster", "젠틀몬스터"], owner="IICOMBINED")
+    with k.uow_factory() as uow:
+        for lid, title, price, seller in (
+                ("gm-her-02", "젠틀몬스터 HER 02 선글라스", 259000, "seoul-outlet"),
+                ("ny-4410", "Nike Air Jordan 1 Chicago, UA 1:1 batch", 89000, "sneaker-vault"),
+                ("ap-77", "에어팟 프로 2 미개봉", 99000, "gadget-hub")):
+            uow.listings.upsert(Listing(id=lid, title=title, price=Money(Decimal(price), "KRW"), seller_id=seller),
+                                status="live")
+        uow.commit()
+
+    # A reviewer finds gm-her-02 listed without authorisation; the seller appeals; another reviewer reverses.
+    minji, jisoo = Principal("minji", Role.REVIEWER), Principal("jisoo", Role.REVIEWER)
+    actions = enforcement.confirm_violation(uow=k.uow_factory(), principal=minji, seller_id="seoul-outlet",
+                                            kind="unauthorised_listing", cause_ref="review:manual-7",
+                                            listing_id="gm-her-02", brand_id="gentle-monster")
+    strike = next(a for a in actions if a["kind"] == "strike")
+    appeal = enforcement.file_appeal(uow=k.uow_factory(), principal=Principal("kim", Role.SELLER,
+                                                                              seller_id="seoul-outlet"),
+                                     action_id=strike["id"], grounds="IICOMBINED's distributor letter was on file.")
+    enforcement.decide_appeal(uow=k.uow_factory(), principal=jisoo, appeal_id=appeal["id"], outcome="reverse",
+                              reason="The letter is genuine (KR-DIST-0042).")
+
+    # Three shoppers report the Jordans; a reviewer takes the listing down.
+    reviewer = make_user("rev-lee", "reviewer")
+    for name in ("hana", "jun", "sophie"):
+        r = client.post("/v1/reports", headers=make_user(name, "consumer"),
+                        json={"category": "counterfeit", "lang": "en",
+                              "text": "UA 1:1 batch means an unauthorised replica: listing ny-4410"})
+        assert r.status_code == 201, r.text
+    item = next(i for i in client.get("/v1/review/queue", params={"kind": "report"}, headers=reviewer).json()
+                if i["subject_id"] == "ny-4410")
+    assert client.post(f"/v1/review/items/{item['id']}/claim", headers=reviewer).status_code == 200
+    r = client.post(f"/v1/review/items/{item['id']}/decide", headers=reviewer,
+                    json={"decision": "remove", "reason": "Replica wording (UA 1:1 batch) at a third of retail"})
+    assert r.status_code == 200, r.text
+
+    # Refunds: one clean claim paid at once, one from a 3-day-old account refused on review; then AirPods are
+    # confirmed fake and the one buyer who had not claimed is refunded without a claim.
+    pol = RefundPolicy.from_section(k.policy.section("refunds"), k.policy.version)
+    now = datetime.now(UTC)
+    admin = Principal("marketplace-sync", Role.ADMIN)
+    refunds.post_orders(uow=k.uow_factory(), principal=admin, orders=[
+        Order(id=oid, listing_id="ap-77", seller_id="gadget-hub", buyer_id=buyer, amount=Decimal(99000),
+              currency="KRW", purchased_at=now - timedelta(days=10), delivered_at=now - timedelta(days=8),
+              buyer_since=since)
+        for oid, buyer, since in (("O1", "minsu", now - timedelta(days=900)), ("O2", "newbie", now - timedelta(days=3)),
+                                  ("O3", "quiet", now - timedelta(days=900)))])
+    paid = refunds.claim_refund(uow=k.uow_factory(), principal=Principal("minsu", Role.CONSUMER), order_id="O1",
+                                policy=pol)
+    flagged = refunds.claim_refund(uow=k.uow_factory(), principal=Principal("newbie", Role.CONSUMER),
+                                   order_id="O2", policy=pol)
+    assert (paid.status, flagged.status) == ("approved", "review")
+    refunds.decide_claim(uow=k.uow_factory(), principal=jisoo, claim_id=flagged.id, approve=False,
+                         reason="The order was returned to the seller the day after delivery.", policy=pol)
+    with k.uow_factory() as uow:
+        opened = refunds.open_refunds_for_fake(uow=uow, listing_id="ap-77", cause_ref="testbuy:3", actor="rule:qa",
+                                               policy=pol)
+        uow.commit()
+    assert len(opened["opened"]) == 2  # O3 (never claimed) and O2 (its claim was refused)
+
+    r = transparency_report(uow=k.uow_factory(), start=_today(), end=_today())
+    assert r["listings"]["restored"] == 1  # the appeal gave gm-her-02 back
+    assert r["listings"]["taken_down_after"] == 2
+    assert r["by_source"]["consumer_report"] == {"blocked_before_live": 0, "taken_down_after": 1}
+    assert r["consumer_reports"] == {"received": 3, "actioned": 3, "no_action": 0}
+    assert r["appeals"]["reversed"] == 1
+    refunds_figures = r["refunds"]
+    assert refunds_figures == {"claimed": 2, "approved": 1, "rejected": 1, "sent_to_review": 1, "without_claim": 2,
+                               "paid": 3, "paid_amount": {"KRW": "297000"}}
+    assert refunds_figures["approved"] + refunds_figures["rejected"] <= refunds_figures["claimed"]
+
+    page = client.get(f"/portal/transparency?from={_today()}&to={_today()}&lang=en")
+    assert page.status_code == 200 and 'id="reports-refunds"' in page.text and "refused" in page.text

@@ -35,7 +35,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "none": "none", "source": "source",
         "proactive_screening": "proactive screening", "rights_holder_notice": "rights-holder notice",
         "trusted_lane": "trusted lane", "consumer_report": "consumer report", "test_buy": "test buy",
-        "other": "other",
+        "other": "other", "consumer_reports": "Consumer reports", "actioned": "listing taken down",
+        "no_action": "no action needed", "rejected": "refused", "sent_to_review": "sent to review",
+        "without_claim": "refunded without a claim (confirmed fake)",
     },
     "ko": {
         "title": "투명성 보고서", "period": "기간", "policy": "정책 버전",
@@ -53,7 +55,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "none": "없음", "source": "경로",
         "proactive_screening": "사전 심사", "rights_holder_notice": "권리자 신고",
         "trusted_lane": "신뢰 신고자", "consumer_report": "소비자 신고", "test_buy": "테스트 구매",
-        "other": "기타",
+        "other": "기타", "consumer_reports": "소비자 신고", "actioned": "게시물 삭제",
+        "no_action": "조치 불필요", "rejected": "거절", "sent_to_review": "검토로 보냄",
+        "without_claim": "신청 없이 환불(위조품 확인)",
     },
 }
 
@@ -199,6 +203,7 @@ def report_html(report: Mapping[str, Any], lang: str = "en") -> str:
         f'<h2>{escape(L["counter"])}</h2>' + _table(report["counter_notices"].items(),
                                                     {**L, "restored": L["reversed"]}),
         f'<h2>{escape(L["appeals"])}</h2>' + _table(report["appeals"].items(), L),
+        f'<h2>{escape(L["consumer_reports"])}</h2>' + _table(report["consumer_reports"].items(), L),
         f'<h2>{escape(L["refunds"])}</h2>' + _table(report["refunds"].items(), L),
         f'<h2>{escape(L["test_buys"])}</h2>' + _table(
             [(k, v) for k, v in report["test_buys"].items() if k != "by_verdict"], L),

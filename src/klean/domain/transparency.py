@@ -13,8 +13,12 @@ which service wrote them, so that it keeps working as features land. The vocabul
   proactive screening.
 - Notices: the first event of a case (subject `case` or payload `case_id`) is its receipt; time to action is
   from there to the first listing action caused by that case.
-- Counter-notices, appeals (and DSA complaints), refunds, test-buy verdicts, seller warnings / restrictions /
-  suspensions: by the words in the event type (see `_kind_of`).
+- Counter-notices, appeals (and DSA complaints), consumer reports, refunds, test-buy verdicts, seller warnings /
+  restrictions / suspensions: by the words in the event type (see `_kind_of`).
+- A listing an enforcement reversal gives back (an appeal granted) is restored when its payload names the listing
+  and the status it returns to (`restored_status`); back to `held` is not going live, so not a restoration.
+- Refunds: a claim is a buyer's `refund.claimed`; approvals and refusals of claims are counted against claims,
+  refunds the platform opens without a claim (after a confirmed fake) apart, so approvals never exceed claims.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ def _raw_status(e: Event) -> str | None:
     if listing_of(e) is None or not (e.subject_type == "listing" or e.type.startswith("listing.")
                                      or "snapshot_id" in p):
         return None
-    for key in ("status", "to_status", "new_status", "to"):
+    for key in ("status", "to_status", "new_status", "to", "restored_status"):
         value = p.get(key)
         if value in ("blocked", "removed", "live", "held", "withdrawn"):
             return str(value)
@@ -138,6 +142,8 @@ def source_of(e: Event, reviews: Mapping[str, str] | None = None) -> str:
         if kind is not None and kind in REVIEW_KIND_SOURCE:
             return REVIEW_KIND_SOURCE[kind]
     words = _words(e) + " " + cause
+    if p.get("reports") or cause.startswith(("report:", "reports:")):  # consumer reports decided by a reviewer
+        return "consumer_report"
     if p.get("trusted") is True or "trusted" in words:
         return "trusted_lane"
     if "testbuy" in words or "test_buy" in words or words.startswith("qa."):
@@ -197,11 +203,23 @@ def _kind_of(e: Event) -> str | None:
         if any(w in t for w in ("filed", "received", "submitted", "created", "opened")):
             return "appeal.filed"
         return None
+    if head == "report":  # consumer reports: received, then actioned or no action
+        if any(w in t for w in ("received", "filed", "submitted")):
+            return "report.received"
+        if "no_action" in t or "dismiss" in t:
+            return "report.no_action"
+        if "actioned" in t:
+            return "report.actioned"
+        return None
     if "refund" in t or "claim" in head:
         if "paid" in t or "payout" in t:
             return "refund.paid"
         if "approved" in t:
             return "refund.approved"
+        if any(w in t for w in ("rejected", "refused", "denied")):
+            return "refund.rejected"
+        if "queued" in t:
+            return "refund.queued"
         if any(w in t for w in ("claimed", "filed", "submitted", "received")):
             return "refund.claimed"
         return None
@@ -370,6 +388,9 @@ def compute_report(events: Sequence[Event], *, start: datetime, end: datetime,
                                "upheld": count["appeal.upheld"]}
     appeals["reversal_rate"] = _rate(appeals["reversed"], appeals["reversed"] + appeals["upheld"])
 
+    # A refund approved for a claim a buyer made, or opened by the platform without one (a confirmed fake).
+    claims = {str(e.subject_id) for e, k in kinds if k == "refund.claimed"}
+    approved = [e for e, k in in_period if k == "refund.approved"]
     paid_amounts: dict[str, Decimal] = defaultdict(Decimal)
     for e, k in in_period:
         if k == "refund.paid":
@@ -410,9 +431,14 @@ def compute_report(events: Sequence[Event], *, start: datetime, end: datetime,
         },
         "counter_notices": counter,
         "appeals": appeals,
-        "refunds": {"claimed": count["refund.claimed"], "approved": count["refund.approved"],
+        "consumer_reports": {"received": count["report.received"], "actioned": count["report.actioned"],
+                             "no_action": count["report.no_action"]},
+        "refunds": {"claimed": count["refund.claimed"],
+                    "approved": sum(1 for e in approved if str(e.subject_id) in claims),
+                    "rejected": count["refund.rejected"], "sent_to_review": count["refund.queued"],
+                    "without_claim": sum(1 for e in approved if str(e.subject_id) not in claims),
                     "paid": count["refund.paid"],
-                    "paid_amount": {c: str(v) for c, v in sorted(paid_amounts.items())}},
+                    "paid_amount": {c: f"{v.normalize():f}" for c, v in sorted(paid_amounts.items())}},
         "test_buys": {"verdicts": n_verdicts, "fake": verdicts.get("fake", 0),
                       "hit_rate": _rate(verdicts.get("fake", 0), n_verdicts), "by_verdict": dict(verdicts)},
         "sellers": sellers,

@@ -219,7 +219,8 @@ def _reverse_one(uow: AbstractUnitOfWork, record: ActionRecord, *, actor: str, r
         stored = uow.listings.get(record.listing_id)
         if stored is not None and stored.status == "removed":
             snap = uow.listings.set_status(record.listing_id, record.target or "live", cause=f"reversal:{record.id}")
-            payload.update(snapshot_id=snap.id, snapshot_sha256=snap.sha256, restored_status=record.target or "live")
+            payload.update(listing_id=record.listing_id, snapshot_id=snap.id, snapshot_sha256=snap.sha256,
+                           restored_status=record.target or "live", **{"from": "removed"})
     uow.enforcement.end(record.id, state=end_state, reason=reason, at=now)
     event_type = _REVERSAL_TYPE[record.kind] if end_state == "reversed" else f"enforcement.{record.kind}_{end_state}"
     uow.events.append(type=event_type, actor=actor, subject_type="seller", subject_id=record.seller_id,
