@@ -9,6 +9,7 @@ import socket
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,6 +110,64 @@ def test_NEUTRALISED_path_traversal_in_upload_file_name(client: TestClient, klea
                            for p in created)
     assert not any("evil" in p.name or "cron" in str(p) for p in created)
     assert r.json()["sha256"] in {p.name.split(".")[0] for p in created}
+
+
+@pytest.mark.parametrize(("price", "currency", "ok"), [
+    (1e30, "KRW", False), (10**12, "KRW", True), (10**12 + 1, "KRW", False), (5 * 10**11, "VND", True),
+    (10**9, "USD", True), (2_000_000_000, "USD", False), (1e300, "EUR", False)])
+def test_REFUSED_absurd_prices_are_bounded_per_currency_at_the_edge(client: TestClient, make_user: MakeUser,
+                                                                    price: float, currency: str, ok: bool) -> None:
+    seller = make_user("busan-shades", "seller", seller_id="busan-shades")
+    body = listing("Chanel classic flap", price=price, currency=currency)
+    for path in ("/v1/screen", "/v1/listings"):
+        r = client.post(path, json=body, headers=seller)
+        if ok:
+            assert r.status_code in (200, 201), r.text
+        else:
+            assert r.status_code == 422 and r.json()["error"]["field"] == "price", r.text
+
+
+def test_REFUSED_absurd_reference_prices_and_scan_rows(client: TestClient, klean_app: App, make_user: MakeUser,
+                                                       tmp_path: Path) -> None:
+    from klean.adapters.scan.rows import parse_row
+    from klean.domain.errors import ValidationError
+
+    registry.import_registry(uow=klean_app.uow_factory(), data=CHANEL, actor=None)
+    holder = make_user("chanel-legal", "rights_holder", org="Chanel")
+    r = client.post("/v1/brands/chanel/products", headers=holder, json={
+        "id": "chanel.gold", "name": "Gold flap", "reference_price": {"amount": 5_000_000_000, "currency": "USD"}})
+    assert r.status_code == 422 and "amount" in (r.json()["error"]["field"] or ""), r.text
+    with pytest.raises(ValidationError) as refused:
+        parse_row(listing("Chanel flap", price=10**30), where="catalog.jsonl:7")
+    assert refused.value.field == "price" and "catalog.jsonl:7" in refused.value.message
+    assert parse_row(listing("Chanel flap", price=10**12), where="x").price.amount == 10**12  # KRW allows it
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL's numeric(18,4) cannot hold 1e30
+def test_NEUTRALISED_a_stored_absurd_price_still_renders_for_reviewer_and_seller(
+        client: TestClient, klean_app: App, make_user: MakeUser) -> None:
+    from sqlalchemy import text
+
+    from klean.services import accounts
+
+    registry.import_registry(uow=klean_app.uow_factory(), data=CHANEL, actor=None)
+    seller = make_user("busan-shades", "seller", seller_id="busan-shades")
+    r = client.post("/v1/listings", json=listing("Chanel flap AAA"), headers=seller)
+    assert r.status_code == 201 and r.json()["status"] == "held", r.text
+    item = r.json()["review_item"]
+    with klean_app.engine.begin() as c:  # stored before the edge refused such prices
+        c.execute(text("UPDATE listings SET price_amount = 1e30 WHERE id = 'busan-flap-01'"))
+    for user, role, page in (("hana", "reviewer", f"/portal/review/{item}"),
+                             ("busan-shades", "seller", "/portal/seller/listings/busan-flap-01")):
+        if role == "reviewer":
+            make_user(user, role)
+        accounts.set_password(uow=klean_app.uow_factory(), actor=None, user_id=user, password="long enough 1")
+        token = client.get("/portal/signin").text.split('name="csrf_token" value="')[1].split('"')[0]
+        assert client.post("/portal/signin", data={"login": user, "password": "long enough 1", "csrf_token": token},
+                           follow_redirects=False).status_code == 303
+        html = client.get(page)
+        assert html.status_code == 200, html.text[:500]
+        assert "1.0000E+30" in html.text
 
 
 # --- malformed Unicode and injection strings -----------------------------------------------------------------------

@@ -67,7 +67,8 @@ def brand_from_dict(d: Mapping[str, Any]) -> Brand:
             id=p.get("id") or f"{bid}.{i}",
             brand_id=bid,
             name=p["name"],
-            reference_price=Money.of(p["reference_price"]["amount"], p["reference_price"]["currency"]),
+            reference_price=Money.of(p["reference_price"]["amount"], p["reference_price"]["currency"],
+                                     field="reference_price"),
             aliases=tuple(p.get("aliases", ())),
             category=p.get("category"),
         )
@@ -203,8 +204,12 @@ def listing_from_dict(d: Any, *, where: str = "") -> Listing:
     except ValueError as exc:
         raise ValidationError(f"{where + ': ' if where else ''}created_at: not an ISO date-time",
                               field="created_at") from exc
+    try:
+        price = Money.of(d["price"], d["currency"], field="price")
+    except ValidationError as exc:
+        raise ValidationError(f"{where + ': ' if where else ''}{exc.message}", field=exc.field) from None
     return Listing(
-        id=d["id"], title=d["title"], price=Money.of(d["price"], d["currency"]), seller_id=d["seller_id"],
+        id=d["id"], title=d["title"], price=price, seller_id=d["seller_id"],
         description=d.get("description") or "", category=d.get("category"), condition=d.get("condition"),
         images=tuple(ImageRef(path=i.get("path"), sha256=i.get("sha256"), pdq=i.get("pdq"))
                      for i in d.get("images") or ()),

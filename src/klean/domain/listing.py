@@ -9,6 +9,21 @@ from typing import Any
 
 from klean.domain.errors import ValidationError
 
+# The largest amount Klean accepts in one currency. Currencies whose unit is worth well under a US cent (and that
+# have no minor unit in use) get 10^12: a 1.5 billion KRW watch is real, a price of 10^30 is an attack. Every
+# other currency gets 10^9 (a billion dollars, euros or yen is no marketplace listing). Only the edge checks
+# this (Money.of): amounts already stored are shown whatever they are.
+HIGH_NOMINAL_CURRENCIES = frozenset({
+    "KRW", "JPY", "VND", "IDR", "IRR", "LAK", "UZS", "COP", "CLP", "PYG", "UGX", "MMK", "KHR", "MNT", "LBP",
+    "GNF", "SLE", "SLL", "TZS", "HUF", "KZT", "NGN", "AMD", "IQD", "MGA", "RWF", "BIF", "CDF", "SYP", "YER"})
+MAX_AMOUNT = Decimal(10**9)
+MAX_AMOUNT_HIGH_NOMINAL = Decimal(10**12)
+
+
+def max_amount(currency: str) -> Decimal:
+    """The largest amount accepted in this currency (see HIGH_NOMINAL_CURRENCIES)."""
+    return MAX_AMOUNT_HIGH_NOMINAL if currency in HIGH_NOMINAL_CURRENCIES else MAX_AMOUNT
+
 
 @dataclass(frozen=True, slots=True)
 class Money:
@@ -16,15 +31,19 @@ class Money:
     currency: str  # ISO 4217, e.g. KRW
 
     @staticmethod
-    def of(amount: object, currency: str) -> Money:
+    def of(amount: object, currency: str, *, field: str = "amount") -> Money:
+        """Money from outside: a finite amount from 0 to max_amount(currency); errors name `field`."""
         try:
             value = Decimal(str(amount))
         except (InvalidOperation, ValueError) as exc:
-            raise ValidationError(f"not a number: {amount!r}", field="amount") from exc
+            raise ValidationError(f"{field}: not a number: {str(amount)[:40]!r}", field=field) from exc
         if not value.is_finite() or value < 0:
-            raise ValidationError(f"amount must be a finite number >= 0, got {amount!r}", field="amount")
+            raise ValidationError(f"{field}: must be a finite number >= 0, got {str(amount)[:40]!r}", field=field)
         if len(currency) != 3 or not currency.isascii() or not currency.isupper():
             raise ValidationError(f"currency must be an ISO 4217 code, got {currency!r}", field="currency")
+        limit = max_amount(currency)
+        if value > limit:
+            raise ValidationError(f"{field}: at most {limit:,} {currency}, got {str(amount)[:40]}", field=field)
         return Money(value, currency)
 
     def __str__(self) -> str:

@@ -9,7 +9,6 @@ goes through listing_from_dict, so a rejected row always carries the schema's ow
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -54,7 +53,7 @@ def _images_ok(images: Any) -> bool:
 
 
 _ABSENT: Any = object()
-_MAX_INT_PRICE = 10**30  # larger integers are left to Money.of (and its error) on the full path
+_FAST_MAX_PRICE = 10**9  # the lowest of domain.listing.max_amount's caps: above it the full path judges the currency
 _CURRENCIES: set[str] = set()  # codes that passed the check below (at most 26**3)
 _IMAGE_KEYS = frozenset({"path", "sha256", "pdq"})
 
@@ -74,10 +73,10 @@ def fast_listing(d: Any) -> Listing | None:
         return None
     price, currency = get("price"), get("currency")
     if type(price) is int:
-        if not 0 <= price < _MAX_INT_PRICE:
+        if not 0 <= price <= _FAST_MAX_PRICE:
             return None
     elif type(price) is float:
-        if not (price >= 0 and math.isfinite(price)):
+        if not 0 <= price <= _FAST_MAX_PRICE:  # NaN fails both comparisons, infinities the second
             return None
     else:
         return None

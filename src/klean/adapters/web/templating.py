@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.filters import do_round
 
 from klean.adapters.i18n import LANGUAGES, normalise_lang, translations
 from klean.domain.auth import Principal
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANG_COOKIE = "klean_lang"
+
+
+def format_amount(value: Any) -> str:
+    """An amount as people read it (1,690,000 or 12.50), whatever is stored: a huge or odd value is shown in
+    scientific notation or as it is, never an error (a page must render the listing it is about)."""
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+        if not d.is_finite():
+            return str(value)
+        if abs(d) >= 10**15:
+            return f"{d:.4E}"
+        return f"{d:,.0f}" if d == d.to_integral_value() else f"{d:,.2f}"
+    except (InvalidOperation, ValueError, TypeError, OverflowError):
+        return str(value)
+
+
+def safe_round(value: Any, precision: int = 0, method: str = "common") -> Any:
+    """Jinja's round, except that a value beyond Decimal's precision comes back as it is instead of raising."""
+    try:
+        return do_round(value, precision, method)  # type: ignore[arg-type]
+    except (InvalidOperation, OverflowError):
+        return value
 
 
 def _env(lang: str) -> Environment:
@@ -26,6 +50,8 @@ def _env(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["amount"] = format_amount
+    env.filters["round"] = safe_round
     return env
 
 
