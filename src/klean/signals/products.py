@@ -18,9 +18,15 @@ _CASELESS_ODD = re.compile("[\u0130\u0131\u212a\u017f]")
 
 
 def find_fits(text: str, a: Analysis, product_spans: list[tuple[int, int]]) -> None:
-    """"case for Galaxy S24", "strap to fit Apple Watch", "S24 울트라용 케이스": the brand says what the item fits."""
-    spans = [m.span for m in a.mentions if m.kind == "mark"] + product_spans
+    """"case for Galaxy S24", "strap to fit Apple Watch", "S24 울트라용 케이스", "cocok untuk Samsung", "เคส สำหรับ
+    Samsung": the brand says what the item fits. English and Korean by rule; every language also through its
+    `for_before` words (data/<lang>/cues.tsv) right before the mark or product."""
+    spans = [m.span for m in a.mentions if m.kind in ("mark", "model")] + product_spans
+    fors = [a.folded.span(*sp)[1] for sp in a.cues.get("for_before", ())]
     for s, e in spans:
+        if fors and any(0 <= s - end <= 5 and not text[end:s].strip(" -:–—\t\"'(") for end in fors):
+            a.cues["fits"].append((s, e))
+            return
         before = text[max(0, s - 24):s]
         low = before.lower()
         after = text[e:e + 3]
