@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     secret_key: str = ""  # sessions and CSRF; generated into home when empty
+    # Where people reach Klean (https://klean.example): links in statements of reasons and DSA records.
+    # Empty: the links are site-relative (/portal/seller#action-12).
+    public_url: str = ""
     log_json: bool = True
     jobs_interval_seconds: int = 0  # scheduled jobs loop inside the server; 0 = off (`klean serve` sets it)
     secure_cookies: bool = False  # set True behind HTTPS so session cookies are never sent in clear

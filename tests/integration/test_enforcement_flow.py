@@ -312,3 +312,59 @@ def test_admin_lifts_a_suspension_and_the_trail_keeps_both(client: TestClient,
         assert uow.enforcement.seller_status(SELLER) == "restricted"  # the restrictions still run
         types = [e.type for e in uow.events.range()]
     assert "enforcement.suspended" in types and "enforcement.suspension_lifted" in types
+
+
+def test_statements_of_reasons_link_to_the_real_appeal(client: TestClient, make_user: Callable[..., dict[str, str]],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statement a seller reads (API, portal) and the DSA record (`klean report statements`) carry the
+    appeal's real address, with the action's id, under the address people reach Klean at."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from klean.adapters.cli import app as cli
+    from klean.config import get_settings
+    from klean.services import accounts
+
+    k: App = client.app.state.klean  # type: ignore[attr-defined]
+    base = "https://klean.example.kr"
+    monkeypatch.setenv("KLEAN_PUBLIC_URL", base)
+    monkeypatch.setenv("KLEAN_DATABASE_URL", k.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    k.settings.public_url = base
+    try:
+        _setup(k)
+        seller = make_user("outlet-kim", "seller", seller_id=SELLER)
+        minji = make_user("minji", "reviewer")
+        admin = make_user("ada", "admin")
+        r = client.post("/v1/enforcement/violations", headers=minji, json={
+            "seller_id": SELLER, "kind": "unauthorised_listing", "cause_ref": "review:31", "listing_id": "gm-her-02",
+            "brand_id": "gentle-monster", "evidence": ["review:31"]})
+        assert r.status_code == 201, r.text
+        for action in r.json():
+            text = client.get(f"/v1/enforcement/actions/{action['id']}", headers=seller).json()["statement"]["text"]
+            assert "<id>" not in text
+            assert f"{base}/portal/seller#action-{action['id']}" in text
+            assert f"POST {base}/v1/enforcement/actions/{action['id']}/appeal" in text
+        removal = next(a for a in r.json() if a["kind"] == "remove_listing")
+
+        accounts.set_password(uow=k.uow_factory(), actor=None, user_id="outlet-kim", password="a long passphrase 7")
+        token = client.get("/portal/signin").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/portal/signin", data={"login": "outlet-kim", "password": "a long passphrase 7",
+                                                   "csrf_token": token}, follow_redirects=False).status_code == 303
+        centre = client.get("/portal/seller?lang=en").text
+        assert f"/v1/enforcement/actions/{removal['id']}/appeal" in centre and "&lt;id&gt;" not in centre
+
+        day = datetime.now(UTC).date().isoformat()
+        out = CliRunner().invoke(cli, ["report", "statements", "--from", day, "--to", day])
+        assert out.exit_code == 0, out.output
+        records = [json.loads(line) for line in out.stdout.splitlines()]
+        removed = [x for x in records if x.get("decision_visibility")]
+        assert len(removed) == 1 and "<id>" not in out.stdout
+        facts = removed[0]["decision_facts"]
+        assert f"{base}/portal/seller#action-{removal['id']}" in facts
+        assert f"POST {base}/v1/enforcement/actions/{removal['id']}/appeal" in facts
+        api = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()
+        assert all(base in x["decision_facts"] and base in x["redress"] for x in api)
+    finally:
+        get_settings.cache_clear()

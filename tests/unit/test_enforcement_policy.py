@@ -268,3 +268,18 @@ def test_every_action_names_its_rule_and_ground(history: History, event: Violati
         assert a.rule.startswith(("events.", "ladder[")) and a.ground
         if a.kind == "strike":
             assert a.weight > 0 and a.expires_at is not None and a.expires_at > NOW
+
+
+def test_statement_of_reasons_links_to_the_appeal_of_this_action() -> None:
+    action = decide(History("seoul-outlet"), FAKE_SUNGLASSES, POLICY, NOW)[1]
+    text = statement_of_reasons(action, violation_kind="notice_upheld", cause_ref="case:12",
+                                policy_version=POLICY.version, evidence=["notice:5"],
+                                appeal_until=NOW + timedelta(days=180), action_id=417,
+                                base_url="https://klean.example/").render_en()
+    assert "<id>" not in text
+    assert "https://klean.example/portal/seller#action-417" in text
+    assert "POST https://klean.example/v1/enforcement/actions/417/appeal" in text
+    relative = statement_of_reasons(action, violation_kind="notice_upheld", cause_ref="case:12",
+                                    policy_version=POLICY.version, evidence=[], action_id=417,
+                                    appeal_until=NOW + timedelta(days=180)).render_en()
+    assert "at /portal/seller#action-417 (or POST /v1/enforcement/actions/417/appeal)" in relative

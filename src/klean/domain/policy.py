@@ -432,17 +432,31 @@ _WHAT = {
 }
 
 
+def appeal_links(action_id: int, base_url: str = "") -> tuple[str, str]:
+    """Where the seller appeals an action: its place in the seller centre, and the API call, with the real id."""
+    base = base_url.rstrip("/")
+    return f"{base}/portal/seller#action-{action_id}", f"POST {base}/v1/enforcement/actions/{action_id}/appeal"
+
+
 def statement_of_reasons(action: Action, *, violation_kind: str, cause_ref: str, policy_version: str,
-                         evidence: Sequence[str], appeal_until: datetime | None) -> Message:
-    """What was done, why, on which ground, under which rule, the evidence, and how to appeal."""
+                         evidence: Sequence[str], appeal_until: datetime | None, action_id: int | None = None,
+                         base_url: str = "") -> Message:
+    """What was done, why, on which ground, under which rule, the evidence, and how to appeal (with the links to
+    appeal this action, once it has its id; `base_url`: where people reach Klean, else site-relative links)."""
     scope = {"brand": f"brand {action.target}", "category": f"category {action.target}",
              "all": "all listings"}.get(action.scope or "", "")
     what = _WHAT[action.kind].format(listing=action.listing_id or "", weight=action.weight, scope=scope,
                                      expires=action.expires_at.date().isoformat() if action.expires_at else
                                      "it is lifted")
-    how = (f"You can appeal this decision until {appeal_until.date().isoformat()} "
-           "(POST /v1/enforcement/actions/<id>/appeal); a different reviewer will decide."
-           if appeal_until is not None else "This decision restores your account; there is nothing to appeal.")
+    if appeal_until is None:
+        how = "This decision restores your account; there is nothing to appeal."
+    elif action_id is None:
+        how = (f"You can appeal this decision until {appeal_until.date().isoformat()} in the seller centre "
+               f"({base_url.rstrip('/')}/portal/seller); a different reviewer will decide.")
+    else:
+        portal, api = appeal_links(action_id, base_url)
+        how = (f"You can appeal this decision until {appeal_until.date().isoformat()} at {portal} "
+               f"(or {api}); a different reviewer will decide.")
     return msg("What: {what} Why: {why} (event {cause}). Ground: {ground}. Rule: {rule}, policy version {version}. "
                "Evidence: {evidence}. How to appeal: {how}",
                what=what, why=violation_kind.replace("_", " "), cause=cause_ref, ground=action.ground,

@@ -492,10 +492,56 @@ def _decided_automatically(e: Event) -> bool:
     return e.type in SCREENING_TYPES or e.actor.startswith("rule:") or e.actor in ("system", "screening")
 
 
+def how_to_appeal(e: Event, *, base_url: str = "", action_id: int | None = None) -> str:
+    """Where the person a decision concerns contests it, with the real ids: the enforcement action's appeal, the
+    case's complaint (DSA Art. 20) and counter-notice, or the listing's page in the seller centre."""
+    base = base_url.rstrip("/")
+    p = e.payload or {}
+    if action_id is None and isinstance(p.get("action_id"), int):
+        action_id = int(p["action_id"])
+    case = case_of(e)
+    listing = listing_of(e)
+    ways = []
+    if action_id is not None:
+        ways.append(f"appeal at {base}/portal/seller#action-{action_id} (or POST "
+                    f"{base}/v1/enforcement/actions/{action_id}/appeal)")
+    if case is not None and case.isdigit():
+        ways.append(f"complain (DSA Art. 20) or send a counter-notice at {base}/portal/seller#case-{case} (or POST "
+                    f"{base}/v1/cases/{case}/complaints, POST {base}/v1/cases/{case}/counter-notice)")
+    if not ways and listing is not None:
+        ways.append(f"see the decision and appeal it at {base}/portal/seller/listings/{listing}")
+    if not ways:
+        ways.append(f"appeal in the seller centre at {base}/portal/seller")
+    return "How to contest this decision: " + "; ".join(ways) + "."
+
+
+def _actions_by_listing(events: Iterable[Event]) -> dict[str, list[tuple[int, int]]]:
+    """listing id -> (event seq, enforcement action id) of the actions taken on it, in log order."""
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for e in events:
+        p = e.payload or {}
+        if isinstance(p.get("action_id"), int) and p.get("listing_id"):
+            out[str(p["listing_id"])].append((e.seq, int(p["action_id"])))
+    return out
+
+
+def _action_for(e: Event, actions: Mapping[str, list[tuple[int, int]]]) -> int | None:
+    """The enforcement action recorded with a listing action (in the same step, just after it), if any."""
+    p = e.payload or {}
+    if isinstance(p.get("action_id"), int):
+        return int(p["action_id"])
+    listing = listing_of(e)
+    after = [a for seq, a in actions.get(listing or "", []) if seq > e.seq]
+    return after[0] if after else None
+
+
 def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None, platform: str = "klean",
-                         territorial_scope: Sequence[str] = EEA, reviews: Mapping[str, str] | None = None
-                         ) -> dict[str, Any] | None:
-    """The DSA Transparency Database record for one action event (listing or account), or None if not an action."""
+                         territorial_scope: Sequence[str] = EEA, reviews: Mapping[str, str] | None = None,
+                         base_url: str = "", action_id: int | None = None) -> dict[str, Any] | None:
+    """The DSA Transparency Database record for one action event (listing or account), or None if not an action.
+
+    Its facts end with how to contest the decision, with the real links (`base_url`: where people reach Klean;
+    `action_id`: the enforcement action recorded with a listing action, when the caller knows it)."""
     p = e.payload or {}
     status = new_status(e)
     if status is not None:
@@ -525,6 +571,8 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
         facts.append(f"Signals: {', '.join(signals)}; screening score {snapshot.get('score')}.")
     if p.get("snapshot_sha256"):
         facts.append(f"Evidence snapshot SHA-256 {p['snapshot_sha256']}; event {e.seq} hash {e.hash}.")
+    redress = how_to_appeal(e, base_url=base_url, action_id=action_id)
+    facts.append(redress)
     illegal = source in ("rights_holder_notice", "trusted_lane", "test_buy")
     created = listing.get("created_at")
     record: dict[str, Any] = {
@@ -536,7 +584,7 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
         "content_date": str(created)[:10] if created else e.at.date().isoformat(),
         "application_date": e.at.date().isoformat(),
         "territorial_scope": list(territorial_scope),
-        "decision_facts": " ".join(facts)[:5000],
+        "decision_facts": _facts(facts),
         "source_type": SOURCE_TYPE[source],
         "automated_detection": "Yes" if source == "proactive_screening" or signals else "No",
         "automated_decision": ("AUTOMATED_DECISION_FULLY" if _decided_automatically(e)
@@ -553,8 +601,17 @@ def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None,
         record["incompatible_content_explanation"] = e.reason or "Screening found the listing likely counterfeit."
         record["incompatible_content_illegal"] = "Yes"
     # Not a TDB API field (the database dropped it); kept for the person the decision concerns. See tdb_payload.
-    record["redress"] = REDRESS
+    record["redress"] = f"{REDRESS}. {redress}"
     return record
+
+
+def _facts(parts: Sequence[str], limit: int = 5000) -> str:
+    """The facts within the database's limit, keeping the last part (how to contest) whole."""
+    text = " ".join(parts)
+    if len(text) <= limit:
+        return text
+    tail = " " + parts[-1]
+    return " ".join(parts[:-1])[:limit - len(tail)] + tail
 
 
 def tdb_payload(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -564,17 +621,19 @@ def tdb_payload(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def statements_of_reasons(events: Iterable[Event], *, snapshots: Mapping[str, Mapping[str, Any]] | None = None,
                           start: datetime | None = None, end: datetime | None = None,
-                          territorial_scope: Sequence[str] = EEA) -> list[dict[str, Any]]:
+                          territorial_scope: Sequence[str] = EEA, base_url: str = "") -> list[dict[str, Any]]:
     """One statement of reasons per action event in [start, end)."""
     snapshots = snapshots or {}
     events = list(events)
     reviews = review_kinds(events)
+    actions = _actions_by_listing(events)
     out = []
     for e in events:
         if (start and e.at < start) or (end and e.at >= end):
             continue
         sor = statement_of_reasons(e, snapshot=snapshots.get(str((e.payload or {}).get("snapshot_id"))),
-                                   territorial_scope=territorial_scope, reviews=reviews)
+                                   territorial_scope=territorial_scope, reviews=reviews, base_url=base_url,
+                                   action_id=_action_for(e, actions))
         if sor is not None:
             out.append(sor)
     return out

@@ -141,7 +141,8 @@ def _apply(uow: AbstractUnitOfWork, *, action: Action, seller_id: str, violation
         category=violation.category, evidence=action_evidence, expires_at=action.expires_at, created_at=now)
     statement = statement_of_reasons(action, violation_kind=violation.kind, cause_ref=violation.cause_ref,
                                      policy_version=policy.version, evidence=action_evidence,
-                                     appeal_until=now + timedelta(days=policy.appeal_window_days))
+                                     appeal_until=now + timedelta(days=policy.appeal_window_days),
+                                     action_id=record.id, base_url=get_settings().public_url)
     event = uow.events.append(
         type=_EVENT_TYPE[action.kind], actor=actor, subject_type="seller", subject_id=seller_id,
         payload={"action_id": record.id, **action.as_dict(), "violation": violation.kind,

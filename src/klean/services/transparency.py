@@ -57,8 +57,9 @@ def transparency_report(*, uow: AbstractUnitOfWork, start: date, end: date, poli
 
 
 def statements_of_reasons_export(*, uow: AbstractUnitOfWork, principal: Principal | None, start: date, end: date,
-                                 territorial_scope: Sequence[str] = EEA) -> list[dict[str, Any]]:
-    """Export one DSA Transparency Database statement of reasons per action taken in the period (admins)."""
+                                 territorial_scope: Sequence[str] = EEA, base_url: str = "") -> list[dict[str, Any]]:
+    """Export one DSA Transparency Database statement of reasons per action taken in the period (admins); each
+    says how to contest the decision, with links under `base_url` (where people reach Klean)."""
     if principal is not None and principal.role not in (Role.ADMIN, Role.REVIEWER):
         raise Forbidden("statements of reasons are exported by admins and reviewers")
     _check_period(start, end)
@@ -68,4 +69,5 @@ def statements_of_reasons_export(*, uow: AbstractUnitOfWork, principal: Principa
     lo, hi = day_bounds(start, end)
     with uow:
         events, snaps = _events_and_snapshots(uow)
-    return statements_of_reasons(events, snapshots=snaps, start=lo, end=hi, territorial_scope=scope)
+    return statements_of_reasons(events, snapshots=snaps, start=lo, end=hi, territorial_scope=scope,
+                                 base_url=base_url)

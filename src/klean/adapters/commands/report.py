@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
             records = service.statements_of_reasons_export(
                 uow=k.uow_factory(), principal=None, start=_day(start, "--from"),
                 end=_day(end, "--to") if end else datetime.now(UTC).date(),
-                territorial_scope=territory.split(",") if territory else EEA)
+                territorial_scope=territory.split(",") if territory else EEA, base_url=k.settings.public_url)
         except DomainError as exc:
             fail(exc.message)
         text = ("".join(json.dumps(tdb_payload(r), ensure_ascii=False) + "\n" for r in records) if fmt == "jsonl"

@@ -41,13 +41,14 @@ def report(app: AppDep, uow: UowDep, start: From, end: To = None,
 
 
 @router.get("/transparency/statements", responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
-def statements(uow: UowDep, principal: PrincipalDep, start: From, end: To = None,
+def statements(uow: UowDep, principal: PrincipalDep, app: AppDep, start: From, end: To = None,
                format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
                territory: Annotated[str | None, Query(max_length=200, description="e.g. DE,FR (default EEA)")] = None,
                ) -> Any:
     """DSA Transparency Database statements of reasons, one per action (admins and reviewers)."""
     records = service.statements_of_reasons_export(uow=uow, principal=principal, start=start, end=end or _today(),
-                                                   territorial_scope=territory.split(",") if territory else EEA)
+                                                   territorial_scope=territory.split(",") if territory else EEA,
+                                                   base_url=app.settings.public_url)
     if format == "csv":
         return Response(render.statements_csv(records), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="klean-statements-of-reasons.csv"'})

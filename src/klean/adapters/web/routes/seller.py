@@ -41,8 +41,11 @@ def statement_text(action: dict[str, Any], lang: str) -> str:
     """An action's statement of reasons in the reader's language (English where the catalog lacks it)."""
     st = action.get("statement") or {}
     if isinstance(st.get("template"), str):
-        return render_message(Message(st["template"], dict(st.get("params") or {})), lang)
-    return str(st.get("text") or "")
+        text = render_message(Message(st["template"], dict(st.get("params") or {})), lang)
+    else:
+        text = str(st.get("text") or "")
+    # Statements written before the action had its id carried a placeholder: show the real link.
+    return text.replace("/actions/<id>/", f"/actions/{action.get('id')}/")
 
 
 def _actions(uow: UowDep, principal: Principal, lang: str) -> list[dict[str, Any]]:
