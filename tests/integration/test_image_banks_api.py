@@ -280,3 +280,44 @@ def test_new_bank_entries_are_added_to_the_built_index_and_removals_rebuild_it(k
     attach_image_index(klean_app, screener)
     assert screener.context.indexes[INDEX_KEY] is not built
     assert not any(e.signal == "known_fake_image" for e in screener.screen(listing).evidence)
+
+
+def test_listing_images_sent_as_bytes_are_screened_and_unusable_ones_named(client: TestClient, klean_app: App,
+                                                                           make_user) -> None:  # type: ignore[no-untyped-def]
+    """A reseller copies Samsung's official Galaxy photo into its listing and sends the file (base64), not a PDQ
+    hash: Klean hashes it through the safe intake and finds the reuse; an image it cannot screen is a 422."""
+    import base64
+
+    from klean.adapters.blobs import BlobStore
+
+    _brands(klean_app)
+    samsung = make_user("sam", "rights_holder", org="Samsung Electronics")
+    seller = make_user("shop", "seller", seller_id="seoul-deals-77")
+    official = _jpeg(synthetic_photo(91))
+    r = client.post("/v1/brands/samsung/images", headers=samsung, data={"kind": "official"},
+                    files={"file": ("s24-ultra.jpg", official, "image/jpeg")})
+    assert r.status_code == 201, r.text
+    copy = _jpeg(synthetic_photo(91)[:, ::-1], quality=60)  # mirrored and recompressed
+    listing = {"id": "img-1", "title": "갤럭시 S24 울트라 256GB 새제품", "price": 1_200_000, "currency": "KRW",
+               "seller_id": "seoul-deals-77", "images": [{"data": base64.b64encode(copy).decode()}]}
+
+    dry = client.post("/v1/screen", headers=seller, json=listing)
+    assert dry.status_code == 200, dry.text
+    assert any(e["signal"] == "official_image_reuse" for e in dry.json()["evidence"]), dry.json()
+    sub = client.post("/v1/listings", headers=seller, json=listing)
+    assert sub.status_code == 201, sub.text
+    assert any(e["signal"] == "official_image_reuse" for e in sub.json()["evidence"])
+    stored = client.get("/v1/listings/img-1", headers=seller).json()["listing"]["images"][0]
+    assert len(stored["pdq"]) == 64 and "data" not in stored
+    assert BlobStore(klean_app.settings).exists(stored["sha256"])  # the file as submitted, kept as evidence
+
+    for images, field in (([{"path": "photos/s24.jpg"}], "images[0]"),
+                          ([{"pdq": "ab" * 32}, {"sha256": "cd" * 32}], "images[1]"),
+                          ([{"data": "not base64!"}], "images[0].data"),
+                          ([{"data": base64.b64encode(b"%PDF-1.4 not a photo").decode()}], "images[0].data"),
+                          ([{"data": base64.b64encode(copy[:400]).decode()}], "images[0].data")):
+        for path in ("/v1/screen", "/v1/listings"):
+            r = client.post(path, headers=seller, json={**listing, "id": "img-2", "images": images})
+            assert r.status_code == 422, (path, images, r.text)
+            assert r.json()["error"]["field"] == field, r.json()
+    assert client.get("/v1/listings/img-2", headers=seller).status_code == 404  # nothing half-stored

@@ -18,10 +18,16 @@ def _has_nul(value: Any) -> bool:
 
 
 class ImageIn(BaseModel):
+    """A listing image: its bytes in `data` (base64; hashed by Klean), or the PDQ hash the marketplace computed.
+    A path or digest alone is not enough (Klean never fetches files or URLs): such an image is a 422."""
+
     model_config = ConfigDict(extra="allow")
     path: str | None = Field(default=None, max_length=2000)
     sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
     pdq: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    data: str | None = Field(default=None, max_length=14_000_000,
+                             description="The image file, base64 (JPEG, PNG, WebP or GIF; upload size and pixel "
+                                         "limits apply)")
 
 
 class ListingIn(BaseModel):
@@ -49,9 +55,12 @@ class ListingIn(BaseModel):
         return data
 
     def as_record(self) -> dict[str, Any]:
+        """The listing as listing.schema.json has it (the images' bytes are not part of it)."""
         d = self.model_dump(exclude_none=True)
         if not d.get("images"):
             d.pop("images", None)
+        else:
+            d["images"] = [{k: v for k, v in img.items() if k != "data"} for img in d["images"]]
         return d
 
 

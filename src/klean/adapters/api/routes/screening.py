@@ -19,6 +19,7 @@ from klean.adapters.api.schemas_screening import (
     SubmissionOut,
 )
 from klean.adapters.i18n import normalise_lang, render
+from klean.adapters.listing_images import with_images
 from klean.adapters.metrics import SCREENINGS
 from klean.adapters.results import result_record
 from klean.adapters.screening_runtime import held_screener, recheck_lock, screener_for
@@ -58,6 +59,8 @@ async def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: La
     """Screen a listing without storing it (any signed-in user): score, decision and the reasons; the decision is
     the one a submission would get (a protected brand offered without an authorisation on file is held)."""
     listing = listing_from_dict(body.as_record())
+    if body.images:  # hashed on the thread pool (decoding is CPU work); nothing is stored
+        listing = await run_in_threadpool(with_images, listing, body.images, app, store=False)
     screener, fresh = held_screener(app)
     if screener is not None and not fresh and not recheck_lock(app).locked():
         _recheck_in_background(app)
@@ -79,8 +82,11 @@ async def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: La
 
 @router.post("/listings", response_model=SubmissionOut, status_code=201)
 def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, lang: Lang = "en") -> SubmissionOut:
-    """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live."""
-    listing = listing_from_dict(body.as_record())
+    """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live.
+
+    Images are screened from their bytes (`data`, base64: validated, hashed and stored by digest) or from the PDQ
+    hash the marketplace computed (`pdq`); any other image is a 422 naming it."""
+    listing = with_images(listing_from_dict(body.as_record()), body.images, app, store=True)
     sub = screening.submit_listing(uow=uow, principal=principal, listing=listing, screener=screener_for(app),
                                    enforcement_policy=enforcement.policy_of(app.policy))
     SCREENINGS.labels(sub.result.decision.value, "submit").inc()
