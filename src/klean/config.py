@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     rate_limit_refunds_per_key: int = 10
     rate_limit_refunds_per_ip: int = 30
     rate_limit_signin_per_ip: int = 20
+    # Dry-run screenings (POST /v1/screen) per window: generous for integrations, a ceiling for floods. Bulk screening
+    # belongs in `klean scan`; load tests raise these.
+    rate_limit_screen_per_key: int = 6000
+    rate_limit_screen_per_ip: int = 12000
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto `klean serve` believes: comma-separated addresses or
+    # networks (10.0.0.5,10.1.0.0/16), or "*" for any. Empty (the default): none, so a client cannot choose the
+    # address that rate limits, lockouts and report counts see; every request is from the address it came from.
+    trusted_proxies: str = ""
     screener_recheck_seconds: float = 0.0  # reuse the screener this long before re-reading the registry (0: always)
 
     def resolved_database_url(self) -> str:

@@ -54,10 +54,6 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/brands/{brand_id}/authorised-sellers"): HOLDERS | STAFF,
     ("POST", "/v1/brands/{brand_id}/authorised-sellers"): HOLDERS,
     ("DELETE", "/v1/brands/{brand_id}/authorised-sellers/{seller_id}"): HOLDERS,
-    ("GET", "/v1/brands/{brand_id}/knowledge"): HOLDERS | STAFF,
-    ("POST", "/v1/brands/{brand_id}/knowledge"): HOLDERS,
-    ("DELETE", "/v1/brands/{brand_id}/knowledge/{term_id}"): HOLDERS,
-    ("PUT", "/v1/brands/{brand_id}/knowledge/pack"): HOLDERS,
     ("GET", "/v1/registry/export"): HOLDERS | STAFF,
     ("POST", "/v1/registry/import"): only(A),
     # screening

@@ -108,3 +108,35 @@ def test_REFUSED_a_chunked_body_is_cut_off_the_moment_it_passes_the_cap(serve: S
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     # Socket buffers on both sides hold a few MiB at most: the server stopped reading near the cap, not at 64 MiB.
     assert sent < cap + 8 * 1024 * 1024, sent
+
+
+REPORT = {"category": "counterfeit", "lang": "en",
+          "text": "Sold as a genuine Chanel Classic Flap for 89,000 won; the CC logo is upside down."}
+
+
+def test_REFUSED_concurrent_anonymous_reports_get_exactly_the_hourly_allowance(serve: Start) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from klean.adapters.api.routes.reports import ANONYMOUS_REPORTS_PER_HOUR
+
+    base = serve()
+    with httpx.Client(base_url=base, timeout=60) as client, ThreadPoolExecutor(40) as pool:
+        # One report first: the event log's first entry is written alone (a fresh chain has no head row yet).
+        assert client.post("/v1/reports", json=REPORT).status_code == 201
+        answers = list(pool.map(lambda _: client.post("/v1/reports", json=REPORT), range(40)))
+    codes = sorted(r.status_code for r in answers)
+    allowed = ANONYMOUS_REPORTS_PER_HOUR - 1
+    assert codes == [201] * allowed + [429] * (40 - allowed), codes
+    refused = [r for r in answers if r.status_code == 429]
+    assert all(0 < int(r.headers["Retry-After"]) <= 3600 for r in refused)
+
+
+def test_REFUSED_x_forwarded_for_is_believed_only_from_trusted_proxies(serve: Start) -> None:
+    def spoofing(base: str) -> list[int]:
+        # Each request claims another client address; the per-address report limit is 2 a minute.
+        return [httpx.post(f"{base}/v1/reports", json=REPORT, headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                           timeout=30).status_code for i in range(1, 5)]
+
+    assert spoofing(serve(rate_limit_reports_per_ip="2")) == [201, 201, 429, 429]  # by default: nobody's header
+    # Behind a proxy that Klean is told about, the header names the client, so each address has its own budget.
+    assert spoofing(serve(rate_limit_reports_per_ip="2", trusted_proxies="127.0.0.1")) == [201] * 4

@@ -36,3 +36,7 @@ class Unauthenticated(DomainError):
 
 class RateLimited(DomainError):
     code = "rate_limited"
+
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after  # seconds until trying again can succeed, when known

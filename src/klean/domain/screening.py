@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from klean.domain.errors import ValidationError
 from klean.domain.listing import Listing
-from klean.domain.messages import Message
+from klean.domain.messages import Message, msg
 from klean.domain.registry import RegistrySnapshot
 
 
@@ -216,12 +216,34 @@ def decide(score: float, policy: ScreeningPolicy) -> Decision:
     return Decision.ALLOW
 
 
+# Characters of `title + "\n" + description` that are screened; the rest is ignored, and the result says so. Some
+# text analyses cost more than linearly in the length of pathological text (thousands of masked or repeated
+# marks), so an unbounded description would let one request hold a worker for seconds. Real listings are shorter.
+SCREENED_TEXT_LIMIT = 20_000
+
+
+def screened_part(listing: Listing) -> tuple[Listing, int]:
+    """The listing as screened (its text cut at SCREENED_TEXT_LIMIT characters) and how many characters were cut."""
+    title, description = listing.title, listing.description
+    if len(title) + len(description) < SCREENED_TEXT_LIMIT:  # title + "\n" + description fits
+        return listing, 0
+    title = title[:SCREENED_TEXT_LIMIT]
+    keep = max(0, SCREENED_TEXT_LIMIT - len(title) - 1)
+    cut = len(listing.title) - len(title) + len(description) - keep
+    return replace(listing, title=title, description=description[:keep]), cut
+
+
 def screen(listing: Listing, signals: Sequence[Signal], ctx: ScreeningContext,
            policy: ScreeningPolicy) -> ScreeningResult:
-    """Run every signal over the listing, combine their evidence, and decide."""
+    """Run every signal over the listing (its first SCREENED_TEXT_LIMIT characters), combine, and decide."""
     evidence: list[Evidence] = []
+    listing, ignored = screened_part(listing)
     for signal in signals:
         evidence.extend(signal.evaluate(listing, ctx))
+    if ignored:  # a note, not a reason: weight 0
+        evidence.append(Evidence("text_limit", 0.0, None, None, msg(
+            "Only the first {limit} characters of the text were screened; the remaining {ignored} were ignored",
+            limit=f"{SCREENED_TEXT_LIMIT:,}", ignored=f"{ignored:,}")))
     if len(evidence) > 1:
         weights = policy.signal_weights
         evidence.sort(key=lambda e: -abs(e.weight * weights.get(e.signal, 1.0)))

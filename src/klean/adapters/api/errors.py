@@ -42,6 +42,8 @@ def install(app: FastAPI) -> None:
         if portal_errors is not None and request.url.path.startswith("/portal"):
             return portal_errors(request, exc, status_of(exc))  # type: ignore[no-any-return]
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=status_of(exc),
                             headers=headers)
 

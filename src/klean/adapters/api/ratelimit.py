@@ -1,4 +1,4 @@
-"""Rate limits per API key and per client address for reports, notices, refunds and sign-in.
+"""Rate limits per API key and per client address for reports, notices, refunds, sign-in and dry-run screenings.
 
 Fixed windows: each (action, who, window number) has a counter. In-process by default (one worker); with
 KLEAN_REDIS_URL set, the counters live in Redis (INCR + EXPIRE) so the limit holds across workers and hosts.
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from klean.adapters.api.errors import error_body
+from klean.adapters.app_secret import app_secret, client_host
 from klean.config import Settings
 
 log = logging.getLogger("klean.ratelimit")
@@ -32,6 +33,7 @@ LIMITED: dict[tuple[str, str], str] = {
     ("POST", "/v1/refunds/claims"): "refunds",
     ("POST", "/portal/refund"): "refunds",
     ("POST", "/portal/signin"): "signin",
+    ("POST", "/v1/screen"): "screen",
 }
 
 
@@ -49,6 +51,7 @@ def limits_from(settings: Settings) -> dict[str, Limit]:
         "notices": Limit(settings.rate_limit_notices_per_key, settings.rate_limit_notices_per_ip, w),
         "refunds": Limit(settings.rate_limit_refunds_per_key, settings.rate_limit_refunds_per_ip, w),
         "signin": Limit(settings.rate_limit_signin_per_ip, settings.rate_limit_signin_per_ip, w),
+        "screen": Limit(settings.rate_limit_screen_per_key, settings.rate_limit_screen_per_ip, w),
     }
 
 
@@ -121,7 +124,7 @@ class RateLimiter:
     def __init__(self, settings: Settings, counter: Counter | None = None) -> None:
         self.limits = limits_from(settings)
         self.counter = counter or counter_for(settings)
-        self.secret = settings.secret_key or "klean"
+        self.secret = app_secret(settings)  # the generated one when KLEAN_SECRET_KEY is not set
 
     def check(self, action: str, *, ip: str, key: str | None) -> int:
         """Count the request; return 0 if allowed, else the seconds until the window resets."""
@@ -151,7 +154,7 @@ class RateLimit:
             action = LIMITED.get((scope["method"], scope["path"].rstrip("/") or "/"))
             if action is not None:
                 request = Request(scope)
-                ip = request.client.host if request.client else "unknown"
+                ip = client_host(request)
                 retry_after = self.owner.state.rate_limiter.check(action, ip=ip, key=_presented_key(request))
                 if retry_after:
                     response = JSONResponse(

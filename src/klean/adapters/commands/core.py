@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from klean.bootstrap import bootstrap
+from klean.config import Settings
 from klean.domain.auth import Role
 from klean.domain.errors import DomainError
 
@@ -12,6 +15,13 @@ from klean.domain.errors import DomainError
 def fail(message: str, code: int = 2) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's X-Forwarded-For/-Proto handling: off unless KLEAN_TRUSTED_PROXIES names the proxies in front
+    (uvicorn's own default would believe any client connecting from 127.0.0.1)."""
+    trusted = [h.strip() for h in settings.trusted_proxies.split(",") if h.strip()]
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +48,8 @@ def register(app: typer.Typer) -> None:
                                                help="Seconds a worker reuses its screener before re-reading the "
                                                     "registry; registry changes reach other workers within it."),
     ) -> None:
-        """Serve the API (docs at /docs) and the portal."""
+        """Serve the API (docs at /docs) and the portal. Behind a reverse proxy, set KLEAN_TRUSTED_PROXIES to its
+        address so that X-Forwarded-For is believed from it (and from nobody else)."""
         import os
 
         import uvicorn
@@ -48,8 +59,10 @@ def register(app: typer.Typer) -> None:
 
         # uvloop and httptools (uvicorn[standard]) when installed. No uvicorn access log: every request is already
         # logged once, as JSON with its request id, status and duration, by adapters/api/observability.py.
+        from klean.config import get_settings
+
         uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+                    log_level="info", access_log=False, **proxy_options(get_settings()))
 
     @users.command("create")
     def users_create(

@@ -173,4 +173,7 @@ def register(app: typer.Typer) -> None:
         echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl+C to stop)")
         echo(f"Portal     http://{host}:{port}/portal/  (sign in as a demo user above, e.g. reviewer / demo-reviewer, "
              "seller / demo-seller, samsung / demo-samsung)")
-        uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, log_level="warning")
+        from klean.adapters.commands.core import proxy_options
+
+        uvicorn.run("klean.adapters.api.app:create_app", factory=True, host=host, port=port, log_level="warning",
+                    **proxy_options(k.settings))

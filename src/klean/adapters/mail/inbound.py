@@ -178,6 +178,26 @@ class RateLimiter:
         with self._lock:
             self._seen.setdefault(key, deque()).append(self.clock())
 
+    def reserve(self, key: str) -> float:
+        """Take a place in the window at once if there is one (0.0), else the seconds until one frees. Checking and
+        counting under one lock: concurrent requests cannot all pass a check made before any of them counted."""
+        now = self.clock()
+        with self._lock:
+            q = self._seen.setdefault(key, deque())
+            while q and now - q[0] > self.window:
+                q.popleft()
+            if len(q) < self.limit:
+                q.append(now)
+                return 0.0
+            return max(0.001, self.window - (now - q[0]))
+
+    def release(self, key: str) -> None:
+        """Give back a place taken by reserve that was not used (the request failed or was a replay)."""
+        with self._lock:
+            q = self._seen.get(key)
+            if q:
+                q.pop()
+
 
 _ADDR = re.compile(r"^[^@\s<>\x00-\x1f]{1,64}@[^@\s<>\x00-\x1f]{1,255}$")
 

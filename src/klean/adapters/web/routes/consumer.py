@@ -9,9 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klean.adapters.api.deps import UowDep
 from klean.adapters.api.routes.qa import refund_policy
-from klean.adapters.api.routes.reports import ANONYMOUS_REPORTS_PER_HOUR, client_key
+from klean.adapters.api.routes.reports import anonymous_limiter, client_key, reserve_anonymous_report
 from klean.adapters.blobs import BlobStore
-from klean.adapters.mail.inbound import RateLimiter
 from klean.adapters.uploads import validate_image
 from klean.adapters.web.deps import CsrfChecked, PortalPrincipal, role_required
 from klean.adapters.web.templating import render, request_lang
@@ -49,12 +48,12 @@ async def report_submit(
 ) -> Response:
     app = app_of(request)
     form = {"category": category, "text": text, "listing": listing, "contact_email": contact_email}
-    key = client_key(request, app.settings.secret_key)
-    limiter: RateLimiter = app.extras.setdefault("anonymous_report_limiter",
-                                                 RateLimiter(limit=ANONYMOUS_REPORTS_PER_HOUR, window=3600.0))
+    key = client_key(request, app.settings)
+    reserved = False
     try:
-        if principal is None and not limiter.allow(key):
-            raise RateLimited("too many reports from this address; sign in or try again later")
+        if principal is None:
+            reserve_anonymous_report(app, key, "too many reports from this address; sign in or try again later")
+            reserved = True
         chosen = [p for p in (photos or []) if p.filename]
         if len(chosen) > MAX_PHOTOS:
             raise ValidationError(f"at most {MAX_PHOTOS} photos", field="photos")
@@ -72,12 +71,17 @@ async def report_submit(
                             contact_email=contact_email.strip() or None)
         answer, _ = reports.submit_report(uow=uow, principal=principal, draft=draft,
                                           policy=notice_policy(app.policy), channel="portal", reporter_key=key)
-    except DomainError as exc:
+    except BaseException as exc:
+        if reserved:
+            anonymous_limiter(app).release(key)  # nothing was filed: the address keeps its place
+        if not isinstance(exc, DomainError):
+            raise
         status = 429 if isinstance(exc, RateLimited) else 422
-        return render(request, "pages/consumer/report.html", principal=principal, categories=_categories(),
+        page = render(request, "pages/consumer/report.html", principal=principal, categories=_categories(),
                       form=form, error=tr(request, exc.message), status_code=status)
-    if principal is None:
-        limiter.hit(key)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     return render(request, "pages/consumer/report_done.html", principal=principal, answer=answer,
                   photos=len(stored), status_code=201)
 
