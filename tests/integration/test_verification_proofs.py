@@ -312,3 +312,87 @@ def test_an_expired_proof_holds_the_listings_it_covered(client: TestClient, peop
     assert report.proofs_expired == 1 and report.listings_rescanned == 1
     status, why = _status(client, seller, "gm-9")
     assert status == "held" and f"proof #{pid} for Gentle Monster expired" in why, why
+
+
+def test_a_reviewer_sets_and_corrects_a_proofs_end_date(client: TestClient, people: dict[str, dict[str, str]]) -> None:
+    k: App = client.app.state.klean  # type: ignore[attr-defined]
+    seller, reviewer = people["seller"], people["reviewer"]
+    pid = _upload(client, seller, valid_from=(TODAY - timedelta(days=200)).isoformat()).json()["id"]  # type: ignore[attr-defined]
+    assert client.post(f"/v1/verification/proofs/{pid}/decision", headers=reviewer,
+                       json={"approve": True, "reason": "Letter checked with IICOMBINED."}).status_code == 200
+    assert client.post("/v1/listings", json=_gm_listing("gm-20"), headers=seller).json()["status"] == "live"
+    with k.uow_factory() as uow:
+        uow.proofs.record_warning(pid, 30)
+        uow.commit()
+
+    # The letter says 31 May, not the year the seller typed: the reviewer corrects it.
+    end = TODAY + timedelta(days=60)
+    url = f"/v1/verification/proofs/{pid}/expiry"
+    body = {"valid_until": end.isoformat(), "reason": "The distributor letter ends 60 days from now (clause 4)."}
+    for who in ("seller", "gm", "nike"):
+        assert client.put(url, headers=people[who], json=body).status_code == 403, who
+    r = client.put(url, headers=reviewer, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["valid_until"] == end.isoformat() and r.json()["state"] == "approved"
+    assert r.json()["warnings_sent"] == []  # the 30-day warning is due again for the new date
+    with k.uow_factory() as uow:
+        (_, auth, _), = uow.proofs.authorisations(SELLER, "gentle-monster")
+        events = [e for e in uow.events.for_subject("seller", SELLER) if e.type == "proof.expiry_set"]
+    assert auth.valid_until == end
+    assert len(events) == 1 and events[0].actor == "minji" and events[0].reason == body["reason"]
+    assert events[0].payload["from"] == (TODAY + timedelta(days=365)).isoformat()
+    assert events[0].payload["to"] == end.isoformat()
+
+    for bad, status, field, words in (
+            ({**body, "valid_until": (TODAY - timedelta(days=3)).isoformat()}, 422, "valid_until", "correction"),
+            ({**body, "valid_until": (TODAY - timedelta(days=400)).isoformat(), "correction": True}, 422,
+             "valid_until", "before valid_from"),
+            ({**body, "valid_until": (TODAY + timedelta(days=4000)).isoformat()}, 422, "valid_until", "days"),
+            ({**body, "reason": " "}, 422, "reason", "why"),
+            ({**body, "valid_until": "next spring"}, 422, "valid_until", ""),
+            (body, 422, "valid_until", "already ends")):
+        r = client.put(url, headers=reviewer, json=bad)
+        assert r.status_code == status, (bad, r.text)
+        assert r.json()["error"]["field"] == field and words in r.json()["error"]["message"], r.json()
+
+    # The document really ended yesterday: a correction expires the proof at once and holds the listing.
+    r = client.put(url, headers=people["admin"], json={"valid_until": (TODAY - timedelta(days=1)).isoformat(),
+                                                       "reason": "IICOMBINED says the contract ended yesterday.",
+                                                       "correction": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "expired"
+    status, why = _status(client, seller, "gm-20")
+    assert status == "held" and f"proof #{pid} for Gentle Monster expired" in why, why
+    assert client.put(url, headers=reviewer, json=body).status_code == 409  # expired: a new proof is needed
+
+
+def test_the_reviewer_portal_sets_a_proofs_end_date(client: TestClient, people: dict[str, dict[str, str]]) -> None:
+    from klean.services import accounts
+
+    k: App = client.app.state.klean  # type: ignore[attr-defined]
+    pid = _upload(client, people["seller"]).json()["id"]  # type: ignore[attr-defined]
+    with k.uow_factory() as uow:
+        item = next(i for i in uow.queue.open_items(kind="proof") if i.subject_id == str(pid))
+    accounts.set_password(uow=k.uow_factory(), actor=None, user_id="minji", password="a long passphrase 7")
+    token = client.get("/portal/signin").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/portal/signin", data={"login": "minji", "password": "a long passphrase 7",
+                                               "csrf_token": token}, follow_redirects=False).status_code == 303
+    page = client.get(f"/portal/review/{item.id}?lang=ko")
+    assert page.status_code == 200 and 'id="proof-expiry"' in page.text and "종료일 설정" in page.text
+    csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    end = TODAY + timedelta(days=120)
+    r = client.post(f"/portal/review/proofs/{pid}/expiry", follow_redirects=False,
+                    data={"csrf_token": csrf, "item_id": str(item.id), "valid_until": end.isoformat(),
+                          "reason": "Letter dated for four months"})
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/review/{item.id}"
+    assert client.get(f"/v1/verification/proofs/{pid}", headers=people["reviewer"]).json()["valid_until"] == \
+        end.isoformat()
+    page = client.get(f"/portal/review/{item.id}?lang=en").text
+    assert f"Proof {pid} now ends on {end.isoformat()}" in page
+    r = client.post(f"/portal/review/proofs/{pid}/expiry", follow_redirects=False,
+                    data={"csrf_token": csrf, "item_id": str(item.id),
+                          "valid_until": (TODAY - timedelta(days=2)).isoformat(), "reason": "typo"})
+    assert r.status_code == 303
+    assert "correction" in client.get(f"/portal/review/{item.id}?lang=en").text  # the refusal, explained
+    assert client.get(f"/v1/verification/proofs/{pid}", headers=people["reviewer"]).json()["valid_until"] == \
+        end.isoformat()

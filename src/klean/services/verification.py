@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from klean.domain.auth import Principal, Role
-from klean.domain.errors import Forbidden, NotFound, ValidationError
+from klean.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from klean.domain.policy import EnforcementPolicy
 from klean.domain.verification import (
     Proof,
@@ -121,6 +121,61 @@ def decide_proof(*, uow: AbstractUnitOfWork, principal: Principal, proof_id: int
                           payload={"proof_id": proof_id, "brand_id": proof.brand_id, "authorisation_id": auth_id})
         uow.commit()
         return decided.as_dict()
+
+
+def set_proof_expiry(*, uow: AbstractUnitOfWork, principal: Principal, proof_id: int, valid_until: date,
+                     reason: str, correction: bool = False, policy: EnforcementPolicy | None = None,
+                     today: date | None = None) -> dict[str, Any]:
+    """Set or correct the end date of a submitted or approved proof (reviewers), with a reason, as an event.
+
+    The date may not be in the past unless `correction` says the document really ended then: the proof then
+    expires at once. An approved proof's registry authorisation moves with it. Warnings not yet due under the new
+    date are sent again when it comes near."""
+    principal.require(*REVIEWERS)
+    reason = required_reason(reason, "say why the end date is set or corrected (e.g. the date on the letter)")
+    pol = policy or current_policy()
+    today = today or _today()
+    with uow:
+        proof = uow.proofs.get(proof_id)
+        if proof is None:
+            raise NotFound(f"no proof {proof_id}", field="proof_id")
+        if proof.state not in (ProofState.SUBMITTED, ProofState.APPROVED):
+            raise Conflict(f"proof {proof_id} is {proof.state.value}: only a submitted or approved proof's end date "
+                           "can be set; the seller uploads a current proof instead", field="proof_id")
+        if valid_until == proof.valid_until:
+            raise ValidationError(f"proof {proof_id} already ends on {valid_until}", field="valid_until")
+        if valid_until < today and not correction:
+            raise ValidationError(
+                f"valid_until {valid_until} is in the past; to record that the document really ended then, send "
+                "correction: true (the proof expires at once)", field="valid_until")
+        if proof.valid_from is not None and valid_until < proof.valid_from:
+            raise ValidationError(f"valid_until {valid_until} is before valid_from {proof.valid_from}",
+                                  field="valid_until")
+        span_from = proof.valid_from or today
+        if (valid_until - span_from).days > pol.authorisation.max_proof_days:
+            raise ValidationError(f"a proof valid for more than {pol.authorisation.max_proof_days} days is not "
+                                  "accepted; ask the brand for a dated letter", field="valid_until")
+        left = (valid_until - today).days
+        keep = [d for d in proof.warnings_sent if left <= d]  # windows already reached under the new date
+        updated = uow.proofs.set_valid_until(proof_id, valid_until, keep_warnings=keep)
+        moved = proof.authorisation_id is not None and uow.proofs.set_authorisation_until(proof.authorisation_id,
+                                                                                         valid_until)
+        uow.events.append(type="proof.expiry_set", actor=principal.user_id, subject_type="seller",
+                          subject_id=proof.seller_id, policy_version=pol.version, reason=reason,
+                          payload={"proof_id": proof_id, "brand_id": proof.brand_id,
+                                   "from": proof.valid_until.isoformat(), "to": valid_until.isoformat(),
+                                   "correction": correction, "authorisation_id": proof.authorisation_id,
+                                   "authorisation_moved": moved})
+        if valid_until < today:
+            updated = uow.proofs.set_state(proof_id, ProofState.EXPIRED)
+            uow.events.append(type="proof.expired", actor=principal.user_id, subject_type="seller",
+                              subject_id=proof.seller_id, policy_version=pol.version,
+                              payload={"proof_id": proof_id, "brand_id": proof.brand_id,
+                                       "valid_until": valid_until.isoformat(), "correction": True},
+                              reason=f"proof {proof_id} for {proof.brand_id} ended on {valid_until} (corrected: "
+                                     f"{reason})")
+        uow.commit()
+        return {**updated.as_dict(), "authorisation_moved": moved}
 
 
 def grant_authorisation(*, uow: AbstractUnitOfWork, principal: Principal, brand_id: str, seller_id: str,

@@ -53,6 +53,13 @@ class ProofDecisionIn(_In):
     reason: str = Field(min_length=1, max_length=5000)
 
 
+class ProofExpiryIn(_In):
+    valid_until: date = Field(description="The proof's last valid day")
+    reason: str = Field(min_length=1, max_length=5000, description="Why: e.g. the date on the letter")
+    correction: bool = Field(default=False, description="The document really ended on this past date: the proof "
+                                                        "expires at once")
+
+
 class GrantIn(_In):
     brand_id: str = Field(min_length=1, max_length=100)
     seller_id: str = Field(min_length=1, max_length=200)

@@ -13,6 +13,7 @@ from klean.adapters.api.schemas_enforcement import (
     IdentityIn,
     IdentityVerificationIn,
     ProofDecisionIn,
+    ProofExpiryIn,
     RevokeIn,
 )
 from klean.adapters.blobs import BlobStore
@@ -85,6 +86,19 @@ def decide_proof(proof_id: DbId, body: ProofDecisionIn, app: AppDep, uow: UowDep
     if decided.get("authorisation_id"):
         rescan_after_change(app, brand_ids=[decided["brand_id"]], seller_ids=[decided["seller_id"]])
     return decided
+
+
+@router.put("/verification/proofs/{proof_id}/expiry")
+def set_proof_expiry(proof_id: DbId, body: ProofExpiryIn, app: AppDep, uow: UowDep,
+                     principal: PrincipalDep) -> dict[str, Any]:
+    """Set or correct a proof's end date (reviewers), with a reason; a past date only as a correction (the proof
+    expires at once). An approved proof's authorisation moves with it and the seller's listings are rescreened."""
+    updated = verification.set_proof_expiry(uow=uow, principal=principal, proof_id=proof_id,
+                                            valid_until=body.valid_until, reason=body.reason,
+                                            correction=body.correction, policy=enforcement.policy_of(app.policy))
+    if updated["authorisation_moved"] or updated["state"] == "expired":
+        rescan_after_change(app, brand_ids=[updated["brand_id"]], seller_ids=[updated["seller_id"]])
+    return updated
 
 
 @router.post("/verification/grants", status_code=201)

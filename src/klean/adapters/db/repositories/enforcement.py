@@ -249,6 +249,27 @@ class ProofRepository:
         self.session.flush()
         return _proof(row)
 
+    def set_valid_until(self, proof_id: int, valid_until: date, *, keep_warnings: Sequence[int]) -> Proof:
+        """A proof's new end date; only the warnings in `keep_warnings` stay recorded as sent."""
+        row = self._row(proof_id)
+        row.valid_until = valid_until
+        row.warnings_sent = sorted({int(d) for d in row.warnings_sent or []} & {int(d) for d in keep_warnings},
+                                   reverse=True)
+        self.session.flush()
+        return _proof(row)
+
+    def set_authorisation_until(self, authorisation_id: int, valid_until: date | None) -> bool:
+        """Move an unrevoked authorisation's end date (the registry changes: screeners rebuild)."""
+        row = self.session.get(AuthorisationRow, authorisation_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.valid_until = valid_until
+        brand = self.session.get(BrandRow, row.brand_id)
+        if brand is not None:
+            brand.updated_at = utcnow()
+        self.session.flush()
+        return True
+
     def record_warning(self, proof_id: int, days: int) -> None:
         row = self._row(proof_id)
         row.warnings_sent = sorted({*(row.warnings_sent or []), days}, reverse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -9,12 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klean.adapters.api.deps import UowDep
 from klean.adapters.mail.notify import mailer
+from klean.adapters.screening_runtime import rescan_after_change
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
 from klean.adapters.web.views import N_, app_of, evidence_rows, highlight, pop_flash, set_flash, spans_of, tr
 from klean.domain.auth import Principal, Role
 from klean.domain.errors import DomainError
-from klean.services import portal, review
+from klean.services import enforcement, portal, review, verification
 from klean.services.notices import notice_policy
 
 router = APIRouter(prefix="/portal/review")
@@ -49,9 +51,34 @@ def item(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer) ->
         rows = evidence_rows(detail.listing.evidence, lang)
         pieces = highlight(detail.listing.listing.text, spans_of(rows))
     reasons = {d: PRESET_REASONS.get(d, []) for d in detail.item["decisions"]}
+    proof = None
+    if detail.item["kind"] == "proof" and detail.item["subject_type"] == "proof":
+        proof = verification.get_proof(uow=uow, principal=principal, proof_id=int(detail.item["subject_id"]))
     return render(request, "pages/review/item.html", principal=principal, item=detail.item, stored=detail.listing,
-                  rows=rows, pieces=pieces, products=detail.reference_products, reasons=reasons,
-                  flash=pop_flash(request), mine=detail.item["claimed_by"] == principal.user_id)
+                  rows=rows, pieces=pieces, products=detail.reference_products, reasons=reasons, proof=proof,
+                  today=date.today().isoformat(), flash=pop_flash(request),
+                  mine=detail.item["claimed_by"] == principal.user_id)
+
+
+@router.post("/proofs/{proof_id}/expiry", dependencies=[CsrfChecked])
+def proof_expiry(request: Request, proof_id: ItemId, uow: UowDep, principal: Reviewer,
+                 valid_until: Annotated[date, Form()], reason: Annotated[str, Form(max_length=5000)] = "",
+                 correction: Annotated[bool, Form()] = False,
+                 item_id: Annotated[int, Form(ge=1, le=2_147_483_647)] = 0) -> Response:
+    """Set or correct a proof's end date from the proof's review item; the seller's listings are rescreened."""
+    app = app_of(request)
+    back = f"/portal/review/{item_id}" if item_id else "/portal/review"
+    try:
+        updated = verification.set_proof_expiry(uow=uow, principal=principal, proof_id=proof_id,
+                                                valid_until=valid_until, reason=reason, correction=correction,
+                                                policy=enforcement.policy_of(app.policy))
+    except DomainError as exc:
+        set_flash(request, N_("Not done for proof %(id)s: %(why)s"), id=proof_id, why=tr(request, exc.message))
+        return RedirectResponse(back, status_code=303)
+    if updated["authorisation_moved"] or updated["state"] == "expired":
+        rescan_after_change(app, brand_ids=[updated["brand_id"]], seller_ids=[updated["seller_id"]])
+    set_flash(request, N_("Proof %(id)s now ends on %(date)s."), id=proof_id, date=updated["valid_until"])
+    return RedirectResponse(back, status_code=303)
 
 
 def _act(request: Request, item_id: int, action: str, run: object) -> Response:
