@@ -225,6 +225,24 @@ def test_NEUTRALISED_xss_and_template_injection_in_listing_text_shown_to_reviewe
     assert "{{7*7}}" in html and "{% raw %}" in html  # shown as written, never rendered by the template engine
 
 
+def test_REFUSED_a_csv_cell_over_the_csv_modules_limit_in_a_notice_upload(client: TestClient, klean_app: App,
+                                                                        make_user: MakeUser) -> None:
+    from klean.services import accounts
+
+    registry.import_registry(uow=klean_app.uow_factory(), data=CHANEL, actor=None)
+    make_user("chanel-legal", "rights_holder", org="Chanel")
+    accounts.set_password(uow=klean_app.uow_factory(), actor=None, user_id="chanel-legal", password="long enough 1")
+    token = client.get("/portal/signin").text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/portal/signin", data={"login": "chanel-legal", "password": "long enough 1",
+                                               "csrf_token": token}, follow_redirects=False).status_code == 303
+    token = client.get("/portal/notices/new").text.split('name="csrf_token" value="')[1].split('"')[0]
+    for csv_bytes in (b"listing\n" + b"a" * 131_073 + b"\n", b'listing\n"never closed' + b"a" * 200_000):
+        r = client.post("/portal/notices?lang=en", data={"csrf_token": token, "brand_id": "chanel"},
+                        files={"csv_file": ("listings.csv", csv_bytes, "text/csv")})
+        assert r.status_code == 422, r.text[:300]
+        assert "could not be read" in r.text
+
+
 # --- exports -----------------------------------------------------------------------------------------------------
 
 def test_NEUTRALISED_csv_formula_injection_in_exports() -> None:
