@@ -170,6 +170,20 @@ def test_NEUTRALISED_a_stored_absurd_price_still_renders_for_reviewer_and_seller
         assert "1.0000E+30" in html.text
 
 
+@pytest.mark.parametrize("look_alike", ["\u0421hanel", "CHANE1", "Chan\u0435l", "Ch\u0430nel"])
+def test_REFUSED_a_look_alike_of_another_brands_mark(client: TestClient, klean_app: App, make_user: MakeUser,
+                                                     look_alike: str) -> None:
+    registry.import_registry(uow=klean_app.uow_factory(), data=CHANEL, actor=None)
+    other = make_user("knockoff-legal", "rights_holder", org="Knockoff Ltd")
+    r = client.post("/v1/brands", headers=other, json={"id": "knockoff", "name": "Knockoff", "marks": ["Knockoff"]})
+    assert r.status_code == 201, r.text
+    r = client.post("/v1/brands/knockoff/marks", headers=other, json={"mark": look_alike})
+    assert r.status_code == 409 and "chanel" in r.json()["error"]["message"], r.text
+    r = client.post("/v1/brands", headers=other, json={"id": "knockoff2", "name": "K2", "marks": ["K2", look_alike]})
+    assert r.status_code == 409 and r.json()["error"]["field"] == "marks/1", r.text
+    assert client.post("/v1/brands/knockoff/marks", headers=other, json={"mark": "Chanello"}).status_code == 201
+
+
 # --- malformed Unicode and injection strings -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("raw", [
