@@ -113,3 +113,77 @@ def test_a_package_verifies_without_klean(operator: Path, tmp_path: Path) -> Non
                           "-in", "manifest.json", "-sigfile", "manifest.sig.bin"], cwd=out, capture_output=True,
                          text=True, check=False)
     assert bad.returncode != 0
+
+
+def _zip_bomb(declared: int, name: str) -> bytes:
+    """A valid zip whose one file inflates to `declared` zero bytes from about declared/1000 bytes of deflate."""
+    import zlib
+
+    unit = 64 * 1024 * 1024
+    block = zlib.compressobj(9, zlib.DEFLATED, -15)
+    repeated = block.compress(b"\0" * unit) + block.flush(zlib.Z_FULL_FLUSH)  # byte-aligned: may be repeated
+    n, rest = divmod(declared, unit)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = repeated * n + tail.compress(b"\0" * rest) + tail.flush()
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(b"\0" * unit, crc)
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.file_size, info.compress_size, info.CRC = declared, len(data), zlib.crc32(b"\0" * rest, crc)
+    buf = io.BytesIO()
+    z = zipfile.ZipFile(buf, "w")
+    info.header_offset = 0
+    z.fp.write(info.FileHeader())  # type: ignore[union-attr]
+    z.fp.write(data)  # type: ignore[union-attr]
+    z.filelist.append(info)
+    z.NameToInfo[name] = info
+    z.start_dir = z.fp.tell()  # type: ignore[union-attr]
+    z.close()
+    return buf.getvalue()
+
+
+def test_verify_refuses_a_package_declaring_huge_sizes_before_inflating_it(operator: Path, tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.zip"
+    bomb.write_bytes(_zip_bomb(300 * 1024 * 1024, "events.jsonl"))  # 300 MiB from about 300 kB
+    assert bomb.stat().st_size < 1024 * 1024
+    r = CliRunner().invoke(cli, ["evidence", "verify", str(bomb)])
+    assert r.exit_code == 2, r.output  # unreadable package: not a verdict, and never a MemoryError
+    assert "cannot read the package" in r.output and "declares 314,572,800 bytes" in r.output
+
+
+def test_verify_without_a_trusted_key_warns_and_shows_the_fingerprint(operator: Path, tmp_path: Path) -> None:
+    from klean.domain.evidence import generate_private_key_pem, key_fingerprint, public_key_pem, sign
+
+    run = CliRunner().invoke
+    public = run(cli, ["evidence", "keygen"]).stdout
+    public_pem = public[public.index("-----BEGIN PUBLIC KEY-----"):].encode()
+    (tmp_path / "klean-public.pem").write_bytes(public_pem)
+    package = tmp_path / "case-31.zip"
+    assert run(cli, ["evidence", "export", "--case", "31", "-o", str(package)]).exit_code == 0
+    # A forger rewrites the summary a court reads, fixes the manifest and signs again with a key of their own.
+    with zipfile.ZipFile(package) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    files["summary.html"] = files["summary.html"].replace(b"31", b"32")
+    manifest = json.loads(files["manifest.json"])
+    for f in manifest["files"]:
+        if f["path"] == "summary.html":
+            f.update({k: len(files["summary.html"]) for k in ("size", "bytes") if k in f},
+                     sha256=hashlib.sha256(files["summary.html"]).hexdigest())
+    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode()
+    forger = generate_private_key_pem()
+    forger_public_pem = public_key_pem(forger)
+    files["public_key.pem"] = forger_public_pem
+    files["manifest.sig"] = sign(forger, files["manifest.json"])
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    r = run(cli, ["evidence", "verify", str(forged)])
+    assert r.exit_code == 0, r.output  # the embedded key vouches for the forgery: hence the warning
+    warning = r.output
+    assert "WARNING: no --public-key given" in warning
+    assert key_fingerprint(forger_public_pem) in warning  # the forger's key, for anyone to compare
+    assert key_fingerprint(forger_public_pem) != key_fingerprint(public_pem)
+    r = run(cli, ["evidence", "verify", str(forged), "--public-key", str(tmp_path / "klean-public.pem")])
+    assert r.exit_code == 1 and "WARNING: no --public-key" not in r.output  # pinned: the forgery fails

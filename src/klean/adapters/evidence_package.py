@@ -11,7 +11,9 @@ import json
 import os
 import re
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,9 @@ from klean.domain.transparency import fired_signals, tdb_payload
 from klean.services import evidence as evidence_service
 
 MAX_PACKAGE_BYTES = 2 * 1024**3  # uncompressed total a verifier will read: a zip bomb stops here
+MAX_MEMBER_BYTES = 256 * 1024**2  # one file of a package (photos are at most 10 MiB, the event slice far less)
+MAX_MEMBERS = 100_000
+_READ_CHUNK = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 KOREAN_FONT = "HYSMyeongJo-Medium"  # a CID font reportlab ships: Korean without any font file
@@ -341,7 +346,20 @@ def zip_files(files: Mapping[str, bytes], *, when: tuple[int, int, int, int, int
 
 
 def read_zip(data: bytes) -> tuple[dict[str, bytes], list[Finding]]:
-    """The files of a package, and findings about the archive itself (duplicates, unsafe names)."""
+    """The files of a package, and findings about the archive itself (duplicates, unsafe names).
+
+    Sizes are checked before anything is inflated (the declared total, each file, the number of files) and again
+    while reading, and an archive this machine cannot hold or parse is a ValidationError (the CLI's exit 2), never
+    a MemoryError or a traceback."""
+    try:
+        return _read_zip(data)
+    except MemoryError:
+        raise ValidationError("the package is too large to check in this machine's memory", field="file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as exc:
+        raise ValidationError(f"not a readable zip archive: {exc}", field="file") from exc
+
+
+def _read_zip(data: bytes) -> tuple[dict[str, bytes], list[Finding]]:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -350,8 +368,16 @@ def read_zip(data: bytes) -> tuple[dict[str, bytes], list[Finding]]:
     files: dict[str, bytes] = {}
     with z:
         infos = z.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise ValidationError(f"the archive holds {len(infos):,} files, more than {MAX_MEMBERS:,}: refusing "
+                                  "to read it", field="file")
         if sum(i.file_size for i in infos) > MAX_PACKAGE_BYTES:
             raise ValidationError("archive expands beyond 2 GiB: refusing to read it", field="file")
+        big = next((i for i in infos if i.file_size > MAX_MEMBER_BYTES), None)
+        if big is not None:
+            raise ValidationError(f"{big.filename[:200]!r} declares {big.file_size:,} bytes, more than any file of "
+                                  f"a package ({MAX_MEMBER_BYTES:,}): refusing to read it", field="file")
+        total = 0
         for info in infos:
             if info.is_dir():
                 continue
@@ -363,8 +389,16 @@ def read_zip(data: bytes) -> tuple[dict[str, bytes], list[Finding]]:
                 findings.append(Finding("added", name, "appears more than once in the archive"))
                 continue
             try:
-                files[name] = z.read(info)
-            except (zipfile.BadZipFile, OSError, ValueError) as exc:  # e.g. a CRC error from edited bytes
+                parts: list[bytes] = []
+                with z.open(info) as member:
+                    while chunk := member.read(_READ_CHUNK):
+                        total += len(chunk)
+                        if total > MAX_PACKAGE_BYTES:  # zipfile stops at the declared size; this is a backstop
+                            raise ValidationError("archive expands beyond 2 GiB: refusing to read it", field="file")
+                        parts.append(chunk)
+                files[name] = b"".join(parts)
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError,
+                    zlib.error) as exc:  # a CRC error from edited bytes, an unknown compression, encryption
                 findings.append(Finding("altered", name, f"unreadable in the archive: {exc}"))
     return files, findings
 

@@ -73,18 +73,30 @@ def register(app: typer.Typer) -> None:
                                         help="A PEM public key you trust; without it the embedded key is used."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
-        """Check every hash, the event chain and the signature; name whatever was altered, added or removed."""
+        """Check every hash, the event chain and the signature; name whatever was altered, added or removed.
+
+        Exit codes: 0 verified, 1 verification failed (the findings say what), 2 the package could not be read.
+        Without --public-key the signature is only checked against the key inside the package, which whoever
+        re-signs a package replaces too: the key's fingerprint is printed with a warning, to compare with the
+        platform's published one."""
         from klean.adapters import evidence_package
 
         try:
             report = evidence_package.verify_zip(file.read_bytes(),
                                                  public_key.read_bytes() if public_key else None)
         except DomainError as exc:
-            fail(exc.message)
+            fail(f"cannot read the package: {exc.message}")
+        except MemoryError:
+            fail("cannot read the package: it is too large to check in this machine's memory")
+        if public_key is None:
+            typer.secho("WARNING: no --public-key given. The signature was checked only against the key inside the "
+                        "package, and anyone who alters a package can sign it again with a key of their own. "
+                        f"Compare this key fingerprint with the platform's published one: {report.key_fingerprint}",
+                        fg=typer.colors.YELLOW, bold=True, err=True)
         if as_json:
             typer.echo(json.dumps({"ok": report.ok, "subject": report.subject, "files": report.files_checked,
                                    "events": report.events_checked, "merkle_root": report.merkle_root,
-                                   "key_fingerprint": report.key_fingerprint,
+                                   "key_fingerprint": report.key_fingerprint, "key_trusted": public_key is not None,
                                    "findings": [vars(f) for f in report.findings]}, ensure_ascii=False, indent=2))
         else:
             for f in report.findings:
