@@ -58,6 +58,37 @@ def test_import_export_snapshot_round_trip(home: Path, tmp_path: Path) -> None:
     assert {b.id for b in registry_from_dict(json.loads(snap.read_text("utf-8"))).brands} == {"dyson", "sulwhasoo"}
 
 
+def test_brand_knowledge_round_trips_through_import_and_snapshot(home: Path, tmp_path: Path) -> None:
+    reg = json.loads(json.dumps(REGISTRY))
+    reg["brands"][0].update(nicknames=["다이손", {"term": "戴森家", "weight": 0.5}],
+                            design_cues=[{"term": "니켈 퍼플 컬러", "weight": 0.3, "with_product": True}],
+                            collisions=["다이슨 구 (Dyson sphere)"], pack=False)
+    f = tmp_path / "registry.json"
+    f.write_text(json.dumps(reg, ensure_ascii=False), "utf-8")
+    r = klean(home, "registry", "import", str(f))
+    assert r.returncode == 0, r.stderr
+    snap = tmp_path / "snapshot.json"
+    assert klean(home, "registry", "snapshot", "-o", str(snap)).returncode == 0
+    dyson = json.loads(snap.read_text("utf-8"))["brands"][0]
+    assert {k: dyson[k] for k in ("nicknames", "design_cues", "collisions", "pack")} == \
+        {k: reg["brands"][0][k] for k in ("nicknames", "design_cues", "collisions", "pack")}
+    brand = registry_from_dict(json.loads(snap.read_text("utf-8"))).brand("dyson")
+    assert brand is not None and brand.use_pack is False and len(brand.knowledge) == 4
+    out = tmp_path / "export.json"
+    assert klean(home, "registry", "export", "-o", str(out)).returncode == 0
+    r = klean(home, "registry", "import", str(out))
+    assert r.returncode == 0 and "brands: 0 created, 0 updated, 2 unchanged" in r.stdout
+
+    reg["brands"][0]["nicknames"].append("  戴森家 ")  # the same nickname once stripped
+    text = json.dumps(reg, indent=2, ensure_ascii=False)
+    f.write_text(text, "utf-8")
+    r = klean(home, "registry", "import", str(f))
+    assert r.returncode != 0
+    line = next(n for n, ln in enumerate(text.splitlines(), 1) if "  戴森家 " in ln)
+    assert f"{f}: brands/0/nicknames/2: " in r.stderr and "repeats brands/0/nicknames/1" in r.stderr
+    assert f"(line {line})" in r.stderr
+
+
 def test_a_bad_file_names_the_record_and_field_and_imports_nothing(home: Path, tmp_path: Path) -> None:
     bad = json.loads(json.dumps(REGISTRY))
     bad["brands"][1]["marks"] = ["Sulwhasoo", ""]

@@ -103,6 +103,12 @@ def test_reimport_updates_what_the_file_changes(klean_app: App) -> None:
     (lambda d: d["brands"][1].update(id="nike brand"), "brands/1/id"),
     (lambda d: d["brands"][1].update(name="N" * 201), "brands/1/name"),
     (lambda d: d.update(brands="samsung"), "brands"),
+    (lambda d: d["brands"][1].update(nicknames=["나이기", "Swoosh", "ＳＷＯＯＳＨ"]), "brands/1/nicknames/2"),
+    (lambda d: d["brands"][1].update(design_cues=["스우시 로고", {"term": "  \t "}]), "brands/1/design_cues/1"),
+    (lambda d: d["brands"][1].update(design_cues=[{"term": "스우시 로고", "weight": 1.5}]), "brands/1/design_cues/0"),
+    (lambda d: d["brands"][1].update(collisions=["나이키 미사일", "나이키  미사일"]), "brands/1/collisions/1"),
+    (lambda d: d["brands"][1].update(nicknames=[f"나이키{i}호" for i in range(300)],
+                                     collisions=[f"나이키 {i}번지" for i in range(201)]), "brands/1/collisions/200"),
 ])
 def test_a_bad_file_imports_nothing_and_names_the_field(klean_app: App, mutate: Any, field: str) -> None:
     data = story()
@@ -131,6 +137,45 @@ def test_repeated_marks_in_one_brand_are_kept_once(klean_app: App) -> None:
     assert result.duplicate_marks_dropped == 3
     assert registry.get_brand(uow=klean_app.uow_factory(), principal=None, brand_id="nike").marks == \
         ("Nike", "나이키", "耐克")
+
+
+def test_brand_knowledge_is_stored_exported_and_reimported_unchanged(klean_app: App) -> None:
+    data = story()
+    data["brands"][1].update(
+        nicknames=["나이기", {"term": "스우쉬", "weight": 0.3},
+                   {"term": "에어포스", "weight": 0.2, "with_product": True}],
+        design_cues=[{"term": "스우시 로고", "weight": 0.5}, "swoosh logo"],
+        collisions=["나이키 미사일", "Nike missile"], pack=False)
+    registry.import_registry(uow=klean_app.uow_factory(), data=copy.deepcopy(data), actor=None)
+    nike = registry.registry_snapshot(uow=klean_app.uow_factory()).brand("nike")
+    assert nike is not None and nike.use_pack is False
+    assert [(t.term, t.kind, t.weight, t.with_product, t.source) for t in nike.knowledge] == [
+        ("나이기", "nickname", 0.45, False, "registry"), ("스우쉬", "nickname", 0.3, False, "registry"),
+        ("에어포스", "nickname", 0.2, True, "registry"), ("스우시 로고", "design_cue", 0.5, False, "registry"),
+        ("swoosh logo", "design_cue", 0.4, False, "registry"), ("나이키 미사일", "collision", 0.0, False, "registry"),
+        ("Nike missile", "collision", 0.0, False, "registry")]
+    samsung = registry.registry_snapshot(uow=klean_app.uow_factory()).brand("samsung")
+    assert samsung is not None and samsung.knowledge == () and samsung.use_pack is True
+
+    exported = registry.export_registry(uow=klean_app.uow_factory(), principal=None)
+    validate("registry", exported)
+    out = next(b for b in exported["brands"] if b["id"] == "nike")
+    assert {k: out[k] for k in ("nicknames", "design_cues", "collisions", "pack")} == {
+        k: data["brands"][1][k] for k in ("nicknames", "design_cues", "collisions", "pack")}
+    assert "pack" not in next(b for b in exported["brands"] if b["id"] == "samsung")
+
+    # The same knowledge in another order is the same registry: nothing changes, no events.
+    events = _count_events(klean_app)
+    data["brands"][1]["nicknames"].reverse()
+    result = registry.import_registry(uow=klean_app.uow_factory(), data=data, actor=None)
+    assert result.brands_unchanged == 2 and _count_events(klean_app) == events
+    # Dropping a nickname from the file drops it from the brand, and is one audited update.
+    data["brands"][1]["nicknames"] = ["나이기"]
+    data["brands"][1].pop("pack")
+    result = registry.import_registry(uow=klean_app.uow_factory(), data=data, actor=None)
+    assert result.brands_updated == 1
+    nike = registry.registry_snapshot(uow=klean_app.uow_factory()).brand("nike")
+    assert nike is not None and nike.use_pack is True and [t.term for t in nike.terms("nickname")] == ["나이기"]
 
 
 def test_export_import_round_trip(klean_app: App, tmp_path: Any) -> None:

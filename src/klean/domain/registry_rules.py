@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from decimal import ROUND_DOWN, Decimal
@@ -18,6 +19,8 @@ MAX_PRODUCT_NAME = 300
 MAX_SELLER_ID = 200
 MAX_SELLER_NAME = 300
 MAX_CATEGORY = 200
+MAX_TERM = 200  # a nickname, design cue or collision (the registry file's schema says the same)
+MAX_TERMS = 500  # per brand, all kinds together: enough for every language, small enough to compile per change
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _WS = re.compile(r"\s+")
@@ -60,6 +63,19 @@ def check_mark(value: object, *, field: str = "mark") -> str:
     if not fold_mark(text):
         raise ValidationError(f"{field}: a mark needs at least one visible character", field=field)
     return text
+
+
+def fold_term_key(text: str) -> str:
+    """The form two brand terms of one kind are compared in: NFKC, casefolded, runs of whitespace made one space,
+    invisible format characters removed. Unlike marks, spaces count: the pack holds "cc 로고" and "cc로고" apart."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip()
+
+
+def brand_term_id(kind: str, term: str) -> str:
+    """A brand term's id in URLs: from its kind and folded text, so it needs no storage and stays the same across
+    exports and re-imports (the term's text may be any script; the id is plain hex)."""
+    return hashlib.sha256(f"{kind}\n{fold_term_key(term)}".encode()).hexdigest()[:16]
 
 
 def slug(text: str) -> str:

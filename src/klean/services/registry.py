@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,9 +26,18 @@ from typing import Any
 from klean.domain.auth import Principal, Role
 from klean.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from klean.domain.events import canonical_json
-from klean.domain.files import brand_to_dict, registry_from_dict, registry_to_dict
+from klean.domain.files import KNOWLEDGE_KEYS, brand_to_dict, registry_from_dict, registry_to_dict
 from klean.domain.listing import Money, Seller
-from klean.domain.registry import Authorisation, Brand, BrandImage, Product, RegistrySnapshot
+from klean.domain.registry import (
+    DEFAULT_TERM_WEIGHT,
+    KNOWLEDGE_KINDS,
+    Authorisation,
+    Brand,
+    BrandImage,
+    BrandTerm,
+    Product,
+    RegistrySnapshot,
+)
 from klean.domain.registry_rules import (
     MAX_BRAND_ID,
     MAX_BRAND_NAME,
@@ -37,14 +47,19 @@ from klean.domain.registry_rules import (
     MAX_PRODUCT_NAME,
     MAX_SELLER_ID,
     MAX_SELLER_NAME,
+    MAX_TERM,
+    MAX_TERMS,
+    brand_term_id,
     check_amount,
     check_id,
     check_mark,
     check_text,
     fold_mark,
+    fold_term_key,
     slug,
 )
 from klean.services.unit_of_work import AbstractUnitOfWork
+from klean.signals import lexicons
 from klean.signals.text import fold_term
 
 IMAGE_KINDS = ("logo", "official")
@@ -73,10 +88,12 @@ def _readable(uow: AbstractUnitOfWork, principal: Principal | None, brand_id: st
     return brand
 
 
-def _editable(uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str) -> Brand:
+def _editable(uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str, *, lock: bool = False) -> Brand:
     if principal is not None:
         principal.require(*_EDITORS)
     brand = _readable(uow, principal, brand_id)
+    if lock:  # read again holding the row: the change is computed from what no one else is changing
+        brand = uow.brands.get(brand_id, lock=True) or brand
     if principal is not None and not principal.may_manage_brand(brand.owner):
         raise Forbidden("you may not change this brand")
     return brand
@@ -113,6 +130,48 @@ def _dates(valid_from: date | None, valid_until: date | None, field: str) -> Non
         raise ValidationError(f"{field}/valid_until: before valid_from", field=f"{field}/valid_until")
 
 
+_FILE_KEY = {kind: key for key, kind in KNOWLEDGE_KEYS.items()}  # nickname -> nicknames (the registry file's keys)
+
+
+def _check_term(t: BrandTerm, *, term_field: str, kind_field: str, weight_field: str) -> BrandTerm:
+    """One nickname, design cue or collision of the rights holder's, cleaned (text stripped), or ValidationError."""
+    if t.kind not in KNOWLEDGE_KINDS:
+        raise ValidationError(f"{kind_field}: one of {', '.join(KNOWLEDGE_KINDS)} (got {t.kind!r})", field=kind_field)
+    text = check_text(t.term, field=term_field, limit=MAX_TERM)
+    if not fold_term_key(text):
+        raise ValidationError(f"{term_field}: a term needs at least one visible character", field=term_field)
+    weight = t.weight
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) \
+            or not 0 <= weight <= 1:
+        raise ValidationError(f"{weight_field}: a number from 0 to 1 (got {weight!r})", field=weight_field)
+    if t.kind == "collision":
+        # A collision marks text that is not the brand: it has no strength and needs no product next to it.
+        return BrandTerm(text, t.kind, DEFAULT_TERM_WEIGHT["collision"], False, source="registry")
+    return BrandTerm(text, t.kind, float(weight), bool(t.with_product), source="registry")
+
+
+def _clean_knowledge(terms: Sequence[BrandTerm], where: str) -> tuple[BrandTerm, ...]:
+    """A brand's terms from a registry file, each checked; a term repeated within its kind (NFKC, casefolded) and
+    more than MAX_TERMS in all are errors naming the entry, e.g. brands/3/nicknames/2."""
+    out: list[BrandTerm] = []
+    seen: dict[tuple[str, str], str] = {}
+    position: dict[str, int] = {}
+    for t in terms:
+        j = position.get(t.kind, 0)
+        position[t.kind] = j + 1
+        field = f"{where}/{_FILE_KEY.get(t.kind, t.kind)}/{j}"
+        if len(out) == MAX_TERMS:
+            raise ValidationError(f"{field}: at most {MAX_TERMS} nicknames, design cues and collisions per brand",
+                                  field=field)
+        clean = _check_term(t, term_field=field, kind_field=field, weight_field=f"{field}/weight")
+        key = (clean.kind, fold_term_key(clean.term))
+        if key in seen:
+            raise ValidationError(f"{field}: {clean.term!r} repeats {seen[key]}", field=field)
+        seen[key] = field
+        out.append(clean)
+    return tuple(out)
+
+
 def _clean_brand(b: Brand, where: str) -> tuple[Brand, int]:
     """Check every field of a brand from a file; drop repeated marks. Returns (brand, marks dropped)."""
     check_id(b.id, field=f"{where}/id", limit=MAX_BRAND_ID)
@@ -145,14 +204,16 @@ def _clean_brand(b: Brand, where: str) -> tuple[Brand, int]:
     for j, img in enumerate(b.images):
         if img.path is not None:
             check_text(img.path, field=f"{where}/images/{j}/path", limit=1000)
-    cleaned = dataclasses.replace(b, name=name, owner=owner, marks=tuple(marks), products=tuple(products))
+    knowledge = _clean_knowledge(b.knowledge, where)
+    cleaned = dataclasses.replace(b, name=name, owner=owner, marks=tuple(marks), products=tuple(products),
+                                  knowledge=knowledge)
     return cleaned, len(b.marks) - len(marks)
 
 
 def _canonical_dict(b: Brand) -> dict[str, Any]:
     d = brand_to_dict(b)
     d["marks"] = sorted(d["marks"])
-    for key in ("products", "authorized_sellers", "logos", "official_images"):
+    for key in ("products", "authorized_sellers", "logos", "official_images", *KNOWLEDGE_KEYS):
         if key in d:
             d[key] = sorted(d[key], key=lambda v: canonical_json(v))
     return d
@@ -447,6 +508,89 @@ def remove_authorised_seller(*, uow: AbstractUnitOfWork, principal: Principal | 
         _event(uow, principal, "brand.seller_deauthorised", brand_id, {"seller_id": seller_id, "ended": ended})
         uow.commit()
         return ended
+
+
+# --- brand knowledge: nicknames, design cues, collisions -----------------------------------------------------
+
+@dataclass(frozen=True)
+class BrandKnowledge:
+    """A brand's terms: its rights holder's own, and those Klean's default pack holds for it (screening uses the
+    pack's only while use_pack is on; a term the rights holder registers replaces the pack's same term)."""
+
+    brand_id: str
+    use_pack: bool
+    own: tuple[BrandTerm, ...]
+    pack: tuple[BrandTerm, ...]
+    pack_version: str
+
+
+def _knowledge(brand: Brand) -> BrandKnowledge:
+    pack = lexicons.brand_pack()
+    # Ask as if the pack were on, so that a rights holder who turned it off still sees what it would add.
+    merged = lexicons.brand_knowledge(dataclasses.replace(brand, use_pack=True), pack)
+    return BrandKnowledge(brand_id=brand.id, use_pack=brand.use_pack, own=brand.knowledge,
+                          pack=tuple(t for t in merged if t.source != "registry"), pack_version=pack.version)
+
+
+def get_brand_knowledge(*, uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str) -> BrandKnowledge:
+    """Return a brand's nicknames, design cues and collisions: its own and the default pack's."""
+    with uow:
+        return _knowledge(_readable(uow, principal, brand_id))
+
+
+def add_brand_term(*, uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str, term: str, kind: str,
+                   weight: float | None = None, with_product: bool = False) -> BrandTerm:
+    """Add a nickname, design cue or collision to a brand; the same term of the same kind again is a conflict."""
+    if kind not in KNOWLEDGE_KINDS:
+        raise ValidationError(f"kind: one of {', '.join(KNOWLEDGE_KINDS)} (got {kind!r})", field="kind")
+    clean = _check_term(BrandTerm(term, kind, DEFAULT_TERM_WEIGHT[kind] if weight is None else weight, with_product),
+                        term_field="term", kind_field="kind", weight_field="weight")
+    with uow:
+        brand = _editable(uow, principal, brand_id, lock=True)
+        key = (clean.kind, fold_term_key(clean.term))
+        if any((t.kind, fold_term_key(t.term)) == key for t in brand.knowledge):
+            raise Conflict(f"term: {brand_id} already has the {kind.replace('_', ' ')} {clean.term!r}", field="term")
+        if len(brand.knowledge) >= MAX_TERMS:
+            raise ValidationError(f"term: at most {MAX_TERMS} nicknames, design cues and collisions per brand",
+                                  field="term")
+        uow.brands.save(dataclasses.replace(brand, knowledge=(*brand.knowledge, clean)))
+        _event(uow, principal, "brand.term_added", brand_id, {
+            "term_id": brand_term_id(clean.kind, clean.term), "term": clean.term, "kind": clean.kind,
+            "weight": clean.weight, "with_product": clean.with_product})
+        uow.commit()
+        return clean
+
+
+def remove_brand_term(*, uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str,
+                      term_id: str) -> BrandTerm:
+    """Remove one of the rights holder's own terms from a brand, by its id."""
+    with uow:
+        brand = _editable(uow, principal, brand_id, lock=True)
+        gone = next((t for t in brand.knowledge if brand_term_id(t.kind, t.term) == term_id), None)
+        if gone is None:
+            if any(brand_term_id(t.kind, t.term) == term_id for t in _knowledge(brand).pack):
+                raise Conflict("term_id: this term comes from Klean's default pack: turn the pack off for the brand, "
+                               "or register the term yourself with the weight you want", field="term_id")
+            raise NotFound(f"term_id: {brand_id} has no term {term_id}", field="term_id")
+        uow.brands.save(dataclasses.replace(brand, knowledge=tuple(t for t in brand.knowledge if t is not gone)))
+        _event(uow, principal, "brand.term_removed", brand_id, {
+            "term_id": term_id, "term": gone.term, "kind": gone.kind})
+        uow.commit()
+        return gone
+
+
+def set_brand_pack(*, uow: AbstractUnitOfWork, principal: Principal | None, brand_id: str,
+                   use_pack: bool) -> BrandKnowledge:
+    """Turn Klean's default brand pack on or off for a brand."""
+    with uow:
+        brand = _editable(uow, principal, brand_id, lock=True)
+        if brand.use_pack != use_pack:
+            brand = dataclasses.replace(brand, use_pack=use_pack)
+            uow.brands.save(brand)
+            _event(uow, principal, "brand.pack_changed", brand_id,
+                   {"use_pack": use_pack, "pack_version": lexicons.brand_pack().version})
+            uow.commit()
+        return _knowledge(brand)
 
 
 # --- import, export, snapshot -------------------------------------------------------------------------------

@@ -102,6 +102,11 @@ def test_rights_holder_registers_a_brand_and_files_a_notice(live_server, page,  
     page.fill("#aliases", "릴릿")
     page.click("#products button[type=submit]")
     page.wait_for_selector("text=329,000 KRW")
+    # The community's short name for the brand, so that screening knows it without the mark.
+    page.fill("#kterm", "젠몬")
+    page.select_option("#kkind", "nickname")
+    page.click("#add-term button[type=submit]")
+    page.wait_for_selector("text=Term “젠몬” added.")
     page.shot("brand-en")
     # A seller lists two pairs at 12% of the price once the brand is in the registry.
     _listing(base, seller, "gm-7731", "젠틀몬스터 릴릿 선글라스 새상품", 39000, "")

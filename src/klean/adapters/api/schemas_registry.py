@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from klean.domain.registry import Authorisation, Brand, BrandImage, Product
+from klean.domain.registry import Authorisation, Brand, BrandImage, BrandTerm, Product
+from klean.domain.registry_rules import MAX_TERM, brand_term_id
 
 
 class In(BaseModel):
@@ -57,6 +58,22 @@ class AuthorisationIn(In):
     seller_id: str = Field(min_length=1, max_length=200, examples=["samsung-official-store"])
     valid_from: date | None = None
     valid_until: date | None = None
+
+
+class TermIn(In):
+    term: str = Field(min_length=1, max_length=MAX_TERM, examples=["노페"],
+                      description="The words as listings write them, in any script")
+    kind: Literal["nickname", "design_cue", "collision"] = Field(
+        examples=["nickname"], description="nickname (노페, 香奶奶), design_cue (trade dress in words: \"Ω 로고\") or "
+                                           "collision (a same-name use that is not the brand: 삼성 라이온즈)")
+    weight: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, examples=[0.45],
+                                 description="How strongly the term alone points at the brand (0..1); the kind's "
+                                             "default when absent; collisions have none")
+    with_product: bool = Field(default=False, description="Counts only next to one of the brand's product names")
+
+
+class PackIn(In):
+    use_pack: bool = Field(description="Whether Klean's default brand pack applies to this brand")
 
 
 class MoneyOut(BaseModel):
@@ -120,6 +137,28 @@ class BrandOut(BaseModel):
             images=[ImageOut.of(b.id, i) for i in b.images],
             trademark_registrations=[{"office": t.office, "number": t.number} for t in b.trademark_registrations],
         )
+
+
+class TermOut(BaseModel):
+    id: str = Field(description="For DELETE /v1/brands/{brand_id}/knowledge/{id}")
+    term: str
+    kind: str
+    weight: float
+    with_product: bool
+    source: str = Field(description="registry (the rights holder's own) or pack:<version> (Klean's default pack)")
+    in_use: bool = Field(description="Whether screening uses it now (a pack term only while use_pack is on)")
+
+    @staticmethod
+    def of(t: BrandTerm, *, in_use: bool = True) -> TermOut:
+        return TermOut(id=brand_term_id(t.kind, t.term), term=t.term, kind=t.kind, weight=t.weight,
+                       with_product=t.with_product, source=t.source, in_use=in_use)
+
+
+class KnowledgeOut(BaseModel):
+    brand_id: str
+    use_pack: bool
+    pack_version: str
+    terms: list[TermOut] = Field(description="The rights holder's own terms first, then the pack's for the brand")
 
 
 class BrandPage(BaseModel):

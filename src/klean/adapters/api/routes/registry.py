@@ -1,4 +1,5 @@
-"""The brand registry over HTTP: brands, marks, products, images (upload), authorised sellers; import/export.
+"""The brand registry over HTTP: brands, marks, products, images (upload), authorised sellers, brand knowledge
+(nicknames, design cues, collisions); import/export.
 
 Another owner's brand answers 404, like a brand that does not exist (see klean.services.registry).
 """
@@ -19,11 +20,15 @@ from klean.adapters.api.schemas_registry import (
     BrandPatch,
     ImageOut,
     ImportOut,
+    KnowledgeOut,
     MarkIn,
     MoneyIO,
+    PackIn,
     ProductIn,
     ProductOut,
     ProductPatch,
+    TermIn,
+    TermOut,
 )
 from klean.adapters.blobs import BlobStore
 from klean.adapters.imaging import image_features
@@ -38,6 +43,11 @@ router = APIRouter(prefix="/v1", tags=["registry"])
 
 def _money(m: MoneyIO) -> Money:
     return Money.of(m.amount, m.currency)
+
+
+def _knowledge_out(k: registry.BrandKnowledge) -> KnowledgeOut:
+    return KnowledgeOut(brand_id=k.brand_id, use_pack=k.use_pack, pack_version=k.pack_version,
+                        terms=[*(TermOut.of(t) for t in k.own), *(TermOut.of(t, in_use=k.use_pack) for t in k.pack)])
 
 
 @router.post("/brands", status_code=201, response_model=BrandOut)
@@ -205,6 +215,37 @@ def remove_authorised_seller(brand_id: str, seller_id: str, principal: Principal
     registry.remove_authorised_seller(uow=uow, principal=principal, brand_id=brand_id, seller_id=seller_id)
     rescan_after_change(app, brand_ids=[brand_id], seller_ids=[seller_id])
     return Response(status_code=204)
+
+
+@router.get("/brands/{brand_id}/knowledge", response_model=KnowledgeOut)
+def get_knowledge(brand_id: str, principal: PrincipalDep, uow: UowDep) -> KnowledgeOut:
+    """A brand's nicknames, design cues and same-name uses: its own, then the default pack's (with their source)."""
+    return _knowledge_out(registry.get_brand_knowledge(uow=uow, principal=principal, brand_id=brand_id))
+
+
+@router.post("/brands/{brand_id}/knowledge", status_code=201, response_model=TermOut)
+def add_term(brand_id: str, body: TermIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> TermOut:
+    """Add a nickname, design cue or collision; the next screening uses it, and affected listings are rescreened."""
+    term = registry.add_brand_term(uow=uow, principal=principal, brand_id=brand_id, term=body.term, kind=body.kind,
+                                   weight=body.weight, with_product=body.with_product)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return TermOut.of(term)
+
+
+@router.delete("/brands/{brand_id}/knowledge/{term_id}", status_code=204)
+def remove_term(brand_id: str, term_id: str, principal: PrincipalDep, uow: UowDep, app: AppDep) -> Response:
+    """Remove one of your terms by its id (a pack term is turned off with PUT .../knowledge/pack instead)."""
+    registry.remove_brand_term(uow=uow, principal=principal, brand_id=brand_id, term_id=term_id)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return Response(status_code=204)
+
+
+@router.put("/brands/{brand_id}/knowledge/pack", response_model=KnowledgeOut)
+def set_pack(brand_id: str, body: PackIn, principal: PrincipalDep, uow: UowDep, app: AppDep) -> KnowledgeOut:
+    """Turn Klean's default brand pack on or off for the brand."""
+    knowledge = registry.set_brand_pack(uow=uow, principal=principal, brand_id=brand_id, use_pack=body.use_pack)
+    rescan_after_change(app, brand_ids=[brand_id])
+    return _knowledge_out(knowledge)
 
 
 @router.get("/registry/export")

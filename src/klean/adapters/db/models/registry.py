@@ -19,6 +19,11 @@ class BrandRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     owner: Mapped[str | None] = mapped_column(String(200), index=True)
     trademark_registrations: Mapped[list[Any]] = mapped_column(default=list)
+    # The rights holder's nicknames, design cues and collisions: [{term, kind, weight, with_product}], in the
+    # order given. One JSON value, not a table: screening reads them with the brand, never one by one, and a
+    # term's id is derived from its text (registry_rules.term_id). Writers lock the brand row (get(lock=True)).
+    knowledge: Mapped[list[Any]] = mapped_column(default=list)
+    use_pack: Mapped[bool] = mapped_column(default=True)  # Klean's default brand pack applies to this brand
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +25,14 @@ from klean.adapters.db.models.registry import (
 )
 from klean.domain.errors import Conflict
 from klean.domain.listing import Money, Seller
-from klean.domain.registry import Authorisation, Brand, BrandImage, Product, TrademarkRegistration
+from klean.domain.registry import (
+    Authorisation,
+    Brand,
+    BrandImage,
+    BrandTerm,
+    Product,
+    TrademarkRegistration,
+)
 from klean.domain.registry_rules import fold_mark
 
 _LOAD = (
@@ -39,6 +47,19 @@ def _amount(value: Decimal) -> Decimal:
     """1690000.0000 from a NUMERIC column reads back as 1690000, 9.9900 as 9.99."""
     d = Decimal(value)
     return d.quantize(Decimal(1)) if d == d.to_integral() else d.normalize()
+
+
+def _terms(stored: list[Any] | None) -> tuple[BrandTerm, ...]:
+    """The stored knowledge column as domain terms: the rights holder's own (source "registry")."""
+    return tuple(BrandTerm(term=t["term"], kind=t["kind"], weight=float(t.get("weight", 0.0)),
+                           with_product=bool(t.get("with_product", False)), source="registry")
+                 for t in stored or ())
+
+
+def _stored_terms(terms: Iterable[BrandTerm]) -> list[dict[str, Any]]:
+    """Only the rights holder's own terms are stored; the pack's are data shipped with Klean."""
+    return [{"term": t.term, "kind": t.kind, "weight": t.weight, "with_product": t.with_product}
+            for t in terms if t.source == "registry"]
 
 
 def _brand(r: BrandRow) -> Brand:
@@ -60,6 +81,7 @@ def _brand(r: BrandRow) -> Brand:
             TrademarkRegistration(office=t.get("office", ""), number=t.get("number", ""))
             for t in r.trademark_registrations or ()
         ),
+        knowledge=_terms(r.knowledge), use_pack=bool(r.use_pack),
     )
 
 
@@ -73,11 +95,13 @@ class BrandRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _row(self, brand_id: str) -> BrandRow | None:
-        return self.session.get(BrandRow, brand_id)
+    def _row(self, brand_id: str, *, lock: bool = False) -> BrandRow | None:
+        return self.session.get(BrandRow, brand_id, with_for_update=lock or None)
 
-    def get(self, brand_id: str) -> Brand | None:
-        row = self._row(brand_id)
+    def get(self, brand_id: str, *, lock: bool = False) -> Brand | None:
+        """One brand; lock=True holds its row until commit (SELECT ... FOR UPDATE where the backend has it), so
+        that read-change-save of a column such as `knowledge` cannot lose a concurrent change."""
+        row = self._row(brand_id, lock=lock)
         return _brand(row) if row is not None else None
 
     def exists(self, brand_id: str) -> bool:
@@ -116,13 +140,15 @@ class BrandRepository:
             auths[a.brand_id].append(Authorisation(seller_id=a.seller_id, brand_id=a.brand_id,
                                                    valid_from=a.valid_from, valid_until=a.valid_until))
         rows = self.session.execute(select(BrandRow.id, BrandRow.name, BrandRow.owner,
-                                           BrandRow.trademark_registrations).order_by(BrandRow.id))
+                                           BrandRow.trademark_registrations, BrandRow.knowledge,
+                                           BrandRow.use_pack).order_by(BrandRow.id))
         return [
             Brand(id=b.id, name=b.name, owner=b.owner, marks=tuple(marks[b.id]), products=tuple(products[b.id]),
                   authorisations=tuple(auths[b.id]), images=tuple(images[b.id]),
                   trademark_registrations=tuple(TrademarkRegistration(office=t.get("office", ""),
                                                                       number=t.get("number", ""))
-                                                for t in b.trademark_registrations or ()))
+                                                for t in b.trademark_registrations or ()),
+                  knowledge=_terms(b.knowledge), use_pack=bool(b.use_pack))
             for b in rows
         ]
 
@@ -157,7 +183,8 @@ class BrandRepository:
         """Insert a new brand with everything it holds."""
         if self._row(brand.id) is not None:
             raise Conflict(f"brand {brand.id} exists", field="id")
-        self.session.add(BrandRow(id=brand.id, name=brand.name, owner=brand.owner, trademark_registrations=[]))
+        self.session.add(BrandRow(id=brand.id, name=brand.name, owner=brand.owner, trademark_registrations=[],
+                                  knowledge=[], use_pack=brand.use_pack))
         self.session.flush()
         self.save(brand)
 
@@ -170,6 +197,11 @@ class BrandRepository:
         regs = [{"office": t.office, "number": t.number} for t in brand.trademark_registrations]
         if regs != list(row.trademark_registrations or []):
             row.trademark_registrations = regs
+        terms = _stored_terms(brand.knowledge)
+        if terms != list(row.knowledge or []):
+            row.knowledge = terms  # a new list: a JSON column notices assignment, not changes inside it
+        if row.use_pack != brand.use_pack:
+            row.use_pack = brand.use_pack
         self._sync_marks(row, brand.marks)
         self._sync_products(row, brand.products)
         self._sync_images(row, brand.images, image_sizes or {})

@@ -1,4 +1,5 @@
-"""Rights holder pages: brands with marks, products and reference prices, images and authorised sellers; notices
+"""Rights holder pages: brands with marks, products and reference prices, images, authorised sellers, nicknames,
+design cues and same-name uses; notices
 (many listings, CSV upload); cases with time-to-action, court action after a counter-notice, evidence packages;
 the notifier's accuracy."""
 
@@ -17,7 +18,7 @@ from klean.adapters import evidence_package
 from klean.adapters.api.deps import UowDep
 from klean.adapters.blobs import BlobStore
 from klean.adapters.imaging import image_features
-from klean.adapters.screening_runtime import screener_for
+from klean.adapters.screening_runtime import rescan_after_change, screener_for
 from klean.adapters.uploads import validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
@@ -27,6 +28,7 @@ from klean.domain.cases import NoticeDraft, RightClaim
 from klean.domain.errors import DomainError, ValidationError
 from klean.domain.evidence import safe_name
 from klean.domain.listing import Money
+from klean.domain.registry_rules import brand_term_id
 from klean.services import notices, portal, registry
 
 router = APIRouter(prefix="/portal")
@@ -110,7 +112,10 @@ def create_brand(request: Request, uow: UowDep, principal: Holder,
 @router.get("/brands/{brand_id}", response_class=HTMLResponse)
 def brand(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder) -> Response:
     found = registry.get_brand(uow=uow, principal=principal, brand_id=brand_id)
-    return render(request, "pages/brands/brand.html", principal=principal, brand=found, flash=pop_flash(request))
+    knowledge = registry.get_brand_knowledge(uow=uow, principal=principal, brand_id=brand_id)
+    own = [(brand_term_id(t.kind, t.term), t) for t in knowledge.own]
+    return render(request, "pages/brands/brand.html", principal=principal, brand=found, knowledge=knowledge,
+                  own_terms=own, flash=pop_flash(request))
 
 
 @router.post("/brands/{brand_id}/marks", dependencies=[CsrfChecked])
@@ -190,6 +195,51 @@ async def add_image(request: Request, brand_id: BrandId, uow: UowDep, principal:
     except DomainError as exc:
         set_flash(request, N_("Not saved: %(why)s"), why=tr(request, exc.message))
     return _redirect(f"/portal/brands/{brand_id}")
+
+
+@router.post("/brands/{brand_id}/knowledge", dependencies=[CsrfChecked])
+def add_term(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder,
+             term: Annotated[str, Form(max_length=1000)], kind: Annotated[str, Form(max_length=20)],
+             weight: Annotated[str, Form(max_length=20)] = "",
+             with_product: Annotated[bool, Form()] = False) -> Response:
+    def run() -> None:
+        value = None
+        if weight.strip():
+            try:
+                value = float(weight.strip().replace(",", "."))  # 0,5 as some keyboards type it
+            except ValueError as exc:
+                raise ValidationError("weight: a number from 0 to 1", field="weight") from exc
+        registry.add_brand_term(uow=uow, principal=principal, brand_id=brand_id, term=term, kind=kind,
+                                weight=value, with_product=with_product)
+        # As the API does: the next screening and the listings the term points at see it at once.
+        rescan_after_change(app_of(request), brand_ids=[brand_id])
+
+    return _try(request, N_("Term “%(term)s” added."), f"/portal/brands/{brand_id}", run, term=term.strip())
+
+
+@router.post("/brands/{brand_id}/knowledge/remove", dependencies=[CsrfChecked])
+def remove_term(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder,
+                term_id: Annotated[str, Form(max_length=64)]) -> Response:
+    try:
+        gone = registry.remove_brand_term(uow=uow, principal=principal, brand_id=brand_id, term_id=term_id)
+    except DomainError as exc:
+        set_flash(request, N_("Not saved: %(why)s"), why=tr(request, exc.message))
+        return _redirect(f"/portal/brands/{brand_id}")
+    rescan_after_change(app_of(request), brand_ids=[brand_id])
+    set_flash(request, N_("Term “%(term)s” removed."), term=gone.term)
+    return _redirect(f"/portal/brands/{brand_id}")
+
+
+@router.post("/brands/{brand_id}/knowledge/pack", dependencies=[CsrfChecked])
+def set_pack(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder,
+             use_pack: Annotated[bool, Form()] = False) -> Response:
+    def run() -> None:
+        registry.set_brand_pack(uow=uow, principal=principal, brand_id=brand_id, use_pack=use_pack)
+        rescan_after_change(app_of(request), brand_ids=[brand_id])
+
+    ok = N_("Klean's default pack is on for this brand.") if use_pack else \
+        N_("Klean's default pack is off for this brand.")
+    return _try(request, ok, f"/portal/brands/{brand_id}", run)
 
 
 # --- notices and cases --------------------------------------------------------------------------------------

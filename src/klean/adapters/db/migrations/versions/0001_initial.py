@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 07:30:48.468193
+Create Date: 2026-12-02 07:34:30.631223
 """
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('owner', sa.String(length=200), nullable=True),
     sa.Column('trademark_registrations', sa.JSON(), nullable=False),
+    sa.Column('knowledge', sa.JSON(), nullable=False),
+    sa.Column('use_pack', sa.Boolean(), nullable=False),
     sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_brands'))
