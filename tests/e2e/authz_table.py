@@ -133,8 +133,10 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/verification/proofs/{proof_id}/document"): STAFF | only(S, RH),
     ("POST", "/v1/verification/proofs/{proof_id}/decision"): STAFF | only(RH),
     ("PUT", "/v1/verification/proofs/{proof_id}/expiry"): STAFF,
-    ("POST", "/v1/verification/grants"): only(A, RH, TP),
-    ("POST", "/v1/verification/revocations"): only(A, RH, TP),
+    # The brand's owner decides who may sell it (README: "the rights holder grants or revokes directly"); a trusted
+    # partner files notices for the brand but does not license sellers.
+    ("POST", "/v1/verification/grants"): only(A, RH),
+    ("POST", "/v1/verification/revocations"): only(A, RH),
     ("PUT", "/v1/verification/identity"): only(S),
     ("GET", "/v1/sellers/{seller_id}/identity"): STAFF | only(S),
     ("POST", "/v1/sellers/{seller_id}/identity/verification"): STAFF,
@@ -164,8 +166,8 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/portal/brands/{brand_id}/knowledge"): HOLDERS,
     ("POST", "/portal/brands/{brand_id}/knowledge/remove"): HOLDERS,
     ("POST", "/portal/brands/{brand_id}/knowledge/pack"): HOLDERS,
-    ("GET", "/portal/notices/new"): HOLDERS,
-    ("POST", "/portal/notices"): HOLDERS,
+    ("GET", "/portal/notices/new"): only(RH, TP),  # as POST /v1/notices: the rights holder's own statement
+    ("POST", "/portal/notices"): only(RH, TP),
     ("GET", "/portal/cases"): HOLDERS,
     ("GET", "/portal/cases/{case_id}"): HOLDERS,
     ("POST", "/portal/cases/{case_id}/court-action"): HOLDERS,

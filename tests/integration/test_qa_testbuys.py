@@ -145,7 +145,7 @@ def test_invalid_input_gets_4xx(client: TestClient, make_user: Callable[..., Hea
                        files={"file": ("x.png", b"not an image", "image/png")}).status_code == 422
     assert client.post(f"{url}/verdict", headers=seoul, json={"verdict": "counterfeit-ish"}).status_code == 422
     assert client.post(f"{url}/verdict", headers=seoul, json={"verdict": "fake", "notes": " "}).status_code == 422
-    assert client.post(f"{url}/confirm", headers=admin, json={}).status_code == 409  # no verdict yet
+    assert client.post(f"{url}/confirm", headers=admin, json={}).status_code == 403  # the brand's call, not an admin's
 
 
 def test_confirmed_fake_penalises_takes_down_banks_and_refunds(client: TestClient,
@@ -196,6 +196,7 @@ def test_confirmed_fake_penalises_takes_down_banks_and_refunds(client: TestClien
     assert client.post(f"{url}/confirm", headers=nike, json={}).status_code == 404  # another brand's holder
     assert client.post(f"{url}/confirm", headers=seoul, json={}).status_code == 403  # the inspector cannot
     assert client.post(f"{url}/confirm", headers=reviewer, json={}).status_code == 403
+    assert client.post(f"{url}/confirm", headers=admin, json={}).status_code == 403  # nor an admin's
     r = client.post(f"{url}/confirm", headers=chanel, json={"note": "Confirmed counterfeit by Chanel Korea"})
     assert r.status_code == 200, r.text
     outcome = r.json()

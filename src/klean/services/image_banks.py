@@ -72,6 +72,14 @@ def _entry_event(uow: AbstractUnitOfWork, type: str, principal: Principal | None
                                "source_ref": entry.source_ref, **extra}, reason=reason)
 
 
+def require_manager(*, uow: AbstractUnitOfWork, principal: Principal | None, bank: str,
+                    brand_id: str | None = None) -> None:
+    """Check that the principal may change this bank (before an uploaded image is even decoded)."""
+    _check_bank(bank)
+    with uow:
+        _may_manage(uow, principal, bank, brand_id)
+
+
 def add_entry(*, uow: AbstractUnitOfWork, principal: Principal | None, bank: str, pdq: str | None = None,
               brand_id: str | None = None, source_ref: str | None = None, quality: int | None = None,
               sha256: str | None = None, note: str | None = None) -> BankEntry:

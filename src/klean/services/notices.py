@@ -200,7 +200,8 @@ def file_notice(*, uow: AbstractUnitOfWork, principal: Principal, draft: NoticeD
     from the registry): a listing that does not allude to the brand is never taken down on receipt; it waits for
     a reviewer, marked as not alluding to the brand, and counts in the notifier's record.
     """
-    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.ADMIN)
+    # A notice is the rights holder's own statement (good faith, accuracy, signature): admins do not file them.
+    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER)
     validate_notice_shape(draft)
     missing = missing_elements(draft)
     if missing:

@@ -201,6 +201,7 @@ def _record_violation() -> Any:
 def confirm_fake(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int, note: str,
                  refund_policy: RefundPolicy, now: datetime | None = None) -> dict[str, Any]:
     """Confirm a test buy fake as the brand's rights holder: penalise, take down, bank images, refund buyers."""
+    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER)  # the brand's call, not the platform's
     if len(note) > MAX_TEXT:
         raise ValidationError(f"note: at most {MAX_TEXT} characters", field="note")
     with uow:
@@ -210,7 +211,7 @@ def confirm_fake(*, uow: AbstractUnitOfWork, principal: Principal, pick_id: int,
         assert pick is not None
         owner = uow.qa.brand_owner(pick.brand_id) if pick.brand_id else None
         if not principal.may_manage_brand(owner):
-            raise Forbidden("only the brand's rights holder (or an admin) confirms a fake")
+            raise Forbidden("only the brand's rights holder confirms a fake")
         if pick.state == "confirmed":
             raise Conflict(f"test buy {pick_id} is already confirmed")
         if pick.verdict != Verdict.FAKE.value:

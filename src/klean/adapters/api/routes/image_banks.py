@@ -64,6 +64,7 @@ def add_image(bank: str, principal: PrincipalDep, uow: UowDep, app: AppDep,
               brand_id: Annotated[str | None, Form(max_length=100)] = None,
               source_ref: Annotated[str | None, Form(max_length=200)] = None) -> BankEntryOut:
     """Add an image to a bank by uploading it: only its PDQ hash is kept (the bytes are not stored)."""
+    image_banks.require_manager(uow=uow, principal=principal, bank=bank, brand_id=brand_id)  # who, before what
     policy = image_banks.image_policy(app.policy)
     data = file.file.read(policy.max_bytes + 1)
     features = image_features(data, policy, keypoints=False)  # ImageRejected is a 422 with the reason

@@ -33,6 +33,8 @@ from klean.services import notices, portal, registry
 
 router = APIRouter(prefix="/portal")
 Holder = Annotated[Principal, Depends(role_required(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.ADMIN))]
+# Notices are the rights holder's own signed statements: admins manage brands but do not file notices.
+Notifier = Annotated[Principal, Depends(role_required(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER))]
 BrandId = Annotated[str, Path(min_length=1, max_length=100)]
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_NOTICE_LISTINGS = 500
@@ -245,14 +247,14 @@ def set_pack(request: Request, brand_id: BrandId, uow: UowDep, principal: Holder
 # --- notices and cases --------------------------------------------------------------------------------------
 
 @router.get("/notices/new", response_class=HTMLResponse)
-def notice_form(request: Request, uow: UowDep, principal: Holder) -> Response:
+def notice_form(request: Request, uow: UowDep, principal: Notifier) -> Response:
     found, _ = registry.list_brands(uow=uow, principal=principal, limit=200)
     return render(request, "pages/brands/notice.html", principal=principal, brands=found, form={})
 
 
 @router.post("/notices", dependencies=[CsrfChecked])
 async def file_notice(
-    request: Request, uow: UowDep, principal: Holder,
+    request: Request, uow: UowDep, principal: Notifier,
     brand_id: Annotated[str, Form(max_length=100)],
     notifier_name: Annotated[str, Form(max_length=300)] = "",
     notifier_email: Annotated[str, Form(max_length=320)] = "",
