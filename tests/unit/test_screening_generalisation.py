@@ -176,3 +176,53 @@ def test_registered_nicknames_and_design_cues_are_brand_knowledge() -> None:
     assert ("tnf", "nickname") in [(m.brand_id, m.how) for m in analyse(x, ctx).mentions]
     blind = build_context(REGISTRY, TODAY)
     assert not analyse(item("노페 숏패딩 블랙 남녀공용", 89000, "apparel"), blind).mentions
+
+
+# --- every language: words as data, matched with care ---------------------------------------------------------
+
+def test_for_words_of_every_language_say_what_an_accessory_fits(screener: Screener) -> None:
+    for title in ("Softcase bening cocok untuk Bose QC45", "Ốp silicon dành cho Bose QC45",
+                  "เคส สำหรับ Bose QC45", "Case para sa Bose QC45"):
+        result = screener.screen(item(title, 25000, "audio"))
+        assert not result.flagged, (title, result.evidence)
+
+
+def test_english_cue_words_do_not_match_accented_words_or_joined_words(screener: Screener) -> None:
+    # "cap" (a part) inside Vietnamese "cao cấp" (premium) must not make the bag a part: it is priced in full.
+    result = screener.screen(item("Túi Prada Re-Edition cao cấp", 50000, "bags"))
+    assert any(e.signal == "price" and e.weight >= 0.6 for e in result.evidence), result.evidence
+    # "not a" (negation) is two words: Indonesian "nota" (receipt) does not negate "replika".
+    fake = item("Tas Prada replika tanpa nota", 50000, "bags")
+    assert any(e.signal == "counterfeit_vocabulary" for e in screener.screen(fake).evidence)
+
+
+def test_unit_words_of_every_language_price_per_unit(screener: Screener) -> None:
+    result = screener.screen(item("Bose QC45 5 chiếc nguyên seal", 1_000_000, "audio"))
+    price = [e for e in result.evidence if e.signal == "price"]
+    assert price and price[0].reason.params.get("n") == 5
+
+
+def test_a_lone_capital_next_to_a_brand_word_hides_a_brand(screener: Screener) -> None:
+    for title in ("Ví nhà P dáng dài", "P사 리에디션 나일론백", "P-brand nylon Re-Edition bag"):
+        a = analyse(item(title, 50000, "bags"), screener.context)
+        assert any(m.kind == "initial" for m in a.mentions), title
+
+
+def test_a_digit_in_a_model_number_is_not_a_disguised_short_mark() -> None:
+    reg = RegistrySnapshot(brands=(brand("lv", ("LV", "Louis Vuitton"), (("Neverfull MM", 2500000, (), "bags"),)),))
+    a = analyse(item("Casio G-Shock DW-5600E-1V 정품", 99000, "watches"), build_context(reg, TODAY))
+    assert not a.mentions
+
+
+def test_absent_logos_in_the_same_clause_only(screener: Screener) -> None:
+    honest = item("Nylon mini bag, Re-Edition style — own brand, walang Prada o triangle logo", 39000, "bags")
+    assert not screener.screen(honest).flagged
+    a = analyse(item("Prada nylon bag, no box, logo on the front", 39000, "bags"), screener.context)
+    assert a.has("logo")  # "no box" says nothing about the logo in the next clause
+
+
+def test_thai_digits_read_as_digits_and_thai_marks_are_kept() -> None:
+    from klean.signals.text import fold
+
+    assert fold("๑๐ ชิ้น").text == "10 ชิ้น"
+    assert fold("ไม่ใช่").text != fold("ไม่ใช้").text

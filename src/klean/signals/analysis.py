@@ -6,11 +6,12 @@ marks), product names, counterfeit vocabulary and the context cues (compatible, 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import re
+from bisect import bisect_left, bisect_right
 
 from klean.domain.listing import Listing
 from klean.domain.screening import ScreeningContext
-from klean.signals.context import INDEX_KEY, INITIAL_RE, TextIndex
+from klean.signals.context import INDEX_KEY, INITIAL_AFTER_RE, INITIAL_BEFORE_RE, INITIAL_WORDS, TextIndex
 from klean.signals.disguises import classify_disguise, find_masked
 from klean.signals.findings import DISGUISES, Analysis, Mention, VocabHit
 from klean.signals.fuzzy import find_mixed_script, find_typos, remember
@@ -20,6 +21,9 @@ from klean.signals.text import Folded, fold, is_han, strip_spaces
 __all__ = ["DISGUISES", "_CASELESS_ODD", "_FOR_BEFORE", "Analysis", "Mention", "VocabHit", "analyse"]
 
 _cache: tuple[object, object, Analysis] | None = None
+_WORDS = re.compile(r"[^\W_]+")
+# Accented Latin letters (Latin-1 and Extended A/B, Vietnamese in Latin Extended Additional) and combining marks.
+_ACCENTED = re.compile("[\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff\u0300-\u036f]")
 
 
 def analyse(listing: Listing, ctx: ScreeningContext) -> Analysis:
@@ -31,6 +35,26 @@ def analyse(listing: Listing, ctx: ScreeningContext) -> Analysis:
     result = _analyse(listing.text, ctx.indexes[INDEX_KEY], listing.category)
     _cache = (listing, ctx, result)
     return result
+
+
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\[\]|/\n，。；、！？]")
+
+
+def _folded_span(f: Folded, span: tuple[int, int]) -> tuple[int, int]:
+    """Original [start, end) -> folded, for the few spans that need it (the identity for most text)."""
+    if f.offsets is None:
+        return span
+    start = bisect_left(f.offsets, span[0])
+    end = bisect_left(f.offsets, span[1])
+    return start, end
+
+
+def _initials(text: str, folded: str) -> list[re.Match[str]]:
+    # The words next to an initial are few: look for them in the folded text before running each expression.
+    after = [*INITIAL_AFTER_RE.finditer(text)] if any(w in folded for w in INITIAL_WORDS[0]) else []
+    if any(w in folded for w in INITIAL_WORDS[1]):
+        after += INITIAL_BEFORE_RE.finditer(text)
+    return after
 
 
 def _latin_ok(f: Folded, fs: int, fe: int, *, digits_after: bool) -> bool:
@@ -59,6 +83,7 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
     collisions: list[tuple[int, int]] = []
     benign: list[tuple[int, int]] = []
 
+    text_ascii = text.isascii()
     starts = f.starts()
     cst, fst = starts if starts is not None else ((), ())
     for end, (klen, payloads) in idx.automaton.iter(f.compact):
@@ -97,9 +122,18 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
                 collisions.append((fs, fe))
             else:
                 bare, script = p[-2], p[-1]  # bare: the term's folded text without spaces and dashes
-                if strip_spaces(t[fs:fe]) != bare:
+                # A term without separators, matched where the text has none inside: nothing more to compare.
+                if not (fe - fs == klen == len(bare)) and strip_spaces(t[fs:fe]) != bare:
                     continue
-                if (script == "latin" or bare[:1].isdigit()) and not _latin_ok(f, fs, fe, digits_after=False):
+                if script == "latin":
+                    if not _latin_ok(f, fs, fe, digits_after=False):
+                        continue
+                    splits = idx.term_words.get(bare)
+                    if splits is not None and tuple(_WORDS.findall(t[fs:fe])) not in splits:
+                        continue  # "not a" is two words: Indonesian "nota" (receipt) is not it
+                    if not text_ascii and bare in idx.unaccented_terms and _ACCENTED.search(text, *f.span(fs, fe)):
+                        continue  # English "cap" or "non" is not Vietnamese "cấp" or "nón"
+                elif bare[:1].isdigit() and not _latin_ok(f, fs, fe, digits_after=False):
                     continue
                 if kind == "nick":
                     nick_hits.append((fs, fe, p[1], p[2], p[3], p[4]))
@@ -158,7 +192,7 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         a.mentions.append(Mention(bid, "cue" if kind == "cue" else "nickname", kind, term, text[o0:o1], (o0, o1),
                                   weight))
 
-    for m in INITIAL_RE.finditer(text) if ("사" in text or "家" in text or "社" in text) else ():
+    for m in _initials(text, t):
         letter = m.group(1).lower()
         cands = idx.initials.get(idx_key(letter), ())
         with_product = [b for b in cands if b in a.products]
@@ -171,14 +205,22 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         a.cues["logo"] = [h for h in a.cues["logo"] if not _within(h[0], h[1], a.cues["nologo"])]
     absent = a.cues.get("absent")
     if absent:
+        # A word that says it is absent, in the same clause: after the logo word (로고 없음, logo-free) or before it
+        # (无logo, no crown logo, tanpa logo, walang logo).
+        def said_absent(s: int, e: int) -> bool:
+            return any((0 <= s2 - e <= 10 and not _CLAUSE_BREAK.search(t, e, s2))
+                       or (0 <= s - e2 <= 24 and not _CLAUSE_BREAK.search(t, e2, s)) for s2, e2 in absent)
+
         for kind in ("logo", "material"):
             spans = a.cues.get(kind)
             if spans:
-                # after the word (로고 없음, logo-free) or, as Chinese writes it, just before (无logo, 没有logo)
-                gone = [(s, e) for s, e in spans if any(0 <= s2 - e <= 10 or 0 <= s - e2 <= 4 for s2, e2 in absent)]
+                gone = [(s, e) for s, e in spans if said_absent(s, e)]
                 if gone:
                     a.cues[kind] = [h for h in spans if h not in gone]
                     a.cues["nologo"].extend(gone)
+        if any(m.kind == "cue" for m in a.mentions):
+            folded_spans = {m.span: _folded_span(f, m.span) for m in a.mentions if m.kind == "cue"}
+            a.mentions = [m for m in a.mentions if m.kind != "cue" or not said_absent(*folded_spans[m.span])]
 
     # Vocabulary: drop what sits inside a harmless phrase, keep the longest of overlapping terms.
     if benign:

@@ -58,6 +58,10 @@ class TextIndex:
     mixed_other_prefix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     mixed_other_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     brand_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Latin vocabulary, cue and nickname terms of several words: bare form -> their word splits ("nota" -> not a)
+    term_words: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
+    # bare forms of Latin terms written without accents only: they do not match accented words (cap is not cấp)
+    unaccented_terms: frozenset[str] = frozenset()
     multiword: bool = False  # some fuzzy-eligible Latin mark has two words (Louis Vuitton)
     fuzzy_hangul: bool = False
     fuzzy_han_lengths: tuple[int, ...] = ()
@@ -84,8 +88,8 @@ def fuzzy_budget(folded: str, script: str) -> int:
     n = len(folded)
     if script == "latin":
         return 0 if n < 4 else (1 if n < 9 else 2)
-    if script == "hangul":  # n counts jamo; marks under 6 jamo (two syllables) need corroboration (is_short_mark)
-        return 0 if n < 4 else 1
+    if script == "hangul":  # n counts jamo: two-syllable marks are found misspelt only by sound (phonetic keys)
+        return 0 if n < 6 else 1
     if script == "han":
         return 0 if n < 3 else 1
     return 0
@@ -113,6 +117,7 @@ def _masked_base(text: str) -> str:
     return "".join(ch for ch in s if ch.isalnum() or ch == "*")
 
 
+_WORD_RE = re.compile(r"[^\W_]+")
 _TOKEN_RE = re.compile("[a-z0-9]{2,}|[\u1100-\u11ff]{4,}|[\u4e00-\u9fff]{2,}")
 
 
@@ -216,8 +221,21 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
             entries[key].append(("vocab", i, strip_spaces(fold(v.term).text), script_of(key)))
     for kind, term in lexicons.cues():
         key = fold_term(term)
-        if key:
+        if key and kind not in REGEX_CUES and not kind.startswith("count:"):
             entries[key].append(("cue", kind, strip_spaces(fold(term).text), script_of(key)))
+
+    term_words: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    accented: set[str] = set()
+    unaccented: set[str] = set()
+    for term in [v.term for v in vocab] + [term for _kind, term in lexicons.cues()] + [
+            t.term for b in snapshot.brands for t in lexicons.brand_knowledge(b, pack) if t.kind != "collision"]:
+        if script_of(fold_term(term)) != "latin":
+            continue
+        bare = strip_spaces(fold(term).text)
+        words = tuple(_WORD_RE.findall(fold(term).text))
+        if len(words) > 1:
+            term_words[bare].add(words)
+        (unaccented if strip_accents(term) == term else accented).add(bare)
 
     automaton = ahocorasick.Automaton()
     for key, payloads in entries.items():
@@ -252,6 +270,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         mixed_latin_prefix=frozen(mixed["latin_prefix"]), mixed_latin_suffix=frozen(mixed["latin_suffix"]),
         mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
+        term_words={k: frozenset(v) for k, v in term_words.items()}, unaccented_terms=frozenset(unaccented - accented),
         fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
         initials={k: tuple(sorted(v)) for k, v in initials.items()},
         brand_names={b.id: b.name for b in snapshot.brands}, products=products,
@@ -271,4 +290,20 @@ def build_context(snapshot: RegistrySnapshot, today: date | None = None) -> Scre
                             indexes={INDEX_KEY: build_index(snapshot)})
 
 
-INITIAL_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z])\s?(사|家|社)(?![가-힣\u4e00-\u9fff])")
+# Cue kinds read by regular expressions on the original text rather than found by the automaton (they are short
+# words that occur everywhere: 개, 个, 사, brand).
+REGEX_CUES = frozenset({"unit", "pack_of", "initial_after", "initial_before"})
+
+
+def _alternation(kind: str) -> str:
+    words = sorted({t for k, t in lexicons.cues() if k == kind}, key=lambda w: (-len(w), w))
+    return "|".join(re.escape(w) for w in words) or "(?!)"
+
+
+# A lone capital that stands for a brand: T사, G家, C-brand (the word after it), nhà G, merek C (the word before it).
+INITIAL_AFTER_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z])[\s\-]?(?i:" + _alternation("initial_after")
+                              + r")(?![가-힣\u4e00-\u9fffA-Za-z])")
+INITIAL_WORDS = tuple(tuple(sorted({fold(t).text for k, t in lexicons.cues() if k == kind}))
+                      for kind in ("initial_after", "initial_before"))
+INITIAL_BEFORE_RE = re.compile(r"(?<![A-Za-z\u00c0-\u1eff])(?i:" + _alternation("initial_before")
+                               + r")\s?([A-Z])(?![A-Za-z0-9\-])")

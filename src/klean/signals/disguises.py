@@ -67,7 +67,8 @@ def classify_disguise(raw: str, folded_span: str, mark_seps: int, script: str, i
     if any(ord(ch) > 0x7F for ch in letters):
         return "accent"
     if any(not ch.isalpha() for ch in nfkc if not is_separator(ch)) or any(ch in "$@" for ch in raw):
-        return "leet"
+        # On a mark of three letters or fewer a digit is usually part of a model number (DW-5600E-1V is not LV).
+        return "leet" if len(b) > 3 else "coincidence"
     # Only l/I swapped: a real disguise on a long mark (Samsonlte), a coincidence on a short one (IV is not LV).
     return "lookalike" if len(b) > 3 else "coincidence"
 

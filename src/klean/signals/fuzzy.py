@@ -66,10 +66,12 @@ def _hangul_fuzzy(word: str, idx: TextIndex) -> Hit | None:
             hit = (mid, "phonetic")
             break
     token, tstarts = jamo(word)
-    if hit is None and len(token) >= 4:  # a two-syllable near miss (샤널) stands only with corroboration
+    # Any one-jamo edit only on longer words: among ten thousand marks, most two-syllable words are one jamo from
+    # some mark (정품, 박스 ...), so short marks are found misspelt only when they sound the same (phonetic keys).
+    if hit is None and len(token) >= 6:
         for mid in _lookup(token, idx):
-            mkey, _bid, _mark, script, mstarts, short = idx.fuzzy_marks[mid]
-            if script != "hangul" or mkey == token or mkey[0] != token[0] or (len(token) < 6 and not short):
+            mkey, _bid, _mark, script, mstarts, _short = idx.fuzzy_marks[mid]
+            if script != "hangul" or mkey == token or mkey[0] != token[0]:
                 continue
             if OSA.distance(token, mkey, score_cutoff=1) <= 1 and _hangul_edit_ok(token, mkey, tstarts, mstarts):
                 hit = (mid, "jamo")
@@ -235,10 +237,14 @@ def _han_fuzzy(token: str, idx: TextIndex) -> Hit | None:
     return remember(idx.memo_han, token, hit)  # type: ignore[no-any-return]
 
 
-# A Latin run followed by a Hangul or Han run, or the other way round, at most one space apart (the second run is
-# looked ahead at, so a run can pair with both neighbours). Only such boundaries are visited.
-_LATIN_THEN_OTHER = re.compile("(?<![a-z])([a-z]+) ?(?=([\uac00-\ud7a3]+|[\u4e00-\u9fff]+))")
-_OTHER_THEN_LATIN = re.compile("([\uac00-\ud7a3]+|[\u4e00-\u9fff]+) ?(?=([a-z]+)(?![a-z]))")
+# The Hangul or Han run that starts at a position, or ends just before one.
+_OTHER_RUN = re.compile("[\uac00-\ud7a3]+|[\u4e00-\u9fff]+")
+_OTHER_RUN_END = re.compile("(?:[\uac00-\ud7a3]+|[\u4e00-\u9fff]+)$")
+# Where a Latin letter and a Hangul or Han character meet (at most one space apart): one cheap scan finds the few
+# boundaries, and the runs on either side are read from there.
+_BOUNDARY = re.compile("[a-z] ?[\uac00-\ud7a3\u4e00-\u9fff]|[\uac00-\ud7a3\u4e00-\u9fff] ?[a-z]")
+_LATIN_AT = re.compile("[a-z]+")
+_LATIN_END = re.compile("[a-z]+$")
 MIXED_SHARE = (0.7, 1.4)  # the two pieces together cover about one whole mark (measured on the marks' lengths)
 
 
@@ -247,24 +253,34 @@ def find_mixed_script(f: Folded, text: str, idx: TextIndex, covered: list[tuple[
 
     The Latin piece must start or end one of the brand's Latin marks, the Hangul or Han piece must end or start one
     of the same brand's marks in that script, and together they must cover about one whole mark. No
-    transliteration table is needed: the brand's own marks in each script are the dictionary."""
+    transliteration table is needed: the brand's own marks in each script are the dictionary. Only where a Latin
+    run touches a Hangul or Han run (at most one space apart) is anything looked up."""
     t = f.text
     if not idx.mixed_latin_suffix or t.isascii():
         return
+    n = len(t)
     found: list[tuple[int, int, str]] = []
     prefixes, suffixes = idx.mixed_latin_prefix, idx.mixed_latin_suffix
-    for m in _LATIN_THEN_OTHER.finditer(t):
-        latin = m.group(1)
-        if latin in prefixes:
-            hit = _mixed_pair(latin, m.group(2), idx)
+    for m in _BOUNDARY.finditer(t):
+        left, right = m.start(), m.end() - 1
+        if "a" <= t[left] <= "z":  # Latin first: O메가, bur宝莉, saint罗兰
+            latin_run = _LATIN_END.search(t, max(0, left - 40), left + 1)
+            other = _OTHER_RUN.match(t, right)
+            if latin_run is None or other is None or latin_run.group() not in prefixes:
+                continue
+            hit = _mixed_pair(latin_run.group(), other.group(), idx)
             if hit is not None:
-                found.append((m.start(), m.end() + len(m.group(2)) - hit[1], hit[0]))
-    for m in _OTHER_THEN_LATIN.finditer(t):
-        latin = m.group(2)
-        if latin in suffixes:
-            hit = _mixed_pair(latin, m.group(1), idx, other_first=True)
+                found.append((latin_run.start(), other.end() - hit[1], hit[0]))
+        else:  # other first: 노스Face, 캐나다GOOSE, 보테가 Veneta
+            other = _OTHER_RUN_END.search(t, max(0, left - 11), left + 1)
+            latin_run = _LATIN_AT.match(t, right)
+            if latin_run is None or other is None or latin_run.group() not in suffixes:
+                continue
+            if latin_run.end() < n and "a" <= t[latin_run.end()] <= "z":
+                continue
+            hit = _mixed_pair(latin_run.group(), other.group(), idx, other_first=True)
             if hit is not None:
-                found.append((m.start() + hit[1], m.end() + len(latin), hit[0]))
+                found.append((other.start() + hit[1], latin_run.end(), hit[0]))
     for fs, fe, brand_id in found:
         if _overlaps(fs, fe, covered):
             continue

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from klean.domain.listing import Listing, Money
 from klean.domain.messages import msg
 from klean.domain.screening import Evidence, ScreeningContext
+from klean.signals import lexicons
 from klean.signals.analysis import Analysis, analyse
 from klean.signals.context import INDEX_KEY
 from klean.signals.examples import listing
@@ -45,17 +46,23 @@ DEFAULTS: dict[str, Any] = {
     "near_story_genuine": 0.15,
 }
 
-_UNIT = r"(?:개입|개|瓶|个|個|件|只|双|pcs|pc|pieces|units|unit|packs|pack|ea|매|켤레|족|팩|병|세트|sets|set)"
-# 3개월 is months. The "not part of a longer number" test is made on each match (_NUMBER_BEFORE) rather than as a
-# leading look-behind, so the regex scan can skip to the digits.
+def _words(kind: str) -> list[str]:
+    """Cue words of one kind from every language's data, longest first (so "개입" wins over "개")."""
+    return sorted({t for k, t in lexicons.cues() if k == kind}, key=lambda w: (-len(w), w))
+
+
+# Bundle wording is language data (data/<lang>/cues.tsv): `unit` words after a number (3 pcs, 10瓶, 5 chiếc),
+# `pack_of` words before one (pack of 10, 批发 10), and `count:N` words that are a number by themselves (twin pack,
+# 1+1, lusin = a dozen).
+_UNIT = "(?:" + "|".join(map(re.escape, _words("unit"))) + ")"
 _COUNT_RE = re.compile(r"(\d{1,3})\s*" + _UNIT + r"(?![a-zA-Z월])", re.IGNORECASE)
 _NUMBER_BEFORE = re.compile(r"[\d.,]")
-_PACK_RE = re.compile(r"(?:bulk|pack of|set of|lot of|批发|打包)\s*(\d{1,3})(?!\d)", re.IGNORECASE)
-_PACK_WORDS = ("bulk", "pack of", "set of", "lot of", "批发", "打包")
-_WORD_COUNTS = {"twin pack": 2, "2-pack": 2, "two-pack": 2, "买一送一": 2, "1+1": 2}
+_PACK_WORDS = _words("pack_of")
+_PACK_RE = re.compile("(?:" + "|".join(map(re.escape, _PACK_WORDS)) + r")\s*(\d{1,3})(?!\d)", re.IGNORECASE)
+_WORD_COUNTS = {t.lower(): int(k.partition(":")[2]) for k, t in lexicons.cues() if k.startswith("count:")}
 # One scan each for "any of these words?", so the per-word loops run only where one occurs.
-_WORD_COUNTS_HINT = re.compile("|".join(map(re.escape, _WORD_COUNTS)))
-_PACK_HINT = re.compile("|".join(map(re.escape, _PACK_WORDS)))
+_WORD_COUNTS_HINT = re.compile("|".join(map(re.escape, sorted(_WORD_COUNTS, key=len, reverse=True))) or "(?!)")
+_PACK_HINT = re.compile("|".join(map(re.escape, _PACK_WORDS)) or "(?!)")
 _PER_UNIT_AFTER = re.compile(r"^\s*(?:이상|or more|\+\s*구매)", re.IGNORECASE)
 
 

@@ -107,9 +107,9 @@ _WITH_BEFORE = re.compile(r"(?:\bwith|\bw/|\+|\bincl\.?|\band)\s*(?:the\s+|a\s+|
 def sold_part(a: Analysis, title_len: int, brand_id: str) -> str | None:
     """The part or packaging the listing sells instead of the brand's product, if it does (one earbud, ear pads,
     bracelet links, an empty box). A part noun in the title that is not part of the named product's own name and
-    not said to come with it (with dust bag, 박스 포함) is the item; packaging, or any part when no product is
-    named, only with a word that says it is all there is (empty, only, 만, 제품 없음). Such an item is never priced
-    against the whole product."""
+    not said to come with it (with dust bag, 박스 포함, kèm hộp, พร้อมกล่อง) is the item; packaging, or any part when
+    no product is named, only with a word that says it is all there is (empty, only, 만, 제품 없음). Such an item is
+    never priced against the whole product."""
     if not (a.cues.get("part") or a.cues.get("packaging")):
         return None
     hit = a.products.get(brand_id)
@@ -123,7 +123,8 @@ def sold_part(a: Analysis, title_len: int, brand_id: str) -> str | None:
             o0, o1 = f.span(fs, fe)
             if o0 >= title_len or (name and f.text[fs:fe] in name):
                 continue
-            if any(0 <= s - o1 <= 8 for s, _e in included) or _WITH_BEFORE.search(text[max(0, o0 - 12):o0]):
+            if any(0 <= s - o1 <= 8 or 0 <= o0 - e <= 6 for s, e in included) \
+                    or _WITH_BEFORE.search(text[max(0, o0 - 12):o0]):
                 continue
             if (kind == "part" and hit is not None) or partial or _ONLY_AFTER.match(text[o1:o1 + 6]):
                 return text[o0:o1]

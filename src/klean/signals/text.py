@@ -116,6 +116,10 @@ def fold_char(c: str) -> str:
         return ALWAYS_LETTERS[c]
     if is_hangul(c) or is_compat_jamo(c):
         return c  # syllables stay whole; loose jamo are composed by the slow path
+    if "\u0e00" <= c <= "\u0e7f":
+        # Thai: digits read as digits; vowel and tone marks are kept, since without them different words meet
+        # (ไม่ใช่ / ไม่ใช้, กล่อง / กล้อง); marks and listings keep them alike.
+        return str(ord(c) - 0x0E50) if "\u0e50" <= c <= "\u0e59" else c
     out: list[str] = []
     for ch in unicodedata.normalize("NFKC", c).casefold():
         if ch in CONFUSABLES:
