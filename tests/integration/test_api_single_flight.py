@@ -4,6 +4,7 @@ a remembered API key or the held screener expires; and failures are never rememb
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,25 @@ from klean.domain.errors import Unauthenticated
 from klean.services import accounts
 
 MakeUser = Callable[..., dict[str, str]]
+
+
+def run_async(coro_factory: Callable[[], Any]) -> Any:
+    """asyncio.run in a thread of its own: the browser tests' session-long Playwright keeps an event loop running in
+    this worker's main thread, and asyncio.run refuses to start inside a running loop."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro_factory())
+        except BaseException as exc:  # re-raised in the test's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _counting_authenticate(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -43,7 +63,7 @@ def test_concurrent_requests_with_an_expired_key_share_one_lookup(
         return await asyncio.gather(*(deps._authenticate_once(klean_app, klean_app.uow_factory(), key, 60.0)
                                       for _ in range(8)))
 
-    principals = asyncio.run(eight())
+    principals = run_async(eight)
     assert len(calls) == 1
     assert {p.user_id for p in principals} == {"busan-shades"}
     assert deps._remembered(klean_app, key) is not None
@@ -59,11 +79,11 @@ def test_a_wrong_key_fails_every_waiter_and_is_not_remembered(
         return await asyncio.gather(*(deps._authenticate_once(klean_app, klean_app.uow_factory(), wrong, 60.0)
                                       for _ in range(8)), return_exceptions=True)
 
-    outcomes = asyncio.run(eight())
+    outcomes = run_async(eight)
     assert all(isinstance(o, Unauthenticated) for o in outcomes)
     assert len(calls) == 1
     assert deps._remembered(klean_app, wrong) is None
-    asyncio.run(eight())
+    run_async(eight)
     assert len(calls) == 2  # asked again: failures are not remembered
 
 
