@@ -226,3 +226,36 @@ def test_thai_digits_read_as_digits_and_thai_marks_are_kept() -> None:
 
     assert fold("๑๐ ชิ้น").text == "10 ชิ้น"
     assert fold("ไม่ใช่").text != fold("ไม่ใช้").text
+
+
+def test_a_product_registered_per_currency_is_priced_in_the_listings_currency() -> None:
+    per_market = RegistrySnapshot(brands=(Brand("laneige", "Laneige", ("Laneige",), use_pack=False, products=(
+        Product("lsm.idr", "laneige", "Lip Sleeping Mask 20g", Money.of(295000, "IDR"), ("Lip Sleeping Mask",),
+                "beauty"),
+        Product("lsm.thb", "laneige", "Lip Sleeping Mask 20g", Money.of(850, "THB"), ("Lip Sleeping Mask",),
+                "beauty"),
+    )),), version="markets")
+    thai = Listing(id="t", title="Laneige Lip Sleeping Mask 20g", price=Money.of(150, "THB"), seller_id="s",
+                   category="beauty", condition="new")
+    price = [e for e in Screener(per_market, POLICY, today=TODAY).screen(thai).evidence if e.signal == "price"]
+    assert price and price[0].reason.params["ref"] == "850 THB" and price[0].reason.params["pct"] == 18
+
+
+def test_a_travel_size_is_priced_by_the_share_of_the_size_it_is(screener: Screener) -> None:
+    from klean.signals.price import size_of
+
+    assert size_of("Water Sleeping Mask 15ml x2") == (30.0, "ml") and size_of("1.5L bottle") == (1500.0, "ml")
+    reg = RegistrySnapshot(brands=(brand("laneige", ("Laneige",), (("Water Sleeping Mask 70ml", 32000,
+                                                                      ("워터 슬리핑 마스크",), "beauty"),)),))
+    mini = item("Laneige 워터 슬리핑 마스크 15ml 미니 (증정품)", 3000, "beauty")  # 44% of the 15 ml share
+    result = Screener(reg, POLICY, today=TODAY).screen(mini)
+    price = [e for e in result.evidence if e.signal == "price"]
+    assert not result.flagged and price and price[0].reason.params["share"] == 21 and price[0].weight == 0.4
+
+
+def test_heavy_wear_makes_a_low_second_hand_price_plausible_but_like_new_does_not(screener: Screener) -> None:
+    worn = item("Used Tiffany HardWear link bracelet, faded and scratched, clasp cracked", 160000, "jewelry",
+                condition="used")
+    like_new = item("Used Tiffany HardWear link bracelet, worn once, like new", 160000, "jewelry", condition="used")
+    assert not screener.screen(worn).flagged
+    assert screener.screen(like_new).flagged

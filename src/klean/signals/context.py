@@ -58,6 +58,8 @@ class TextIndex:
     mixed_other_prefix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     mixed_other_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     brand_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+    # (brand, product name, currency) -> the product: one product registered with a reference per currency
+    products_by_currency: dict[tuple[str, str, str], Product] = field(default_factory=dict)
     # Latin vocabulary, cue and nickname terms of several words: bare form -> their word splits ("nota" -> not a)
     term_words: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     # bare forms of Latin terms written without accents only: they do not match accented words (cap is not cấp)
@@ -270,6 +272,8 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         mixed_latin_prefix=frozen(mixed["latin_prefix"]), mixed_latin_suffix=frozen(mixed["latin_suffix"]),
         mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
+        products_by_currency={(b.id, p.name, p.reference_price.currency): p for b in snapshot.brands
+                              for p in reversed(b.products)},
         term_words={k: frozenset(v) for k, v in term_words.items()}, unaccented_terms=frozenset(unaccented - accented),
         fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
         initials={k: tuple(sorted(v)) for k, v in initials.items()},

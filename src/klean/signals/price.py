@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "used_credible": 0.15,  # second-hand with wear or proof described
     "used_bare": 0.35,  # "used" and nothing more: second-hand goods do resell at a fifth to a half of retail
     "used_floor": 0.2,  # below a fifth of retail even worn goods of a protected brand do not resell
+    "used_floor_heavy_wear": 0.08,  # ... unless the wear described is heavy (faded, torn, creased)
     "used_impossible": 0.9,  # multiplier below the floor: "used" explains nothing there
     "refurbished": 0.5,
     "partial": 0.1,  # a part, refill, sample or packaging is not the product
@@ -64,6 +65,33 @@ _WORD_COUNTS = {t.lower(): int(k.partition(":")[2]) for k, t in lexicons.cues() 
 _WORD_COUNTS_HINT = re.compile("|".join(map(re.escape, sorted(_WORD_COUNTS, key=len, reverse=True))) or "(?!)")
 _PACK_HINT = re.compile("|".join(map(re.escape, _PACK_WORDS)) or "(?!)")
 _PER_UNIT_AFTER = re.compile(r"^\s*(?:이상|or more|\+\s*구매)", re.IGNORECASE)
+
+
+# Sizes written in product names and listing titles (70ml, 20 g, 1.5L, 15ml x2): a smaller size of the same
+# product is priced by the share of the size it is (a travel size, a mini, a gift-with-purchase set).
+_SIZE_RE = re.compile(r"(?<![\d.,])(\d{1,4}(?:[.,]\d{1,2})?)\s*(ml|mℓ|l|g|gr|gram|grams|kg)(?![a-zA-Z])"
+                      r"(?:\s*[x×*]\s*(\d{1,2})(?!\d))?", re.IGNORECASE)
+_TO_BASE = {"ml": 1.0, "mℓ": 1.0, "l": 1000.0, "g": 1.0, "gr": 1.0, "gram": 1.0, "grams": 1.0, "kg": 1000.0}
+_MEASURE = {"ml": "ml", "mℓ": "ml", "l": "ml", "g": "g", "gr": "g", "gram": "g", "grams": "g", "kg": "g"}
+
+
+def size_of(text: str) -> tuple[float, str] | None:
+    """The first size written in a text, in ml or g (a multiplier after it counts: 15ml x2 is 30 ml)."""
+    m = _SIZE_RE.search(text)
+    if m is None:
+        return None
+    unit = m.group(2).lower()
+    amount = float(m.group(1).replace(",", ".")) * _TO_BASE[unit] * (int(m.group(3)) if m.group(3) else 1)
+    return (amount, _MEASURE[unit]) if amount > 0 else None
+
+
+def size_share(listing: Listing, product_name: str, aliases: Sequence[str]) -> float | None:
+    """The share of the product's size the listing sells, when both are written and the listing's is smaller."""
+    full = size_of(product_name) or next((s for s in map(size_of, aliases) if s), None)
+    sold = size_of(listing.title)
+    if full is None or sold is None or full[1] != sold[1] or sold[0] >= full[0] * 0.8:
+        return None
+    return sold[0] / full[0]
 
 
 def unit_count(listing: Listing, a: Analysis) -> int:
@@ -98,8 +126,13 @@ def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id
     idx = ctx.indexes[INDEX_KEY]
     cur = listing.price.currency
     hit = a.products.get(brand_id)
-    if hit is not None and hit[0].reference_price.currency == cur:
-        return hit[0].reference_price, hit[0].name, True
+    if hit is not None:
+        product = hit[0]
+        if product.reference_price.currency != cur:
+            # The same product registered with a reference in the listing's currency (one entry per market).
+            product = idx.products_by_currency.get((brand_id, product.name, cur), product)
+        if product.reference_price.currency == cur:
+            return product.reference_price, product.name, True
     if listing.category:
         refs = idx.refs_by_category.get((brand_id, listing.category, cur))
         if refs:
@@ -143,6 +176,10 @@ class PriceAnomaly:
         n = unit_count(listing, a)
         unit_price = listing.price.amount / Decimal(n) if n > 1 else listing.price.amount
         ratio = float(unit_price / money.amount)
+        hit = a.products.get(brand_id)
+        share = size_share(listing, hit[0].name, hit[0].aliases) if matched and hit is not None else None
+        if share is not None:  # a travel size or mini of the product: compare with that share of its price
+            ratio /= share
         used = listing.condition == "used" or a.has("used")
         part = sold_part(a, len(listing.title), brand_id)
         near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what, p) if matched else ()
@@ -154,7 +191,10 @@ class PriceAnomaly:
         if a.has("partial") or part is not None:
             weight *= p["partial"]
         elif used:
-            if ratio < p["used_floor"]:
+            # Worn-out goods (faded, torn, creased: bundle and ukay clothes) do sell for less than a fifth of retail;
+            # "like new" at that price does not.
+            floor = p["used_floor_heavy_wear"] if a.has("heavy_wear") else p["used_floor"]
+            if ratio < floor:
                 weight *= p["used_impossible"]
             else:
                 weight *= p["used_credible"] if a.has("wear") else p["used_bare"]
@@ -170,7 +210,11 @@ class PriceAnomaly:
         elif n > 1:
             reason = msg("Price {price} per unit ({n} units) is {pct}% of the reference {ref} for {product}",
                          price=str(price), n=n, pct=pct, ref=str(money), product=what)
-        elif used and ratio < p["used_floor"]:
+        elif share is not None:
+            reason = msg("Price {price} is {pct}% of the reference {ref} for {product}, scaled to the size sold "
+                         "({share}% of the full size)", price=str(price), pct=pct, ref=str(money), product=what,
+                         share=round(share * 100))
+        elif used and ratio < (p["used_floor_heavy_wear"] if a.has("heavy_wear") else p["used_floor"]):
             reason = msg("Price {price} is {pct}% of the reference {ref} for {product}: lower than second-hand "
                          "goods of this brand sell for", price=str(price), pct=pct, ref=str(money), product=what)
         else:
