@@ -198,6 +198,13 @@ def test_api_serves_json_csv_html_and_guards_statements(seeded: App, client: Tes
     r = client.get(f"/v1/transparency/report?from={day}&to={day}&format=html&lang=ko")
     assert r.status_code == 200 and r.text.count("<svg") == 3 and "투명성 보고서" in r.text
     assert client.get("/v1/transparency/report?from=yesterday").status_code == 422
+    # Without `from`: the last 30 days up to `to` (default today), both included.
+    from datetime import timedelta
+
+    r = client.get("/v1/transparency/report")
+    assert r.status_code == 200 and r.json()["listings"]["taken_down_after"] == 5, r.text
+    assert (r.json()["period"]["from"], r.json()["period"]["to"]) == (
+        (_today() - timedelta(days=29)).isoformat(), day)
     assert client.get(f"/v1/transparency/report?from={day}&to=2000-01-01").status_code == 422
     assert client.get(f"/v1/transparency/statements?from={day}").status_code == 401
     consumer = make_user("jin", "consumer")

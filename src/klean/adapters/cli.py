@@ -30,7 +30,23 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # a database a command cannot use: one line saying what to run, not a traceback
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        from klean.adapters.db.migrate import database_problem
+        from klean.bootstrap import bootstrap
+
+        try:
+            problem = database_problem(bootstrap().engine)
+        except Exception:
+            problem = None
+        typer.secho(f"error: {problem or 'the database refused the request: ' + str(exc).splitlines()[0]}",
+                    fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

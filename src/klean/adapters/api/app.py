@@ -1,13 +1,18 @@
-"""The FastAPI application factory: OpenAPI docs at /docs, every routes/<feature>.py included."""
+"""The FastAPI application factory: OpenAPI docs at /docs (Swagger UI served from the package), every
+routes/<feature>.py included."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from klean import __version__
 from klean.adapters.api import errors, observability, routes
@@ -18,6 +23,7 @@ from klean.bootstrap import App, bootstrap
 # per screening. Order only decides between routes that match the same request, and these share no path with any
 # other router (tests/contract/test_route_order.py), so which route answers a request does not change.
 HOT_ROUTERS = ("screening",)
+SWAGGER_UI = Path(__file__).with_name("static") / "swagger-ui"  # vendored swagger-ui-dist (see its README.md)
 
 
 def discover_routers(package: ModuleType, first: Sequence[str] = ()) -> list[APIRouter]:
@@ -41,7 +47,10 @@ def create_app(klean_app: App | None = None) -> FastAPI:
         version=__version__,
         description="Keep counterfeit goods off online marketplaces. Authenticate with "
         "`Authorization: Bearer <API key>`.",
+        docs_url=None,  # served below from the package's own copy of Swagger UI, not a CDN: works offline
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.klean = klean_app
     errors.install(app)
     importlib.import_module("klean.adapters.jobs").install(app, klean_app)  # scheduled jobs loop (off at 0)
@@ -58,3 +67,21 @@ def create_app(klean_app: App | None = None) -> FastAPI:
     if mount is not None:
         mount(app)
     return app
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI's script, style and icon served by Klean itself (FastAPI's default loads them from a
+    CDN, which leaves the page blank on a machine without Internet access)."""
+    app.mount("/docs-static", StaticFiles(directory=SWAGGER_UI), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/docs-static/favicon-32x32.png",
+                                   oauth2_redirect_url="/docs/oauth2-redirect")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()

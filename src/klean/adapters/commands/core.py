@@ -31,10 +31,18 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def init() -> None:
         """Create or migrate the database (KLEAN_DATABASE_URL; default a SQLite file in ./.klean)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from klean.adapters.db import migrate
 
         k = bootstrap()
-        migrate.upgrade(k.engine)
+        problem = migrate.reachability_problem(k.engine)
+        if problem is not None:
+            fail(problem)
+        try:
+            migrate.upgrade(k.engine)
+        except SQLAlchemyError as exc:
+            fail(f"could not migrate {k.engine.url!r}: {migrate.error_reason(exc)}")
         typer.echo(f"database at revision {migrate.current_revision(k.engine)}: {k.engine.url!r}")
 
     @app.command()

@@ -31,16 +31,26 @@ class Format(StrEnum):
 
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(EXIT_ERROR)
+
+
+# `klean scan` exit codes (also in its --help).
+EXIT_REJECTS = 1  # every readable row was screened, but some rows were rejected (see _rejects.jsonl)
+EXIT_ERROR = 2  # the scan did not run: bad arguments, unreadable input or registry, or no usable database
 
 
 def load_snapshot(registry_file: Path | None) -> Any:
     """The registry snapshot from a registry file (versioned by its content hash) or from the database."""
     if registry_file is None:
+        from klean.adapters.db.migrate import database_problem
         from klean.bootstrap import bootstrap
         from klean.services.registry import registry_snapshot
 
-        return registry_snapshot(uow=bootstrap().uow_factory())
+        app = bootstrap()
+        problem = database_problem(app.engine)
+        if problem is not None:
+            raise DomainError(f"{problem} (or pass --registry FILE to scan without a database)", field="database")
+        return registry_snapshot(uow=app.uow_factory())
     from klean.domain.files import registry_from_dict
 
     raw = registry_file.read_bytes()
@@ -91,8 +101,14 @@ def register(app: typer.Typer) -> None:
                                    "own)"),
         progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a "
                                       "terminal only)"),
+        allow_rejects: bool = typer.Option(False, "--allow-rejects", help="Exit 0 even when rows were rejected"),
     ) -> None:
-        """Screen every listing of a catalog file and write one result per listing; bad rows are reported."""
+        """Screen every listing of a catalog file and write one result per listing; bad rows are reported.
+
+        Exit codes: 0 every row was screened; 1 the scan finished but some rows were rejected (listed in
+        _rejects.jsonl beside the output; --allow-rejects makes this 0); 2 the scan did not run (bad arguments,
+        unreadable input or registry, or a database that is missing, not migrated or unreachable: the message says
+        what to run)."""
         from klean.adapters.scan.affected import BrandMentionFilter, ids_citing
         from klean.adapters.scan.local import cpu_count, run_local
 
@@ -124,3 +140,7 @@ def register(app: typer.Typer) -> None:
             valid = outcome.stats.screened + outcome.stats.skipped
             typer.echo(f"rescanned {outcome.stats.screened:,} of {valid:,} listings (affected by "
                        f"{', '.join(only_affected_by)})")
+        if outcome.stats.rejected and not allow_rejects:
+            typer.secho(f"{outcome.stats.rejected:,} rows were rejected (see the rejects file); exit {EXIT_REJECTS} "
+                        "(--allow-rejects to accept them)", fg=typer.colors.YELLOW, err=True)
+            raise typer.Exit(EXIT_REJECTS)

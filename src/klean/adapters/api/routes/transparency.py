@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -18,6 +18,9 @@ router = APIRouter(prefix="/v1", tags=["transparency"])
 
 From = Annotated[date, Query(alias="from", description="First day (UTC), YYYY-MM-DD")]
 To = Annotated[date | None, Query(alias="to", description="Last day, included (default today)")]
+DEFAULT_REPORT_DAYS = 30
+OptionalFrom = Annotated[date | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD (default: the "
+                                            f"{DEFAULT_REPORT_DAYS} days up to `to`, both included)")]
 
 
 def _today() -> date:
@@ -26,11 +29,14 @@ def _today() -> date:
 
 @router.get("/transparency/report", responses={200: {"content": {"application/json": {}, "text/csv": {},
                                                                  "text/html": {}}}})
-def report(app: AppDep, uow: UowDep, start: From, end: To = None,
+def report(app: AppDep, uow: UowDep, start: OptionalFrom = None, end: To = None,
            format: Annotated[str, Query(pattern="^(json|csv|html)$")] = "json",
            lang: Annotated[str, Query(pattern="^(en|ko)$")] = "en") -> Any:
-    """The public transparency report for a period: JSON, CSV (one metric per row) or HTML with charts."""
-    figures = service.transparency_report(uow=uow, start=start, end=end or _today(), policy_version=app.policy.version,
+    """The public transparency report for a period (default: the last 30 days): JSON, CSV (one metric per row) or
+    HTML with charts."""
+    end = end or _today()
+    start = start or end - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    figures = service.transparency_report(uow=uow, start=start, end=end, policy_version=app.policy.version,
                                           cache=app.extras.setdefault("transparency_reports", {}))
     if format == "csv":
         return Response(render.report_csv(figures), media_type="text/csv; charset=utf-8",
