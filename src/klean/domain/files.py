@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from klean.domain.errors import ValidationError
+from klean.domain.fx import fx_from_rows
 from klean.domain.listing import ImageRef, Listing, Money, Seller
 from klean.domain.registry import (
     DEFAULT_TERM_WEIGHT,
@@ -144,7 +145,8 @@ def registry_from_dict(data: Any, *, version: str = "") -> RegistrySnapshot:
         if s["id"] in sellers:
             raise ValidationError(f"sellers/{i}/id: duplicate seller id {s['id']!r}", field=f"sellers/{i}/id")
         sellers[s["id"]] = seller_from_dict(s)
-    return RegistrySnapshot(brands=tuple(brands), sellers=sellers, version=version)
+    fx = fx_from_rows(data["fx_rates"], source="registry file") if data.get("fx_rates") else None
+    return RegistrySnapshot(brands=tuple(brands), sellers=sellers, version=version, fx=fx)
 
 
 def _money(m: Money) -> dict[str, Any]:
@@ -186,6 +188,8 @@ def brand_to_dict(b: Brand) -> dict[str, Any]:
 
 def registry_to_dict(snapshot: RegistrySnapshot) -> dict[str, Any]:
     out: dict[str, Any] = {"brands": [brand_to_dict(b) for b in snapshot.brands]}
+    if snapshot.fx is not None and snapshot.fx.rates:
+        out["fx_rates"] = snapshot.fx.rows()
     if snapshot.sellers:
         out["sellers"] = [
             {"id": s.id, **({"name": s.name} if s.name else {}), "strikes": s.strikes,

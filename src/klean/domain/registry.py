@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from klean.domain.fx import FxTable
 from klean.domain.listing import Money, Seller
 
 
@@ -94,6 +95,7 @@ class RegistrySnapshot:
     brands: tuple[Brand, ...]
     sellers: dict[str, Seller] = field(default_factory=dict)
     version: str = ""
+    fx: FxTable | None = None  # exchange rates imported into the registry (None: the shipped table)
 
     def brand(self, brand_id: str) -> Brand | None:
         for b in self.brands:

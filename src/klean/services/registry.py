@@ -27,6 +27,7 @@ from klean.domain.auth import Principal, Role
 from klean.domain.errors import Conflict, Forbidden, NotFound, ValidationError
 from klean.domain.events import canonical_json
 from klean.domain.files import KNOWLEDGE_KEYS, brand_to_dict, registry_from_dict, registry_to_dict
+from klean.domain.fx import FxTable
 from klean.domain.listing import Money, Seller
 from klean.domain.registry import (
     DEFAULT_TERM_WEIGHT,
@@ -688,6 +689,8 @@ def import_registry(*, uow: AbstractUnitOfWork, data: Any, actor: Principal | No
                 uow.brands.save(b)
                 counts["brands_updated"] += 1
                 _event(uow, actor, "brand.updated", b.id, {"import": brand_to_dict(b)}, reason="registry import")
+        if snap.fx is not None:  # the file's exchange rates replace the registry's
+            uow.fx_rates.replace(snap.fx)
         for s in snap.sellers.values():
             existed = uow.sellers.get(s.id) is not None
             if uow.sellers.upsert(s):
@@ -721,7 +724,7 @@ def export_registry(*, uow: AbstractUnitOfWork, principal: Principal | None) -> 
 def _snapshot(uow: AbstractUnitOfWork) -> RegistrySnapshot:
     brands = tuple(uow.brands.all())
     sellers: dict[str, Seller] = {s.id: s for s in uow.sellers.all()}
-    return RegistrySnapshot(brands=brands, sellers=sellers)
+    return RegistrySnapshot(brands=brands, sellers=sellers, fx=uow.fx_rates.table())
 
 
 def _version(snap: RegistrySnapshot) -> str:
@@ -730,6 +733,7 @@ def _version(snap: RegistrySnapshot) -> str:
         "brands": sorted((_canonical_dict(b) for b in snap.brands), key=lambda d: d["id"]),
         "sellers": sorted(registry_to_dict(RegistrySnapshot(brands=(), sellers=snap.sellers)).get("sellers", []),
                           key=lambda d: d["id"]),
+        "fx_rates": snap.fx.rows() if snap.fx is not None else [],
     }
     return hashlib.sha256(canonical_json(content)).hexdigest()[:16]
 
@@ -739,3 +743,26 @@ def registry_snapshot(*, uow: AbstractUnitOfWork) -> RegistrySnapshot:
     with uow:
         snap = _snapshot(uow)
     return dataclasses.replace(snap, version=_version(snap))
+
+
+def import_fx_rates(*, uow: AbstractUnitOfWork, table: FxTable, actor: Principal | None) -> dict[str, Any]:
+    """Replace the registry's exchange rates with an imported table (an audited event; screening uses it next)."""
+    if actor is not None:
+        actor.require(Role.ADMIN)
+    with uow:
+        before = uow.fx_rates.table()
+        uow.fx_rates.replace(table)
+        uow.events.append(type="fx.imported", actor=_actor(actor), subject_type="fx_rates", subject_id="registry",
+                          payload={"source": table.source, "rates": table.rows(),
+                                   "replaced": before.rows() if before is not None else None},
+                          reason="exchange rates imported")
+        uow.commit()
+    return {"currencies": len(table.rates), "as_of": max(r.as_of for r in table.rates.values()).isoformat(),
+            "source": table.source}
+
+
+def fx_rates(*, uow: AbstractUnitOfWork) -> tuple[FxTable, bool]:
+    """The rates screening converts with, and whether they were imported (False: the shipped table)."""
+    with uow:
+        table = uow.fx_rates.table()
+    return (table, True) if table is not None else (lexicons.shipped_fx(), False)

@@ -17,6 +17,7 @@ from typing import Any
 
 import ahocorasick
 
+from klean.domain.fx import FxTable
 from klean.domain.registry import Authorisation, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningContext
 from klean.signals import lexicons
@@ -60,6 +61,7 @@ class TextIndex:
     brand_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     # (brand, product name, currency) -> the product: one product registered with a reference per currency
     products_by_currency: dict[tuple[str, str, str], Product] = field(default_factory=dict)
+    fx: FxTable | None = None  # converts a reference price when none is registered in the listing's currency
     # Latin vocabulary, cue and nickname terms of several words: bare form -> their word splits ("nota" -> not a)
     term_words: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     # bare forms of Latin terms written without accents only: they do not match accented words (cap is not cấp)
@@ -274,6 +276,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
         products_by_currency={(b.id, p.name, p.reference_price.currency): p for b in snapshot.brands
                               for p in reversed(b.products)},
+        fx=snapshot.fx if snapshot.fx is not None else lexicons.shipped_fx(),
         term_words={k: frozenset(v) for k, v in term_words.items()}, unaccented_terms=frozenset(unaccented - accented),
         fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
         initials={k: tuple(sorted(v)) for k, v in initials.items()},

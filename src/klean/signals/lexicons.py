@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 
 from klean.domain.files import knowledge_from_dict
+from klean.domain.fx import FxTable, parse_fx_csv
 from klean.domain.registry import Brand, BrandTerm
 from klean.signals.text import fold_term
 
@@ -100,3 +101,10 @@ def brand_knowledge(brand: Brand, pack: BrandPack | None = None) -> tuple[BrandT
                     taken.add(key)
                     extra.append(t)
     return own + tuple(extra)
+
+
+@cache
+def shipped_fx() -> FxTable:
+    """The exchange-rate table that ships with Klean (data/fx/rates.csv), used when the registry has none."""
+    text = resources.files("klean.signals").joinpath("data", "fx", "rates.csv").read_text("utf-8")
+    return parse_fx_csv(text, source="shipped rates")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -120,9 +121,18 @@ def unit_count(listing: Listing, a: Analysis) -> int:
     return best
 
 
-def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id: str
-                  ) -> tuple[Money, str, bool] | None:
-    """(reference price, what it is, whether a product matched) in the listing's currency, or None."""
+@dataclass(frozen=True, slots=True)
+class Reference:
+    money: Money  # in the listing's currency
+    what: str  # the product's name, or "<brand> <category>" for a category floor
+    matched: bool  # a product of the brand was named
+    converted_from: Money | None = None  # the registered reference, when converted through the rate table
+    rate_date: str = ""
+
+
+def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id: str) -> Reference | None:
+    """The reference price in the listing's currency: the named product's (registered in that currency, or the
+    same product's entry for that market, or converted through the rate table), else the brand's category floor."""
     idx = ctx.indexes[INDEX_KEY]
     cur = listing.price.currency
     hit = a.products.get(brand_id)
@@ -132,12 +142,16 @@ def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id
             # The same product registered with a reference in the listing's currency (one entry per market).
             product = idx.products_by_currency.get((brand_id, product.name, cur), product)
         if product.reference_price.currency == cur:
-            return product.reference_price, product.name, True
+            return Reference(product.reference_price, product.name, True)
+        converted = idx.fx.convert(product.reference_price, cur) if idx.fx is not None else None
+        if converted is not None:
+            money, src, dst = converted
+            return Reference(money, product.name, True, product.reference_price, max(src.as_of, dst.as_of).isoformat())
     if listing.category:
         refs = idx.refs_by_category.get((brand_id, listing.category, cur))
         if refs:
             brand = idx.brand_names.get(brand_id, brand_id)
-            return Money(refs[0], cur), f"{brand} {listing.category}", False
+            return Reference(Money(refs[0], cur), f"{brand} {listing.category}", False)
     return None
 
 
@@ -172,7 +186,7 @@ class PriceAnomaly:
         ref = reference_for(listing, a, ctx, brand_id)
         if ref is None:
             return ()
-        money, what, matched = ref
+        money, what, matched = ref.money, ref.what, ref.matched
         n = unit_count(listing, a)
         unit_price = listing.price.amount / Decimal(n) if n > 1 else listing.price.amount
         ratio = float(unit_price / money.amount)
@@ -210,6 +224,10 @@ class PriceAnomaly:
         elif n > 1:
             reason = msg("Price {price} per unit ({n} units) is {pct}% of the reference {ref} for {product}",
                          price=str(price), n=n, pct=pct, ref=str(money), product=what)
+        elif ref.converted_from is not None:
+            reason = msg("Price {price} is {pct}% of the reference {ref} for {product} (converted from {original} at "
+                         "the rates of {day})", price=str(price), pct=pct, ref=str(money), product=what,
+                         original=str(ref.converted_from), day=ref.rate_date)
         elif share is not None:
             reason = msg("Price {price} is {pct}% of the reference {ref} for {product}, scaled to the size sold "
                          "({share}% of the full size)", price=str(price), pct=pct, ref=str(money), product=what,

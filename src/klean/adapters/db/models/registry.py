@@ -106,3 +106,15 @@ class SellerRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(30), default="active")  # active | restricted | suspended
     identity: Mapped[dict[str, Any]] = mapped_column(default=dict)  # INFORM-style verified fields
+
+
+class FxRateRow(Base):
+    """Exchange rates imported with `klean fx import` (units of the currency for one US dollar, and their date)."""
+
+    __tablename__ = "fx_rates"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    per_usd: Mapped[Decimal] = mapped_column(Numeric(24, 8))
+    as_of: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 07:34:30.631223
+Create Date: 2026-12-02 08:34:20.557879
 """
 from __future__ import annotations
 
@@ -121,6 +121,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_subject', ['subject_type', 'subject_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
+    op.create_table('fx_rates',
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('per_usd', sa.Numeric(precision=24, scale=8), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=False),
+    sa.Column('source', sa.String(length=300), nullable=False),
+    sa.Column('imported_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('currency', name=op.f('pk_fx_rates'))
+    )
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('scope', sa.String(length=200), nullable=False),
@@ -780,6 +788,7 @@ def downgrade() -> None:
 
     op.drop_table('image_bank_entries')
     op.drop_table('idempotency_keys')
+    op.drop_table('fx_rates')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index('ix_events_subject')
