@@ -62,6 +62,7 @@ class TextIndex:
     # (brand, product name, currency) -> the product: one product registered with a reference per currency
     products_by_currency: dict[tuple[str, str, str], Product] = field(default_factory=dict)
     fx: FxTable | None = None  # converts a reference price when none is registered in the listing's currency
+    common_words: frozenset[str] = frozenset()  # frequent words of every language (lexicons.common_words)
     # Latin vocabulary, cue and nickname terms of several words: bare form -> their word splits ("nota" -> not a)
     term_words: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     # bare forms of Latin terms written without accents only: they do not match accented words (cap is not cấp)
@@ -277,6 +278,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         products_by_currency={(b.id, p.name, p.reference_price.currency): p for b in snapshot.brands
                               for p in reversed(b.products)},
         fx=snapshot.fx if snapshot.fx is not None else lexicons.shipped_fx(),
+        common_words=lexicons.common_words(),
         term_words={k: frozenset(v) for k, v in term_words.items()}, unaccented_terms=frozenset(unaccented - accented),
         fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
         initials={k: tuple(sorted(v)) for k, v in initials.items()},

@@ -66,6 +66,8 @@ def _hangul_fuzzy(word: str, idx: TextIndex) -> Hit | None:
             hit = (mid, "phonetic")
             break
     token, tstarts = jamo(word)
+    if hit is None and word in idx.common_words:
+        return remember(idx.memo, key, None)  # 라이온 (lion) is a word, not a one-jamo slip of 라이언
     # Any one-jamo edit only on longer words: among ten thousand marks, most two-syllable words are one jamo from
     # some mark (정품, 박스 ...), so short marks are found misspelt only when they sound the same (phonetic keys).
     if hit is None and len(token) >= 6:
@@ -82,9 +84,10 @@ def _hangul_fuzzy(word: str, idx: TextIndex) -> Hit | None:
 def _latin_fuzzy(token: str, idx: TextIndex) -> Hit | None:
     """The mark this Latin word misspells: within the mark's edit budget, or sounding the same (Pradda)."""
     best: tuple[int, int] | None = None
+    common = token in idx.common_words  # a common word is a near miss of a short mark only if it sounds the same
     for mid in _lookup(token, idx):
-        mkey, _bid, _mark, script, _st, _short = idx.fuzzy_marks[mid]
-        if script != "latin" or mkey == token or mkey[0] != token[0]:
+        mkey, _bid, _mark, script, _st, short = idx.fuzzy_marks[mid]
+        if script != "latin" or mkey == token or mkey[0] != token[0] or (short and common):
             continue
         if token.startswith(mkey) and token[len(mkey):] in ("s", "es"):
             continue  # a plural or possessive, not a typo

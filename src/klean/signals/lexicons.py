@@ -108,3 +108,13 @@ def shipped_fx() -> FxTable:
     """The exchange-rate table that ships with Klean (data/fx/rates.csv), used when the registry has none."""
     text = resources.files("klean.signals").joinpath("data", "fx", "rates.csv").read_text("utf-8")
     return parse_fx_csv(text, source="shipped rates")
+
+
+@cache
+def common_words() -> frozenset[str]:
+    """Frequent words of every language with a data/<lang>/common_words.txt (folded): a near miss of a short mark
+    that spells one of them is that word, not a typo (logo is not Lego, bike is not Nike)."""
+    words: set[str] = set()
+    for lang in languages():
+        words.update(row[0].strip() for row in _rows(lang, "common_words.txt"))
+    return frozenset(words)
