@@ -1,7 +1,12 @@
-"""Korean and English at the edge: Babel catalogs for UI strings and for screening reasons.
+"""Languages at the edge: Babel catalogs for UI strings and for screening reasons.
 
-English is the msgid (the template itself). The Korean catalog is src/klean/locales/ko/LC_MESSAGES/messages.po,
-compiled in memory on first use, so there is no build step and no binary file in the repository.
+English is the msgid (the template itself). Each other language has a catalog,
+src/klean/locales/<lang>/LC_MESSAGES/messages.po, compiled in memory on first use, so there is no build step and
+no binary file in the repository.
+
+Korean is complete: every string. Indonesian, Thai and Vietnamese (the Southeast-Asian markets) are complete for
+the consumer pages of the portal (report, follow, refund and the pages they lead to); anything else their catalog
+lacks, screening reasons included, falls back to English string by string.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from babel.support import NullTranslations, Translations
 
 from klean.domain.messages import Message
 
-LANGUAGES = ("ko", "en")
+LANGUAGES = ("ko", "en", "id", "th", "vi")  # every language with a catalog (English is the msgid itself)
+PARTIAL_LANGUAGES = ("id", "th", "vi")  # complete for the consumer pages only; English elsewhere
 DEFAULT_LANGUAGE = "en"
+# Each language named in itself, for the language switch.
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "id": "Bahasa Indonesia", "th": "ไทย", "vi": "Tiếng Việt"}
 
 
 def normalise_lang(lang: str | None, default: str = DEFAULT_LANGUAGE) -> str:

@@ -27,7 +27,7 @@ class ReportState(StrEnum):
     CLOSED = "closed"
 
 
-LANGS = ("ko", "en")
+LANGS = ("ko", "en", "id", "th", "vi")  # the languages a report can be written and answered in
 TEXT_MIN = 5
 TEXT_MAX = 5000
 MAX_REFS = 20
@@ -56,7 +56,7 @@ def validate_report(d: ReportDraft) -> ReportDraft:
         allowed = ", ".join(c.value for c in ReportCategory)
         raise ValidationError(f"category must be one of: {allowed}", field="category") from exc
     if d.lang not in LANGS:
-        raise ValidationError("lang must be ko or en", field="lang")
+        raise ValidationError(f"lang must be one of: {', '.join(LANGS)}", field="lang")
     text = clean_text(d.text)
     if len(text) < TEXT_MIN:
         raise ValidationError(f"text: describe the problem in at least {TEXT_MIN} characters", field="text")

@@ -46,7 +46,7 @@ def reserve_anonymous_report(app: App, key: str, message: str) -> None:
 @router.post("/reports", status_code=201)
 def submit_report(body: ReportIn, request: Request, response: Response, app: AppDep, uow: UowDep,
                   principal: OptionalPrincipalDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    """Report a suspected fake (ko or en); keep the case number and follow token to see its status."""
+    """Report a suspected fake (in ko, en, id, th or vi); keep the case number and follow token to see its status."""
     key = client_key(request, app.settings)
     if principal is None:
         reserve_anonymous_report(app, key, f"at most {ANONYMOUS_REPORTS_PER_HOUR} anonymous reports an hour from "

@@ -29,7 +29,9 @@ from klean.services import enforcement, screening
 
 log = logging.getLogger("klean.screening")
 router = APIRouter(prefix="/v1", tags=["screening"])
-Lang = Annotated[str, Query(pattern="^(ko|en)$", description="Language of the reasons")]
+Lang = Annotated[str, Query(pattern="^(ko|en|id|th|vi)$",
+                            description="Language of the reasons: ko or en; id, th and vi where their catalog "
+                                        "translates a reason, English otherwise")]
 
 
 # A dry run of an ordinary listing costs well under a millisecond of CPU: it runs on the event loop, which saves
