@@ -60,7 +60,10 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        portal_not_found = getattr(request.app.state, "portal_not_found", None)
+        if exc.status_code == 404 and portal_not_found is not None and request.url.path.startswith("/portal/"):
+            return portal_not_found(request)  # type: ignore[no-any-return]
         code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large", 429: "rate_limited"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,

@@ -13,9 +13,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from klean.adapters.api.app import discover_routers
 from klean.adapters.app_secret import app_secret
 from klean.adapters.web import routes
-from klean.adapters.web.templating import render
+from klean.adapters.web.server_messages import localise
+from klean.adapters.web.templating import render, request_lang
+from klean.adapters.web.views import PAGE_NOT_FOUND
 from klean.config import Settings
-from klean.domain.errors import DomainError, Unauthenticated
+from klean.domain.errors import DomainError, NotFound, Unauthenticated
 
 STATIC = Path(__file__).with_name("static")
 
@@ -30,7 +32,13 @@ def portal_error(request: Request, exc: DomainError, status: int) -> Response:
     if isinstance(exc, Unauthenticated) and request.method == "GET":
         return RedirectResponse(f"/portal/signin?next={quote(request.url.path)}", status_code=303)
     principal = getattr(request.state, "portal_principal", None)
-    return render(request, "pages/error.html", principal=principal, message=exc.message, status_code=status)
+    return render(request, "pages/error.html", principal=principal,
+                  message=localise(exc.message, request_lang(request)), status_code=status)
+
+
+def portal_not_found(request: Request) -> Response:
+    """A portal address that does not exist: the error page in the reader's language, not the API's JSON."""
+    return portal_error(request, NotFound(PAGE_NOT_FOUND), 404)
 
 
 def mount(app: FastAPI) -> None:
@@ -48,6 +56,7 @@ def mount(app: FastAPI) -> None:
         app.include_router(router, include_in_schema=False)
 
     app.state.portal_error = portal_error
+    app.state.portal_not_found = portal_not_found
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

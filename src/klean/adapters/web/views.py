@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import Request, UploadFile
 
 from klean.adapters.i18n import gettext, render
+from klean.adapters.web.server_messages import localise
 from klean.adapters.web.templating import request_lang
 from klean.bootstrap import App
 from klean.domain.errors import ValidationError
@@ -40,8 +41,9 @@ def pop_flash(request: Request) -> str | None:
 
 
 def tr(request: Request, english: str) -> str:
-    """A service's English message in the reader's language when the catalog has it (else English)."""
-    return gettext(english, request_lang(request))
+    """A service's English message in the reader's language when the catalog has it, or has a template for it
+    (web/server_messages.py); else English."""
+    return localise(english, request_lang(request))
 
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
@@ -98,9 +100,12 @@ async def read_upload(upload: UploadFile | None, limit: int) -> bytes | None:
     return data
 
 
-# Errors the portal's own checks raise (web/deps.py), marked here so the error page shows them in Korean too.
+# Errors the portal's own checks raise (web/deps.py, web/app.py), marked here so the error page shows them in
+# the reader's language.
+PAGE_NOT_FOUND = N_("there is no such page; check the address")
 PORTAL_ERRORS = (
     N_("please sign in"),
     N_("this page is not for your role"),
     N_("the form expired or did not come from this site; reload the page and try again"),
+    PAGE_NOT_FOUND,
 )

@@ -52,7 +52,7 @@ async def report_submit(
     reserved = False
     try:
         if principal is None:
-            reserve_anonymous_report(app, key, "too many reports from this address; sign in or try again later")
+            reserve_anonymous_report(app, key, N_("too many reports from this address; sign in or try again later"))
             reserved = True
         chosen = [p for p in (photos or []) if p.filename]
         if len(chosen) > MAX_PHOTOS:
@@ -116,5 +116,10 @@ def refund_submit(request: Request, uow: UowDep, principal: Annotated[Principal,
         claims = refunds.list_claims(uow=uow, principal=principal)
         return render(request, "pages/consumer/refund.html", principal=principal, claims=claims,
                       error=tr(request, exc.message), order_id=order_id, status_code=422)
-    set_flash(request, N_("Refund claim %(id)s: %(status)s."), id=claim.id, status=claim.status)
+    if claim.status == "approved":
+        set_flash(request, N_("Refund claim %(id)s for order %(order)s is approved."), id=claim.id,
+                  order=claim.order_id)
+    else:
+        set_flash(request, N_("Refund claim %(id)s for order %(order)s is waiting for review."), id=claim.id,
+                  order=claim.order_id)
     return RedirectResponse("/portal/refund", status_code=303)
