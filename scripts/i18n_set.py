@@ -1,6 +1,9 @@
-"""Set Korean translations from a JSON object {msgid: msgstr} given on stdin (keeps everything else).
+"""Set translations from a JSON object {msgid: msgstr} given on stdin (keeps everything else).
 
-    python scripts/i18n_set.py < translations.json
+    python scripts/i18n_set.py < translations.json          # Korean
+    python scripts/i18n_set.py th < translations.json       # Thai (or id, vi)
+
+This rewrites the whole catalog: check that `git diff` shows only your entries.
 """
 
 import json
@@ -8,16 +11,18 @@ import sys
 
 from babel.messages.pofile import write_po
 
-from klean.adapters.i18n_catalog import PO_PATH, read_catalog
+from klean.adapters.i18n_catalog import po_path, read_catalog
 
+lang = sys.argv[1] if len(sys.argv) > 1 else "ko"
+path = po_path(lang)
 updates = json.load(sys.stdin)
-catalog = read_catalog()
+catalog = read_catalog(path, lang)
 for msgid, msgstr in updates.items():
     existing = catalog.get(msgid)
     if existing is None:
         catalog.add(msgid, msgstr)
     else:
         existing.string = msgstr
-with PO_PATH.open("wb") as f:
+with path.open("wb") as f:
     write_po(f, catalog, width=120, sort_output=False, include_lineno=False)
-print(f"set {len(updates)} translations in {PO_PATH}")
+print(f"set {len(updates)} translations in {path}")
