@@ -140,3 +140,206 @@ def test_every_page_in_korean_and_english(client: TestClient, klean_app: App, st
             if leaked:
                 leftovers[url] = leaked
     assert not leftovers, f"English left on Korean pages: {leftovers}"
+
+
+# ---- Indonesian, Thai, Vietnamese: the consumer pages, every string translated ----------------------------------
+
+SEA = ("id", "th", "vi")
+# Data and names that read the same in every language: ids, currencies, the time zone, the language switch.
+SAME_EVERYWHERE = re.compile(
+    r"R-\d{8}-\w+|ord-[\w-]+|\b(?:KRW|UTC|Klean|English|Bahasa Indonesia|Tiếng Việt|hana|shop-seoul-77)\b|Asia/Seoul")
+SAME_WORD = {"id": {"Status"}}  # Indonesian says "Status" too
+
+
+class _Nodes(_Text):
+    """Visible text, one entry per text node, so a single untranslated label is seen as well as a sentence."""
+
+
+def text_nodes(html: str) -> set[str]:
+    parser = _Nodes()
+    parser.feed(html)
+    return set(parser.parts)
+
+
+def untranslated_nodes(page: str, english: str, lang: str) -> set[str]:
+    """Text nodes the page shows exactly as the English page does and that still hold a word once data is
+    taken out: an untranslated string."""
+    same = text_nodes(page) & text_nodes(english)
+    return {n for n in same if n.strip(" :") not in SAME_WORD.get(lang, set())
+            and re.search(r"[A-Za-z]{2,}", SAME_EVERYWHERE.sub(" ", n))}
+
+
+def _order(klean_app: App, order_id: str, *, delivered_days_ago: int = 6) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from klean.domain.refunds import Order
+    from klean.services import refunds
+
+    now = datetime.now(UTC)
+    refunds.post_orders(uow=klean_app.uow_factory(), principal=Principal("marketplace-sync", Role.ADMIN),
+                        orders=[Order(id=order_id, listing_id="lst-airpods-pro2", seller_id="gadget-hub",
+                                      buyer_id="hana", amount=Decimal(359000), currency="KRW",
+                                      purchased_at=now - timedelta(days=delivered_days_ago + 3),
+                                      delivered_at=now - timedelta(days=delivered_days_ago),
+                                      buyer_since=datetime(2019, 3, 1, tzinfo=UTC))])
+
+
+def _with_lang(url: str, lang: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}lang={lang}"
+
+
+def test_every_consumer_page_in_indonesian_thai_and_vietnamese(client: TestClient, klean_app: App,
+                                                               story: dict[str, str]) -> None:
+    """Each page a consumer meets, with ?lang=id, th and vi: the language asked for, no string left in English
+    (compared node by node with the English page), no 'shown in English' note; errors included."""
+    s = story
+    _order(klean_app, "ord-20261101-8812")
+    _order(klean_app, "ord-20250102-0001", delivered_days_ago=400)  # the claim window has closed
+
+    def anonymous(lang: str) -> dict[str, object]:
+        pages: dict[str, object] = {}
+        for url, status in [("/portal/", 200), ("/portal/signin", 200), ("/portal/report", 200),
+                            ("/portal/follow", 200), (f"/portal/follow?case={s['case_number']}&t={s['token']}", 200),
+                            (f"/portal/follow?case={s['case_number']}&t=wrong", 404), ("/portal/no-such-page", 404),
+                            ("/portal/refund", 200)]:  # the refund page sends the anonymous to sign in
+            r = client.get(_with_lang(url, lang))
+            assert r.status_code == status, (url, lang, r.status_code)
+            pages[url] = r
+        token = _csrf(pages["/portal/report"].text)  # type: ignore[attr-defined]
+        pages["report: too short"] = client.post(_with_lang("/portal/report", lang), data={
+            "csrf_token": token, "category": "counterfeit", "text": "fake"})
+        pages["report: no form token"] = client.post(_with_lang("/portal/report", lang), data={
+            "category": "counterfeit", "text": "fake bag, crooked logo"})
+        pages["report: sent"] = client.post(_with_lang("/portal/report", lang), data={
+            "csrf_token": token, "category": "unsafe", "text": "charger gets hot, no safety mark", "listing": "cp-1"})
+        pages["sign-in: wrong password"] = client.post(_with_lang("/portal/signin", lang), data={
+            "csrf_token": token, "login": "hana", "password": "not the password"})
+        return pages
+
+    def signed_in(lang: str) -> dict[str, object]:
+        pages: dict[str, object] = {"start": client.get(_with_lang("/portal/", lang))}
+        token = _csrf(pages["start"].text)  # type: ignore[attr-defined]
+        for name, order in [("refund: not yours", "ord-not-mine"), ("refund: window closed", "ord-20250102-0001")]:
+            pages[name] = client.post(_with_lang("/portal/refund", lang),
+                                      data={"csrf_token": token, "order_id": order})
+        pages["refund: list"] = client.get(_with_lang("/portal/refund", lang))
+        return pages
+
+    def check(pages: dict[str, object], english: dict[str, object], lang: str, leftovers: dict[str, set[str]]) -> None:
+        for name, page in pages.items():
+            html = page.text  # type: ignore[attr-defined]
+            assert f'<html lang="{lang}">' in html, (name, lang)
+            assert 'class="lang-note"' not in html, (name, lang)
+            leaked = untranslated_nodes(html, english[name].text, lang)  # type: ignore[attr-defined]
+            if leaked:
+                leftovers[f"{lang} {name}"] = leaked
+
+    leftovers: dict[str, set[str]] = {}
+    english = anonymous("en")
+    for lang in SEA:
+        check(anonymous(lang), english, lang, leftovers)
+    _as(client, klean_app, "hana")
+    first = client.get("/portal/refund?lang=en")
+    r = client.post("/portal/refund", data={"csrf_token": _csrf(first.text), "order_id": "ord-20261101-8812"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    english = signed_in("en")
+    for lang in SEA:
+        check(signed_in(lang), english, lang, leftovers)
+    _as(client, klean_app, "shop-seoul-77")  # the refund page is not for a seller: the error page says so
+    english = {"refund: not for sellers": client.get("/portal/refund?lang=en")}
+    for lang in SEA:
+        page = client.get(f"/portal/refund?lang={lang}")
+        assert page.status_code == 403
+        check({"refund: not for sellers": page}, english, lang, leftovers)
+    assert not leftovers, f"English left on consumer pages: {leftovers}"
+
+
+def test_server_messages_and_values_follow_the_page_language(client: TestClient, klean_app: App,
+                                                             make_user) -> None:  # type: ignore[no-untyped-def]
+    """Validation errors, statuses, amounts and dates in the page's language: Indonesian writes 359.000, Thai
+    says the claim window closed on a Thai date, Vietnamese says the claim is already waiting for review."""
+    from klean.services import refunds
+
+    make_user("hana", "consumer")
+    _order(klean_app, "ord-1")
+    _order(klean_app, "ord-old", delivered_days_ago=400)
+    _order(klean_app, "ord-2")
+    _as(client, klean_app, "hana")
+    form = client.get("/portal/refund?lang=id")
+    r = client.post("/portal/refund", data={"csrf_token": _csrf(form.text), "order_id": "ord-1"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get("/portal/refund")
+    assert "Pengajuan pengembalian dana #1 untuk pesanan ord-1 disetujui." in page.text
+    assert "359.000 KRW" in page.text and "Disetujui" in page.text
+    again = client.post("/portal/refund", data={"csrf_token": _csrf(page.text), "order_id": "ord-1"})
+    assert again.status_code == 422 and "Dana untuk pesanan ord-1 sudah dikembalikan sepenuhnya." in again.text
+
+    closed = client.post("/portal/refund?lang=th", data={"csrf_token": _csrf(page.text), "order_id": "ord-old"})
+    assert closed.status_code == 422 and "หมดเวลาขอคืนเงินสำหรับคำสั่งซื้อนี้แล้วเมื่อวันที่" in closed.text
+
+    with klean_app.uow_factory() as uow:
+        order = uow.orders.get("ord-2")
+        assert order is not None
+        uow.refunds.add_claim(order=order, amount=order.amount, origin="consumer", status="review", note="",
+                              checks=[], at=order.delivered_at, decided_by=None)
+        uow.commit()
+    waiting = client.post("/portal/refund?lang=vi", data={"csrf_token": _csrf(page.text), "order_id": "ord-2"})
+    assert waiting.status_code == 422, waiting.text
+    assert "Yêu cầu hoàn tiền cho đơn hàng ord-2 đã được gửi và đang chờ xem xét." in waiting.text
+    assert "Đang chờ xem xét" in waiting.text  # the claim in review, in the list below
+    assert refunds.list_claims(uow=klean_app.uow_factory(), principal=Principal("hana", Role.CONSUMER))
+
+
+def test_a_consumer_files_a_report_in_thai_and_follows_it(client: TestClient, klean_app: App) -> None:
+    """Thai from the start page to the case status: the choice is made once, every later page is Thai, a mistake
+    is explained in Thai, the report is stored as a Thai one, and switching language keeps the case open."""
+    start = client.get("/portal/?lang=th")
+    assert start.status_code == 200 and "แจ้งสินค้าที่สงสัยว่าปลอม" in start.text
+    form = client.get("/portal/report")  # no ?lang= any more: remembered
+    assert '<html lang="th">' in form.text and "ส่งเรื่อง" in form.text and "สินค้าปลอม" in form.text
+    data = {"csrf_token": _csrf(form.text), "category": "counterfeit", "listing": "https://shop.example.co.th/i/77",
+            "text": "ปลอม"}
+    short = client.post("/portal/report", data=data)
+    assert short.status_code == 422 and "กรุณาอธิบายปัญหาอย่างน้อย 5 ตัวอักษร" in short.text
+    assert "ปลอม" in short.text  # what was typed is kept
+    data["text"] = "โลโก้เบี้ยว ราคาถูกผิดปกติ ร้านบอกว่าของแท้ 100% แต่กล่องไม่มีสติกเกอร์"
+    done = client.post("/portal/report", data=data)
+    assert done.status_code == 201, done.text
+    assert "ขอบคุณ เราได้รับเรื่องของคุณแล้ว" in done.text and "รหัสติดตาม" in done.text
+    number = re.search(r'id="case-number">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
+    link = re.search(r'id="follow-link" href="([^"]+)"', done.text).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    followed = client.get(link)
+    assert followed.status_code == 200 and '<html lang="th">' in followed.text
+    assert "ได้รับเรื่องแล้ว" in followed.text and "สินค้าปลอม" in followed.text and "UTC" in followed.text
+    with klean_app.uow_factory() as uow:
+        report, _ = uow.reports.by_number(number)
+        assert report.lang == "th" and report.category == "counterfeit"
+    switch = re.search(r'href="([^"]*lang=vi)"', followed.text).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    assert f"case={number}" in switch
+    vi = client.get(f"/portal/follow{switch}")
+    assert vi.status_code == 200 and "Đã tiếp nhận" in vi.text and number in vi.text
+
+
+def test_the_language_choice_is_remembered(client: TestClient) -> None:
+    """?lang= sets a year-long cookie; later pages use it; an unknown ?lang= changes nothing; Korean stays the
+    default; pages that are not for consumers say that parts are in English."""
+    assert '<html lang="ko">' in client.get("/portal/").text
+    first = client.get("/portal/follow?lang=vi")
+    assert first.cookies.get("klean_lang") == "vi"
+    for url in ("/portal/", "/portal/report", "/portal/signin", "/portal/follow?lang=fr"):
+        page = client.get(url)
+        assert '<html lang="vi">' in page.text, url
+        assert 'class="lang-note"' not in page.text, url
+    assert "klean_lang" not in client.get("/portal/follow?lang=fr").cookies
+    transparency = client.get("/portal/transparency")
+    assert '<html lang="vi">' in transparency.text and 'class="lang-note"' in transparency.text
+    assert "chưa có tiếng Việt" in transparency.text
+    client.get("/portal/?lang=id")
+    assert '<html lang="id">' in client.get("/portal/report").text
+    client.get("/portal/?lang=ko")
+    page = client.get("/portal/report")
+    assert '<html lang="ko">' in page.text and 'class="lang-note"' not in page.text
+    for code, name in (("id", "Bahasa Indonesia"), ("th", "ไทย"), ("vi", "Tiếng Việt")):
+        assert f'hreflang="{code}" lang="{code}">{name}</a>' in page.text
