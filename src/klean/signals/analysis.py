@@ -166,6 +166,9 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         else:
             a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 1.0))
 
+    # A mark said not to be the goods' (조말론 아님, not Jo Malone, 不是巴宝莉, bukan Gucci) compares with the brand.
+    if (a.cues.get("neg_after") or a.cues.get("neg_before")) and a.mentions:
+        _negated_marks(f, a)
     find_typos(f, text, idx, covered + collisions, a)
     find_mixed_script(f, text, idx, covered + collisions, a)
     find_masked(text, idx, a)
@@ -222,7 +225,10 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
             folded_spans = {m.span: _folded_span(f, m.span) for m in a.mentions if m.kind == "cue"}
             a.mentions = [m for m in a.mentions if m.kind != "cue" or not said_absent(*folded_spans[m.span])]
 
-    # Vocabulary: drop what sits inside a harmless phrase, keep the longest of overlapping terms.
+    # Vocabulary: drop what sits inside a harmless phrase or inside a product name the brand registered (Maison
+    # Margiela's REPLICA perfumes), keep the longest of overlapping terms.
+    if product_hits:
+        benign = benign + [(h[0], h[1]) for h in product_hits]
     if benign:
         vocab_hits = [h for h in vocab_hits if not _within(h[0], h[1], benign)]
     vocab_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
@@ -257,6 +263,17 @@ def _overlaps(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
 
 def idx_key(letter: str) -> str:
     return "i" if letter == "l" else letter  # the skeleton folds l to i, and so do the initials' keys
+
+
+def _negated_marks(f: Folded, a: Analysis) -> None:
+    after = a.cues.get("neg_after", ())
+    before = a.cues.get("neg_before", ())
+    for m in a.mentions:
+        if m.kind != "mark":
+            continue
+        fs, fe = _folded_span(f, m.span)
+        if any(0 <= s - fe <= 2 for s, _e in after) or any(0 <= fs - e <= 2 for _s, e in before):
+            a.cues["nologo"].append((fs, fe))
 
 
 def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
