@@ -138,7 +138,7 @@ class BrandMention:
             out.append(Evidence("brand_mention", p["fits"], primary, (o0, o1),
                                 msg("Names {brand} only to say what the item fits (\u201c{cue}\u201d)",
                                     brand=_brand(ctx, primary), cue=listing.text[o0:o1]), code="fits"))
-        elif a.has("nologo") and not a.has("logo") and all(m.kind in ("mark", "initial") for m in a.mentions):
+        elif a.compares_only() and all(m.kind in ("mark", "initial") for m in a.mentions):
             s = a.cues["nologo"][0]
             o0, o1 = a.folded.span(*s)
             out.append(Evidence("brand_mention", p["no_logo"], primary, (o0, o1),

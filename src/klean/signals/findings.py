@@ -61,6 +61,15 @@ class Analysis:
     def has(self, cue: str) -> bool:
         return bool(self.cues.get(cue))
 
+    def compares_only(self) -> bool:
+        """The listing compares with a brand and says its goods carry no marks: no logo word, or the comparison
+        said twice or more (느낌 + 자체제작, homage + own brand) against a single logo word, and no counterfeit word."""
+        nologo = self.cues.get("nologo")
+        if not nologo:
+            return False
+        logos = self.cues.get("logo", ())
+        return not logos or (len(set(nologo)) >= 2 > len(logos) and not any(v.kind == "vocab" for v in self.vocab))
+
     def primary_brand(self) -> str | None:
         """The brand the listing is about: one with a product named in it first, then the strongest mention."""
         if self._primary is None:

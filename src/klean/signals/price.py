@@ -179,7 +179,7 @@ class PriceAnomaly:
             return ()
         if authorised_today(ctx, listing.seller_id, brand_id) or a.has("plan") or a.has("service"):
             return ()
-        if a.has("compatible") or a.has("fits") or (a.has("nologo") and not a.has("logo")):
+        if a.has("compatible") or a.has("fits") or a.compares_only():
             return ()  # fits the brand, or compares with it: not offered as the brand's own product
         if a.has("licensed") and not a.vocab:
             return ()  # made under licence (a licensee's case, a team jersey): not priced as the brand's own goods

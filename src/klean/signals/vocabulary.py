@@ -41,9 +41,15 @@ class CounterfeitVocabulary:
         mult = (1.0 if branded else unbranded) * (p["compatible"] if a.has("compatible") else 1.0)
         out: list[Evidence] = []
         seen: set[str] = set()
-        for v in a.vocab:
+        used = listing.condition == "used" or a.has("used")
+        vocab = a.vocab
+        if not branded:  # without a brand, repeated counterfeit words (AAA grade ... AAA) do not add up
+            vocab = [max(a.vocab, key=lambda v: v.weight)]
+        for v in vocab:
             if v.term in seen:
                 continue
+            if used and v.story == "receipt":
+                continue  # a store receipt with second-hand goods is proof of purchase, not a sales story
             seen.add(v.term)
             if v.kind == "scheme":
                 if not branded:
