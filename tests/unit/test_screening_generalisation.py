@@ -8,9 +8,11 @@ brand pack is turned off for them), so only the mechanism can find what the list
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+import klean
 from klean.domain.listing import Listing, Money, Seller
 from klean.domain.registry import Authorisation, Brand, BrandTerm, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningPolicy
@@ -259,3 +261,45 @@ def test_heavy_wear_makes_a_low_second_hand_price_plausible_but_like_new_does_no
     like_new = item("Used Tiffany HardWear link bracelet, worn once, like new", 160000, "jewelry", condition="used")
     assert not screener.screen(worn).flagged
     assert screener.screen(like_new).flagged
+
+
+KLEAN_SRC = str(Path(klean.__file__).parent)
+
+
+@pytest.mark.parametrize("unit", ["구*찌 ", "Samsung 정품 ", "not a replica ", "노스Face ", "Pradda "])
+def test_screening_work_grows_linearly_with_text_length(unit: str) -> None:
+    """Counted in Python bytecode instructions executed in klean's code (deterministic), not in seconds: four times
+    the text, about four times the work. A check against every earlier hit (a mark repeated thousands of times)
+    would grow sixteenfold."""
+    import sys
+
+    from klean.signals.examples import example_registry, listing
+
+    screener = Screener(example_registry(), POLICY, today=TODAY)
+
+    def instructions(n: int) -> int:
+        text = unit * n
+        x = listing(text[:80], 10000, description=text)
+        count = 0
+
+        def trace(frame, event, arg):  # type: ignore[no-untyped-def]
+            nonlocal count
+            if event == "call":
+                if not frame.f_code.co_filename.startswith(KLEAN_SRC):
+                    return None
+                frame.f_trace_opcodes = True
+            elif event == "opcode":
+                count += 1
+            return trace
+
+        sys.settrace(trace)
+        try:
+            screener.screen(x)
+        finally:
+            sys.settrace(None)
+        return count
+
+    instructions(50)  # warm the per-word memo
+    small, large = instructions(200), instructions(800)
+    assert large < 6 * small, (small, large)
+

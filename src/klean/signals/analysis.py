@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from klean.domain.listing import Listing
 from klean.domain.screening import ScreeningContext
@@ -149,15 +150,18 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
     # Marks: drop those that are part of a collision word (pineapple, 캐나다 구스다운: the word goes on as another
     # word), keep the longest where marks overlap.
     if collisions:
-        mark_hits = [h for h in mark_hits if not _overlaps(h[0], h[1], collisions)]
+        collision_spans = SpanIndex(collisions)
+        mark_hits = [h for h in mark_hits if not collision_spans.overlaps(h[0], h[1])]
     # Where marks overlap the longest wins, and between spellings of one span the registered one (캐나다 구스 is a
     # mark as written, not 캐나다구스 spaced out).
     mark_hits.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[4] is not None))
     covered: list[tuple[int, int]] = []
+    furthest = -1  # hits come by start: one is inside a kept one exactly when the furthest end reaches past it
     for fs, fe, bid, mark, how, _script in mark_hits:
-        if covered and _within(fs, fe, covered):
+        if fe <= furthest:
             continue
         covered.append((fs, fe))
+        furthest = fe
         o0, o1 = f.span(fs, fe)
         if how == "coincidence":
             continue
@@ -174,7 +178,8 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
     find_masked(text, idx, a)
 
     if product_hits:
-        pick_products(f, text, idx, [h for h in product_hits if not _within(h[0], h[1], collisions)], a)
+        pick_products(f, text, idx, [h for h in product_hits if not (collisions and _within(h[0], h[1], collisions))],
+                      a)
         model_mentions(idx, category, a)
     if any(m.corroborate for m in a.mentions):
         # A near miss of a short mark (Bise for Bose) stands only with one of the brand's products named or the
@@ -230,20 +235,39 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
     if product_hits:
         benign = benign + [(h[0], h[1]) for h in product_hits]
     if benign:
-        vocab_hits = [h for h in vocab_hits if not _within(h[0], h[1], benign)]
+        benign_spans = SpanIndex(benign)
+        vocab_hits = [h for h in vocab_hits if not benign_spans.covers(h[0], h[1])]
     vocab_hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-    negations = a.cues.get("neg_before")
-    taken: list[tuple[int, int]] = []
+    negations = _Negations(a) if a.cues.get("neg_before") or a.cues.get("neg_after") else None
+    furthest = -1  # by start: a hit overlaps a kept one exactly when the furthest end kept reaches past its start
     for fs, fe, vi in vocab_hits:
-        if taken and _overlaps(fs, fe, taken):
+        if fs < furthest:
             continue
-        taken.append((fs, fe))
-        if (negations or a.cues.get("neg_after")) and _negated(f, fs, fe, a):
+        furthest = fe
+        if negations is not None and negations.negates(fs, fe):
             continue
         v = idx.vocab[vi]
         o0, o1 = f.span(fs, fe)
         a.vocab.append(VocabHit(v.term, v.weight, v.kind, v.lang, text[o0:o1], (o0, o1), v.story))
     return a
+
+
+class SpanIndex:
+    """Spans sorted by start with the furthest end so far: whether a span covers or overlaps [fs, fe) in O(log n),
+    so pathological texts (a mark repeated thousands of times) cost n log n, not n squared."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _e in ordered]
+        self.furthest = list(accumulate((e for _s, e in ordered), max))
+
+    def covers(self, fs: int, fe: int) -> bool:
+        i = bisect_right(self.starts, fs)
+        return i > 0 and self.furthest[i - 1] >= fe
+
+    def overlaps(self, fs: int, fe: int) -> bool:
+        i = bisect_left(self.starts, fe)
+        return i > 0 and self.furthest[i - 1] > fs
 
 
 # Plain loops: these run for every hit, and a generator inside any() costs more than the few spans it looks at.
@@ -276,11 +300,19 @@ def _negated_marks(f: Folded, a: Analysis) -> None:
             a.cues["nologo"].append((fs, fe))
 
 
-def _negated(f: Folded, fs: int, fe: int, a: Analysis) -> bool:
-    for _s, e in a.cues.get("neg_before", ()):
-        if e <= fs and fs - e <= 3:
+class _Negations:
+    """Negation words by position, so each term asks in O(log n): "not a replica", "짝퉁 아님"."""
+
+    def __init__(self, a: Analysis) -> None:
+        self.before_ends = sorted(e for _s, e in a.cues.get("neg_before", ()))
+        self.after_starts = sorted(s for s, _e in a.cues.get("neg_after", ()))
+
+    def negates(self, fs: int, fe: int) -> bool:
+        i = bisect_left(self.before_ends, fs - 3)
+        if i < len(self.before_ends) and self.before_ends[i] <= fs:
             return True
-    return any(s >= fe and s - fe <= 3 for s, _e in a.cues.get("neg_after", ()))
+        j = bisect_left(self.after_starts, fe)
+        return j < len(self.after_starts) and self.after_starts[j] - fe <= 3
 
 
 def is_han_text(s: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 
 from klean.signals.context import TextIndex, _masked_base
 from klean.signals.findings import Analysis, Mention
@@ -79,14 +80,20 @@ _MASKED_TOKEN = re.compile(r"[^\s*/,()\[\]]*\*+[^\s*/,()\[\]]*")
 def find_masked(text: str, idx: TextIndex, a: Analysis) -> None:
     if "*" not in text:
         return
+    # Mentions found before, by brand and start: a masked token inside one of them is that mention, not another.
+    known: dict[str | None, tuple[list[int], list[int]]] = {}
+    for mm in sorted(a.mentions, key=lambda mm: mm.span):
+        starts, ends = known.setdefault(mm.brand_id, ([], []))
+        starts.append(mm.span[0])
+        ends.append(max(mm.span[1], ends[-1]) if ends else mm.span[1])
     for m in _MASKED_TOKEN.finditer(text):
         key = re.sub(r"\*+", "*", _masked_base(m.group()))
         if len(key) < 2 or key == "*":
             continue
-        hit = idx.wildcard.get(key)
-        if hit is None and key.endswith("*"):
-            # 까르띠* : the mask hides the last letter, and whatever follows is another word.
-            hit = idx.wildcard.get(key)
-        if hit is not None and not any(mm.brand_id == hit[0] and mm.span[0] <= m.start() < mm.span[1]
-                                       for mm in a.mentions):
+        hit = idx.wildcard.get(key)  # 까르띠* too: the mask hides the last letter, whatever follows is another word
+        if hit is None:
+            continue
+        starts, ends = known.get(hit[0], ([], []))
+        i = bisect_right(starts, m.start())
+        if i == 0 or ends[i - 1] <= m.start():
             a.mentions.append(Mention(hit[0], "disguise", "masked", hit[1], m.group(), m.span(), 1.0))
