@@ -132,7 +132,7 @@ def test_case_package_and_report_from_real_flows(client: TestClient, klean_app: 
     assert report["notices"] == {"received": 2, "cases_opened": 2}
     assert report["counter_notices"]["filed"] == 1 and report["counter_notices"]["restored"] == 1
     assert report["time_to_action_hours"]["cases"] == 2
-    sors = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()
+    sors = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()["statements"]
     sources = sorted(s["source_type"] for s in sors if "decision_visibility" in s)
     assert sources == ["SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER"]
 
@@ -188,7 +188,7 @@ def test_screening_submissions_count_as_proactive_blocks(client: TestClient, kle
     assert report["by_source"]["proactive_screening"] == {"blocked_before_live": 2, "taken_down_after": 0}
     assert report["by_brand"] == {"chanel": 2} and report["by_category"] == {"bags": 2}
     assert report["by_signal"] == {"brand_mention": 2, "price": 2, "seller": 2, "counterfeit_vocabulary": 1}
-    sors = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()
+    sors = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()["statements"]
     listing_sors = {s["puid"]: s for s in sors if "decision_visibility" in s}
     assert len(listing_sors) == 2
     assert sorted(s["automated_decision"] for s in listing_sors.values()) == [

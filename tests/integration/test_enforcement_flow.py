@@ -364,7 +364,7 @@ def test_statements_of_reasons_link_to_the_real_appeal(client: TestClient, make_
         facts = removed[0]["decision_facts"]
         assert f"{base}/portal/seller#action-{removal['id']}" in facts
         assert f"POST {base}/v1/enforcement/actions/{removal['id']}/appeal" in facts
-        api = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()
-        assert all(base in x["decision_facts"] and base in x["redress"] for x in api)
+        api = client.get(f"/v1/transparency/statements?from={day}&to={day}", headers=admin).json()["statements"]
+        assert api and all(base in x["decision_facts"] for x in api)
     finally:
         get_settings.cache_clear()

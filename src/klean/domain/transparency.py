@@ -24,6 +24,7 @@ which service wrote them, so that it keeps working as features land. The vocabul
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from klean.domain import dsa
 from klean.domain.events import Event
 
 SOURCES = ("proactive_screening", "rights_holder_notice", "trusted_lane", "consumer_report", "test_buy", "other")
@@ -50,8 +52,7 @@ VIOLATION_KIND_SOURCE: Mapping[str, str] = {
 HISTOGRAM_BUCKETS: tuple[tuple[str, float], ...] = (
     ("< 1 h", 1), ("1-4 h", 4), ("4-24 h", 24), ("1-3 d", 72), ("3-7 d", 168), ("> 7 d", math.inf),
 )
-EEA = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
-       "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO")
+EEA = dsa.EEA
 
 
 # ---- reading events -----------------------------------------------------------------------------------
@@ -467,21 +468,29 @@ def flat_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 # ---- DSA Transparency Database statements of reasons --------------------------------------------------
+# The rules every statement follows are the database's own (klean.domain.dsa); this part says what Klean did.
 
-TDB_FIELDS = (
-    "decision_visibility", "decision_visibility_other", "end_date_visibility_restriction", "decision_monetary",
-    "decision_provision", "end_date_service_restriction", "decision_account", "end_date_account_restriction",
-    "account_type", "decision_ground", "decision_ground_reference_url", "illegal_content_legal_ground",
-    "illegal_content_explanation", "incompatible_content_ground", "incompatible_content_explanation",
-    "incompatible_content_illegal", "category", "category_specification", "content_type", "content_date",
-    "application_date", "territorial_scope", "content_language", "decision_facts", "source_type",
-    "source_identity", "automated_detection", "automated_decision", "puid",
-)
+TDB_FIELDS = dsa.FIELDS
 SOURCE_TYPE: Mapping[str, str] = {
-    "rights_holder_notice": "SOURCE_ARTICLE_16", "consumer_report": "SOURCE_ARTICLE_16",
-    "trusted_lane": "SOURCE_TRUSTED_FLAGGER", "proactive_screening": "SOURCE_VOLUNTARY",
-    "test_buy": "SOURCE_VOLUNTARY", "other": "SOURCE_VOLUNTARY",
+    "rights_holder_notice": "SOURCE_ARTICLE_16", "trusted_lane": "SOURCE_TRUSTED_FLAGGER",
+    # Klean's consumer reports lack what makes a notice an Art. 16 notice (the notifier's name and e-mail, a
+    # statement of good faith): the database's "other type of notification".
+    "consumer_report": "SOURCE_TYPE_OTHER_NOTIFICATION",
+    "proactive_screening": "SOURCE_VOLUNTARY", "test_buy": "SOURCE_VOLUNTARY", "other": "SOURCE_VOLUNTARY",
 }
+SOURCE_WORDS: Mapping[str, str] = {
+    "rights_holder_notice": "a notice of trademark infringement from the rights holder (DSA Art. 16), decided by a "
+                            "person",
+    "trusted_lane": "a notice from a trusted partner acting for the rights holder, acted on at receipt and reviewed "
+                    "afterwards",
+    "consumer_report": "reports from consumers through Klean's report form, decided by a person",
+    "proactive_screening": "Klean's automated counterfeit screening",
+    "test_buy": "a test purchase, found counterfeit and confirmed by the rights holder",
+    "other": "Klean's own review",
+}
+ILLEGAL_SOURCES = ("rights_holder_notice", "trusted_lane", "test_buy")
+# Violations that break the marketplace's terms without being counterfeits (a listing without the brand's consent).
+LAWFUL_VIOLATIONS = ("unauthorised_listing",)
 ILLEGAL_GROUND = "Trademark infringement: sale of counterfeit goods (EU Trade Mark Regulation 2017/1001 Art. 9; " \
                  "Korean Trademark Act Art. 108)"
 REDRESS = ("Internal complaint handling (DSA Art. 20) through a Klean appeal or counter-notice; out-of-court "
@@ -535,83 +544,197 @@ def _action_for(e: Event, actions: Mapping[str, list[tuple[int, int]]]) -> int |
     return after[0] if after else None
 
 
+def test_buy_methods(events: Iterable[Event]) -> dict[str, str]:
+    """Test-buy pick id -> how the sampler chose it (risk: by the screening risk score; random: a control)."""
+    out: dict[str, str] = {}
+    for e in events:
+        if e.type == "qa.sampled":
+            for pick in (e.payload or {}).get("picks") or []:
+                if isinstance(pick, Mapping) and pick.get("id") is not None:
+                    out[str(pick["id"])] = str(pick.get("method") or "")
+    return out
+
+
+def puid(e: Event, *, instance_id: str = "", platform: str = "klean") -> str:
+    """The statement's platform unique id: the database instance (new for every database, so a recreated one never
+    repeats an id), the event's number, and the start of its hash (a restored backup that numbers new events again
+    gives them new ids)."""
+    parts = [platform, instance_id, f"e{e.seq}", e.hash[:10]]
+    return re.sub(r"[^A-Za-z0-9_-]", "-", "-".join(p for p in parts if p))[:500]
+
+
+def _cause(e: Event) -> str:
+    p = e.payload or {}
+    return str(p.get("cause_ref") or p.get("cause") or "")
+
+
+def _automation(e: Event, source: str, *, account: bool, test_buys: Mapping[str, str]) -> tuple[str, str]:
+    """(automated_detection, automated_decision), as they were for this decision.
+
+    Detection: the screener flagged the listing, or the sampler chose a test buy by its risk score; a notice, a
+    report or a person's own review is not automated detection, whatever screening evidence the listing carries.
+    Decision: fully automated when a rule decided (the screener, an expiry, a trusted partner's notice acted on at
+    receipt); partly when a person decided on the screener's hold, or confirmed an infringement whose sanction the
+    written ladder then chose; otherwise a person decided."""
+    cause = _cause(e)
+    pick = cause.split(":", 1)[1].split(":")[0] if cause.startswith("testbuy:") else ""
+    detected = source == "proactive_screening" or (source == "test_buy" and test_buys.get(pick) == "risk")
+    if _decided_automatically(e) or source == "trusted_lane":
+        decision = "AUTOMATED_DECISION_FULLY"
+    elif account or source == "proactive_screening":
+        decision = "AUTOMATED_DECISION_PARTIALLY"
+    else:
+        decision = "AUTOMATED_DECISION_NOT_AUTOMATED"
+    return ("Yes" if detected else "No"), decision
+
+
+def _end_date(p: Mapping[str, Any]) -> date | None:
+    value = p.get("expires_at")
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        return None
+
+
+def _content_date(created: Any, fallback: date) -> str:
+    try:
+        day = datetime.fromisoformat(str(created)).date() if created else fallback
+    except ValueError:
+        day = fallback
+    if not dsa.EARLIEST_CONTENT_DATE <= day <= min(dsa.LATEST_DATE, fallback):
+        day = fallback
+    return day.isoformat()
+
+
+def _scope_words(p: Mapping[str, Any]) -> str:
+    scope, target = p.get("scope"), p.get("target")
+    return {"brand": f"of brand {target}", "category": f"in category {target}"}.get(str(scope), "at all")
+
+
 def statement_of_reasons(e: Event, *, snapshot: Mapping[str, Any] | None = None, platform: str = "klean",
                          territorial_scope: Sequence[str] = EEA, reviews: Mapping[str, str] | None = None,
-                         base_url: str = "", action_id: int | None = None) -> dict[str, Any] | None:
+                         base_url: str = "", action_id: int | None = None, instance_id: str = "",
+                         pseudonym_key: bytes = b"", names: Mapping[str, str] | dsa.Redactor | None = None,
+                         test_buys: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The DSA Transparency Database record for one action event (listing or account), or None if not an action.
 
     Its facts end with how to contest the decision, with the real links (`base_url`: where people reach Klean;
-    `action_id`: the enforcement action recorded with a listing action, when the caller knows it)."""
+    `action_id`: the enforcement action recorded with a listing action, when the caller knows it). People appear
+    only as pseudonymous handles keyed with `pseudonym_key` (without one, not at all); `names` maps further account
+    names to what replaces them in free text. The record keeps one field the API does not take, `redress`; see
+    tdb_payload."""
     p = e.payload or {}
     status = new_status(e)
     if status is not None:
         status = _as_seen(status, p)
     kind = _kind_of(e)
-    action: dict[str, Any]
-    if status in ("blocked", "removed"):
-        action = {"decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED" if status == "removed"
-                                          else "DECISION_VISIBILITY_CONTENT_DISABLED"]}
-    elif kind == "seller.suspended":
-        action = {"decision_account": "DECISION_ACCOUNT_SUSPENDED", "account_type": "ACCOUNT_TYPE_BUSINESS"}
-    elif kind == "seller.restricted":
-        action = {"decision_provision": "DECISION_PROVISION_PARTIAL_SUSPENSION",
-                  "account_type": "ACCOUNT_TYPE_BUSINESS"}
-    else:
+    if status not in ("blocked", "removed") and kind not in ("seller.suspended", "seller.restricted"):
         return None
+    account = status not in ("blocked", "removed")
     source = source_of(e, reviews)
     snapshot = snapshot or {}
     listing = snapshot.get("listing") or {}
+    seller = str(listing.get("seller_id") or seller_of(e) or "")
+    who = dsa.handle(pseudonym_key, "seller", seller) if seller and pseudonym_key else ""
+    redactor = names if isinstance(names, dsa.Redactor) else dsa.Redactor(names)
+    concerned = {seller: who or "the seller"} if seller else {}
+
+    def redact(text: str) -> str:
+        return redactor(text, concerned)
+
+    applied = e.at.date()
+    pointer = f"(shortened; the full reasons are in the statement sent to the seller and in Klean's event {e.seq})"
+    reason = redact(e.reason or "").strip()
+
+    record: dict[str, Any] = {}
+    end = _end_date(p) if account else None
+    beyond = end is not None and end > dsa.LATEST_DATE
+    until = f"until {end.isoformat()}" if end else "with no end date (until lifted or an appeal succeeds)"
+    if beyond:
+        until += " (later than the Transparency Database records end dates: sent without one)"
+    seller_words = who or "the seller"
+    account_words = f"The seller account {who}" if who else "The seller account"
+    if status == "removed":
+        record["decision_visibility"] = ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+        what = f"Listing {listing_of(e)} was taken down after it went live."
+    elif status == "blocked":
+        record["decision_visibility"] = ["DECISION_VISIBILITY_CONTENT_DISABLED"]
+        what = f"Listing {listing_of(e)} was blocked before it went live."
+    elif kind == "seller.suspended":
+        record["decision_account"] = "DECISION_ACCOUNT_SUSPENDED"
+        if end and not beyond:
+            record["end_date_account_restriction"] = end.isoformat()
+        what = f"{account_words} was suspended {until}."
+    else:
+        record["decision_provision"] = "DECISION_PROVISION_PARTIAL_SUSPENSION"
+        if end and not beyond:
+            record["end_date_service_restriction"] = end.isoformat()
+        what = f"{account_words} may not create new listings {_scope_words(p)} {until}."
+
     evidence = [x for x in snapshot.get("evidence") or [] if isinstance(x, Mapping)]
     signals = sorted(fired_signals(evidence))
-    facts = [e.reason or f"{e.type} by {e.actor}"]
+    fixed = [what, f"Source: {SOURCE_WORDS[source]}."]
+    about = []
     if listing:
-        facts.append(f"Listing {listing.get('id')} \"{listing.get('title', '')}\" at {listing.get('price', '')} "
-                     f"{listing.get('currency', '')} by seller {listing.get('seller_id', '')}.")
+        title = redact(str(listing.get("title", "")))
+        about.append(f"Listing {listing.get('id')} \"{title}\" at {listing.get('price', '')} "
+                     f"{listing.get('currency', '')} by {seller_words}.")
     if signals:
-        facts.append(f"Signals: {', '.join(signals)}; screening score {snapshot.get('score')}.")
+        about.append(f"Screening signals: {', '.join(signals)}; score {snapshot.get('score')}.")
     if p.get("snapshot_sha256"):
-        facts.append(f"Evidence snapshot SHA-256 {p['snapshot_sha256']}; event {e.seq} hash {e.hash}.")
+        about.append(f"Evidence snapshot SHA-256 {p['snapshot_sha256']}; event {e.seq} hash {e.hash}.")
     redress = how_to_appeal(e, base_url=base_url, action_id=action_id)
-    facts.append(redress)
-    illegal = source in ("rights_holder_notice", "trusted_lane", "test_buy")
-    created = listing.get("created_at")
-    record: dict[str, Any] = {
-        **action,
+    facts_limit = dsa.MAX_CHARS["decision_facts"]
+    room = facts_limit - len(" ".join([*fixed, *about, redress])) - len(" Reasons: ")
+    parts = [*fixed]
+    if reason and room > 200:
+        said = dsa.clip(reason, room - 1, pointer)
+        parts.append("Reasons: " + said + ("" if said.endswith((".", "!", "?", ")", "。")) else "."))
+    facts = " ".join([*parts, *about, redress])
+    if len(facts) > facts_limit:  # a title or a ground long enough to crowd out the rest: keep how to contest
+        facts = dsa.clip(" ".join([*parts, *about]), facts_limit - len(redress) - 1, pointer) + " " + redress
+
+    violation = str(p.get("violation") or p.get("violation_kind") or "")
+    illegal = (source in ILLEGAL_SOURCES or violation in ("notice_upheld", "trusted_takedown", "test_buy_fake")) \
+        and not account and violation not in LAWFUL_VIOLATIONS
+    detection, decision = _automation(e, source, account=account, test_buys=test_buys or {})
+    record.update({
         "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT" if illegal else "DECISION_GROUND_INCOMPATIBLE_CONTENT",
         "category": "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
         "category_specification": ["KEYWORD_TRADEMARK_INFRINGEMENT"],
         "content_type": ["CONTENT_TYPE_PRODUCT"],
-        "content_date": str(created)[:10] if created else e.at.date().isoformat(),
-        "application_date": e.at.date().isoformat(),
+        "content_date": _content_date(listing.get("created_at"), applied),
+        "application_date": applied.isoformat(),
         "territorial_scope": list(territorial_scope),
-        "decision_facts": _facts(facts),
+        "decision_facts": facts,
         "source_type": SOURCE_TYPE[source],
-        "automated_detection": "Yes" if source == "proactive_screening" or signals else "No",
-        "automated_decision": ("AUTOMATED_DECISION_FULLY" if _decided_automatically(e)
-                               else "AUTOMATED_DECISION_PARTIALLY" if source == "proactive_screening"
-                               else "AUTOMATED_DECISION_NOT_AUTOMATED"),
-        "puid": f"{platform}-event-{e.seq}",
-    }
+        "automated_detection": detection,
+        "automated_decision": decision,
+        "puid": puid(e, instance_id=instance_id, platform=platform),
+    })
+    limit = dsa.MAX_CHARS["illegal_content_explanation"]
     if illegal:
         record["illegal_content_legal_ground"] = ILLEGAL_GROUND
-        record["illegal_content_explanation"] = e.reason or "Counterfeit of a registered trademark."
+        record["illegal_content_explanation"] = dsa.clip(reason or "Counterfeit of a registered trademark.", limit,
+                                                         pointer)
     else:
-        record["incompatible_content_ground"] = f"Marketplace policy {e.policy_version or ''}: counterfeit goods " \
-                                                f"are prohibited".replace("  ", " ")
-        record["incompatible_content_explanation"] = e.reason or "Screening found the listing likely counterfeit."
-        record["incompatible_content_illegal"] = "Yes"
+        version = f" {e.policy_version}" if e.policy_version else ""
+        if account:
+            ground = f"Marketplace policy{version}, enforcement ladder: {p.get('ground') or 'repeated infringements'}"
+        elif violation in LAWFUL_VIOLATIONS:
+            ground = f"Marketplace policy{version}: a protected brand is listed only with its owner's authorisation"
+        else:
+            ground = f"Marketplace policy{version}: counterfeit goods are prohibited"
+        record["incompatible_content_ground"] = dsa.clip(redact(ground),
+                                                         dsa.MAX_CHARS["incompatible_content_ground"], pointer)
+        record["incompatible_content_explanation"] = dsa.clip(
+            reason or "Screening found the listing likely counterfeit.", limit, pointer)
+        record["incompatible_content_illegal"] = "No" if violation in LAWFUL_VIOLATIONS else "Yes"
     # Not a TDB API field (the database dropped it); kept for the person the decision concerns. See tdb_payload.
     record["redress"] = f"{REDRESS}. {redress}"
     return record
-
-
-def _facts(parts: Sequence[str], limit: int = 5000) -> str:
-    """The facts within the database's limit, keeping the last part (how to contest) whole."""
-    text = " ".join(parts)
-    if len(text) <= limit:
-        return text
-    tail = " " + parts[-1]
-    return " ".join(parts[:-1])[:limit - len(tail)] + tail
 
 
 def tdb_payload(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -619,23 +742,71 @@ def tdb_payload(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k in TDB_FIELDS}
 
 
+def seller_ids(events: Iterable[Event], snapshots: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Every seller account the log and the snapshots name (their names never reach a statement)."""
+    out = {s for s in (seller_of(e) for e in events) if s}
+    out |= {str((s.get("listing") or {}).get("seller_id")) for s in snapshots.values()
+            if (s.get("listing") or {}).get("seller_id")}
+    return out
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement of reasons as it will be sent (`body`: the API fields only), and why the database would refuse
+    it (`problems`, empty when it would take it)."""
+
+    event_seq: int
+    body: dict[str, Any]
+    problems: tuple[str, ...]
+    redress: str = ""
+
+    @property
+    def puid(self) -> str:
+        return str(self.body.get("puid", ""))
+
+
 def statements_of_reasons(events: Iterable[Event], *, snapshots: Mapping[str, Mapping[str, Any]] | None = None,
                           start: datetime | None = None, end: datetime | None = None,
-                          territorial_scope: Sequence[str] = EEA, base_url: str = "") -> list[dict[str, Any]]:
-    """One statement of reasons per action event in [start, end)."""
+                          territorial_scope: Sequence[str] = EEA, base_url: str = "", instance_id: str = "",
+                          pseudonym_key: bytes = b"", names: Mapping[str, str] | None = None,
+                          after_seq: int = 0) -> list[dict[str, Any]]:
+    """One statement of reasons per action event in [start, end) (and after event `after_seq`)."""
+    return [{**s.body, "redress": s.redress} for s in checked_statements(
+        events, snapshots=snapshots, start=start, end=end, territorial_scope=territorial_scope, base_url=base_url,
+        instance_id=instance_id, pseudonym_key=pseudonym_key, names=names, after_seq=after_seq)]
+
+
+def checked_statements(events: Iterable[Event], *, snapshots: Mapping[str, Mapping[str, Any]] | None = None,
+                       start: datetime | None = None, end: datetime | None = None,
+                       territorial_scope: Sequence[str] = EEA, base_url: str = "", instance_id: str = "",
+                       pseudonym_key: bytes = b"", names: Mapping[str, str] | None = None,
+                       after_seq: int = 0) -> list[Statement]:
+    """One statement per action event in [start, end) after event `after_seq`, each checked against the
+    Transparency Database's rules (klean.domain.dsa.problems) before anyone writes or sends it.
+
+    Every seller account name in the log that is not an ordinary word is replaced by its handle wherever free text
+    mentions it; `names` adds more (the service passes user ids)."""
     snapshots = snapshots or {}
     events = list(events)
     reviews = review_kinds(events)
     actions = _actions_by_listing(events)
+    buys = test_buy_methods(events)
+    redactions = {s: (dsa.handle(pseudonym_key, "seller", s) if pseudonym_key else "a seller")
+                  for s in seller_ids(events, snapshots) if dsa.looks_like_handle(s)}
+    redactions.update(names or {})
+    redactor = dsa.Redactor(redactions)
     out = []
     for e in events:
-        if (start and e.at < start) or (end and e.at >= end):
+        if e.seq <= after_seq or (start and e.at < start) or (end and e.at >= end):
             continue
         sor = statement_of_reasons(e, snapshot=snapshots.get(str((e.payload or {}).get("snapshot_id"))),
                                    territorial_scope=territorial_scope, reviews=reviews, base_url=base_url,
-                                   action_id=_action_for(e, actions))
+                                   action_id=_action_for(e, actions), instance_id=instance_id,
+                                   pseudonym_key=pseudonym_key, names=redactor, test_buys=buys)
         if sor is not None:
-            out.append(sor)
+            body = tdb_payload(sor)
+            out.append(Statement(event_seq=e.seq, body=body, problems=tuple(dsa.problems(body)),
+                                 redress=str(sor.get("redress", ""))))
     return out
 
 

@@ -211,8 +211,12 @@ def collect_evidence(
 
         decisions = []
         records: dict[str, list[dict[str, Any]]] = {}
+        # The statements carry the puids and seller handles the Transparency Database got (none before the first
+        # statement was made: then no handle at all).
+        instance, key = uow.dsa.meta("instance_id") or "", uow.dsa.meta("pseudonym_key")
         for e in sorted(relevant.values(), key=lambda e: e.seq):
-            sor = statement_of_reasons(e, snapshot=by_snapshot.get(str((e.payload or {}).get("snapshot_id"))))
+            sor = statement_of_reasons(e, snapshot=by_snapshot.get(str((e.payload or {}).get("snapshot_id"))),
+                                       instance_id=instance, pseudonym_key=bytes.fromhex(key) if key else b"")
             record = {"seq": e.seq, "type": e.type, "at": e.at.isoformat(), "actor": e.actor,
                       "subject_type": e.subject_type, "subject_id": e.subject_id, "payload": dict(e.payload),
                       "reason": e.reason, "policy_version": e.policy_version, "hash": e.hash}

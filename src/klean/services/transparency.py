@@ -7,10 +7,10 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import date
 from typing import Any
 
-from klean.domain.auth import Principal, Role
-from klean.domain.errors import Forbidden, ValidationError
+from klean.domain.auth import Principal
+from klean.domain.errors import ValidationError
 from klean.domain.events import Event
-from klean.domain.transparency import EEA, compute_report, day_bounds, statements_of_reasons
+from klean.domain.transparency import EEA, compute_report, day_bounds
 from klean.services.unit_of_work import AbstractUnitOfWork
 
 MAX_DAYS = 3 * 366
@@ -57,17 +57,13 @@ def transparency_report(*, uow: AbstractUnitOfWork, start: date, end: date, poli
 
 
 def statements_of_reasons_export(*, uow: AbstractUnitOfWork, principal: Principal | None, start: date, end: date,
-                                 territorial_scope: Sequence[str] = EEA, base_url: str = "") -> list[dict[str, Any]]:
-    """Export one DSA Transparency Database statement of reasons per action taken in the period (admins); each
-    says how to contest the decision, with links under `base_url` (where people reach Klean)."""
-    if principal is not None and principal.role not in (Role.ADMIN, Role.REVIEWER):
-        raise Forbidden("statements of reasons are exported by admins and reviewers")
-    _check_period(start, end)
-    scope = [c.strip().upper() for c in territorial_scope if c.strip()]
-    if not scope or any(len(c) != 2 or not c.isalpha() for c in scope):
-        raise ValidationError("territorial scope: ISO 3166-1 alpha-2 country codes", field="territorial_scope")
-    lo, hi = day_bounds(start, end)
-    with uow:
-        events, snaps = _events_and_snapshots(uow)
-    return statements_of_reasons(events, snapshots=snaps, start=lo, end=hi, territorial_scope=scope,
-                                 base_url=base_url)
+                                 territorial_scope: Sequence[str] | str | None = EEA,
+                                 base_url: str = "") -> list[dict[str, Any]]:
+    """Export one DSA Transparency Database statement of reasons per action taken in the period (admins and
+    reviewers), each with `redress` (how to contest it, under `base_url`) and, when the database would refuse it,
+    `problems`. klean.services.dsa.export_statements gives them checked, for writing."""
+    from klean.services import dsa
+
+    return [{**s.body, "redress": s.redress, **({"problems": list(s.problems)} if s.problems else {})}
+            for s in dsa.export_statements(uow=uow, principal=principal, start=start, end=end,
+                                           territorial_scope=territorial_scope, base_url=base_url)]

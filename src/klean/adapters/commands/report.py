@@ -66,25 +66,42 @@ def register(app: typer.Typer) -> None:
     def statements(
         start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD (UTC)."),
         end: str = typer.Option(None, "--to", help="Last day, included (default today)."),
-        fmt: str = typer.Option("jsonl", "--format", help="jsonl (one TDB API body per line) or csv."),
-        territory: str = typer.Option(None, "--territory", help="Comma-separated country codes (default EEA)."),
+        fmt: str = typer.Option("jsonl", "--format",
+                                help="jsonl (one TDB API body per line), bulk (the bulk endpoint's bodies, "
+                                     "{\"statements\": [1..100]} per line) or csv."),
+        territory: str = typer.Option(None, "--territory",
+                                      help="Comma-separated EU/EEA country codes, or EU or EEA (default EEA)."),
         output: Path = typer.Option(None, "-o", "--output", help="File to write (default standard output)."),
     ) -> None:
-        """One DSA Transparency Database statement of reasons per action, ready to submit."""
+        """One DSA Transparency Database statement of reasons per action, checked against the database's rules:
+        one it would refuse is not written but reported with why (exit 1)."""
         from klean.adapters import transparency_render as render
-        from klean.domain.transparency import EEA, tdb_payload
-        from klean.services import transparency as service
+        from klean.domain.dsa import batches
+        from klean.services import dsa
 
-        if fmt not in ("jsonl", "csv"):
-            fail("--format must be jsonl or csv")
+        if fmt not in ("jsonl", "bulk", "csv"):
+            fail("--format must be jsonl, bulk or csv")
         k = bootstrap()
         try:
-            records = service.statements_of_reasons_export(
+            built = dsa.export_statements(
                 uow=k.uow_factory(), principal=None, start=_day(start, "--from"),
-                end=_day(end, "--to") if end else datetime.now(UTC).date(),
-                territorial_scope=territory.split(",") if territory else EEA, base_url=k.settings.public_url)
+                end=_day(end, "--to") if end else datetime.now(UTC).date(), territorial_scope=territory,
+                base_url=k.settings.public_url)
         except DomainError as exc:
             fail(exc.message)
-        text = ("".join(json.dumps(tdb_payload(r), ensure_ascii=False) + "\n" for r in records) if fmt == "jsonl"
-                else render.statements_csv(records))
+        valid = [s for s in built if not s.problems]
+        if fmt == "jsonl":
+            text = "".join(json.dumps(s.body, ensure_ascii=False) + "\n" for s in valid)
+        elif fmt == "bulk":
+            text = "".join(json.dumps({"statements": [s.body for s in chunk]}, ensure_ascii=False) + "\n"
+                           for chunk in batches(valid))
+        else:
+            text = render.statements_csv([{**s.body, "redress": s.redress} for s in valid])
         _write(text, output)
+        refused = [s for s in built if s.problems]
+        for s in refused:
+            typer.secho(f"not written: {s.puid} (event {s.event_seq}) would be refused: {'; '.join(s.problems)}",
+                        fg=typer.colors.RED, err=True)
+        if refused:
+            typer.secho(f"{len(refused)} of {len(built)} statements not written", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)

@@ -6,12 +6,13 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klean.adapters import transparency_render as render
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
-from klean.domain.transparency import EEA, tdb_payload
+from klean.domain import dsa
+from klean.services import dsa as dsa_service
 from klean.services import transparency as service
 
 router = APIRouter(prefix="/v1", tags=["transparency"])
@@ -47,16 +48,33 @@ def report(app: AppDep, uow: UowDep, start: OptionalFrom = None, end: To = None,
 
 
 @router.get("/transparency/statements", responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
-def statements(uow: UowDep, principal: PrincipalDep, app: AppDep, start: From, end: To = None,
+def statements(request: Request, uow: UowDep, principal: PrincipalDep, app: AppDep, start: From, end: To = None,
                format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
-               territory: Annotated[str | None, Query(max_length=200, description="e.g. DE,FR (default EEA)")] = None,
+               territory: Annotated[str | None, Query(max_length=200, description="e.g. DE,FR, or EU (default EEA)")]
+               = None,
+               page: Annotated[int, Query(ge=1, le=1_000_000, description="JSON: 100 statements a page")] = 1,
                ) -> Any:
-    """DSA Transparency Database statements of reasons, one per action (admins and reviewers)."""
-    records = service.statements_of_reasons_export(uow=uow, principal=principal, start=start, end=end or _today(),
-                                                   territorial_scope=territory.split(",") if territory else EEA,
-                                                   base_url=app.settings.public_url)
+    """DSA Transparency Database statements of reasons, one per action (admins and reviewers).
+
+    JSON is the body the database's bulk endpoint takes, `{"statements": [...]}` with 1 to 100 statements (a page;
+    the `Link` header names the next one, `X-Total-Count` counts them all). Each is checked against the database's
+    rules first: one it would refuse is left out and listed under `refused` with why (never silently), and
+    `X-Klean-Refused-Count` counts them. CSV holds every valid statement with how to contest it (`redress`)."""
+    built = dsa_service.export_statements(uow=uow, principal=principal, start=start, end=end or _today(),
+                                          territorial_scope=territory, base_url=app.settings.public_url)
+    valid = [s for s in built if not s.problems]
+    refused = [{"puid": s.puid, "event_seq": s.event_seq, "problems": list(s.problems)} for s in built if s.problems]
+    headers = {"X-Total-Count": str(len(valid)), "X-Klean-Refused-Count": str(len(refused))}
     if format == "csv":
-        return Response(render.statements_csv(records), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="klean-statements-of-reasons.csv"'})
-    return Response(json.dumps([tdb_payload(r) | {"redress": r.get("redress")} for r in records],
-                               ensure_ascii=False), media_type="application/json")
+        return Response(render.statements_csv([{**s.body, "redress": s.redress} for s in valid]),
+                        media_type="text/csv; charset=utf-8",
+                        headers={**headers,
+                                 "Content-Disposition": 'attachment; filename="klean-statements-of-reasons.csv"'})
+    size = dsa.BATCH_MAX
+    chunk = valid[(page - 1) * size:page * size]
+    if page * size < len(valid):
+        headers["Link"] = f'<{request.url.include_query_params(page=page + 1)}>; rel="next"'
+    body: dict[str, Any] = {"statements": [s.body for s in chunk]}
+    if refused:
+        body["refused"] = refused  # the bulk endpoint reads `statements` only
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)

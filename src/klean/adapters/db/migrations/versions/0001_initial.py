@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 08:34:20.557879
+Create Date: 2026-12-02 09:11:29.443138
 """
 from __future__ import annotations
 
@@ -63,6 +63,28 @@ def upgrade() -> None:
     with op.batch_alter_table('consumer_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consumer_reports_listing_id'), ['listing_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_consumer_reports_reporter_key'), ['reporter_key'], unique=False)
+
+    op.create_table('dsa_statements',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('target', sa.String(length=300), nullable=False),
+    sa.Column('puid', sa.String(length=200), nullable=False),
+    sa.Column('event_seq', sa.BigInteger(), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('tdb_uuid', sa.String(length=64), nullable=True),
+    sa.Column('lease_token', sa.String(length=64), nullable=True),
+    sa.Column('lease_until', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dsa_statements')),
+    sa.UniqueConstraint('target', 'puid', name=op.f('uq_dsa_statements_target'))
+    )
+    with op.batch_alter_table('dsa_statements', schema=None) as batch_op:
+        batch_op.create_index('ix_dsa_statements_queue', ['target', 'state', 'event_seq'], unique=False)
 
     op.create_table('enforcement_actions',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -159,6 +181,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_image_bank_entries_bank_pdq', ['bank', 'pdq'], unique=False)
         batch_op.create_index(batch_op.f('ix_image_bank_entries_brand_id'), ['brand_id'], unique=False)
 
+    op.create_table('instance_meta',
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_instance_meta'))
+    )
     op.create_table('listing_snapshots',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('listing_id', sa.String(length=200), nullable=False),
@@ -782,6 +811,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_listing_snapshots_listing_id'))
 
     op.drop_table('listing_snapshots')
+    op.drop_table('instance_meta')
     with op.batch_alter_table('image_bank_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_image_bank_entries_brand_id'))
         batch_op.drop_index('ix_image_bank_entries_bank_pdq')
@@ -800,6 +830,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_enforcement_actions_cause_ref'))
 
     op.drop_table('enforcement_actions')
+    with op.batch_alter_table('dsa_statements', schema=None) as batch_op:
+        batch_op.drop_index('ix_dsa_statements_queue')
+
+    op.drop_table('dsa_statements')
     with op.batch_alter_table('consumer_reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consumer_reports_reporter_key'))
         batch_op.drop_index(batch_op.f('ix_consumer_reports_listing_id'))
