@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     # address that rate limits, lockouts and report counts see; every request is from the address it came from.
     trusted_proxies: str = ""
     screener_recheck_seconds: float = 0.0  # reuse the screener this long before re-reading the registry (0: always)
+    # The EU DSA Transparency Database that statements of reasons go to (`klean dsa submit`, and the scheduled jobs
+    # when both are set): its address, sandbox or production, and the platform's API token for it.
+    dsa_tdb_url: str = ""
+    dsa_tdb_token: str = ""
+    dsa_territory: str = ""  # EU/EEA country codes the decisions apply in, comma-separated; empty: the EEA
+    dsa_timeout_seconds: float = 30.0
+    dsa_retries: int = 4  # a failed request is tried again this many times in one run, waiting longer each time
+    dsa_backoff_seconds: float = 2.0  # the first wait; it doubles, up to an hour (or the database's Retry-After)
+    dsa_lease_seconds: float = 300.0  # a batch in flight is another run's to look up only after this long
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -45,7 +45,24 @@ def run_once(k: App, *, notify: jobs.Notifier | None = None, now: datetime | Non
         forget_screener(k)  # the next screening in this process reads the registry again
     report.counter_notices_restored = notices.process_counter_notice_deadlines(
         uow=k.uow_factory(), policy=notices.notice_policy(k.policy), notify=mailer(k.settings), now=now)
+    report.dsa = submit_statements(k)
     return report
+
+
+def submit_statements(k: App) -> dict[str, Any] | None:
+    """Send new statements of reasons to the Transparency Database when KLEAN_DSA_TDB_URL and _TOKEN are set. No
+    pause inside a run: a failed request waits for a later run (its back-off is recorded with the statements)."""
+    from klean.adapters.dsa_client import configured_client, submit_configured
+
+    if configured_client(k) is None:
+        return None
+    try:
+        r = submit_configured(k, retries=0)
+    except Exception as exc:  # the other jobs have run; this one is retried next time
+        log.exception("statements of reasons were not sent")
+        return {"error": str(exc)}
+    return {"target": r.target, "recorded": r.recorded, "submitted": r.submitted + r.duplicates + r.found,
+            "refused": len(r.refused), "invalid": len(r.invalid), "pending": r.pending, "stopped": r.stopped}
 
 
 def interval_seconds(k: App) -> float:

@@ -38,6 +38,7 @@ class JobReport:
     rescan_skipped: str | None = None
     sellers_flagged: list[str] = field(default_factory=list)
     counter_notices_restored: int = 0
+    dsa: dict[str, Any] | None = None  # statements of reasons sent to the Transparency Database (when configured)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
