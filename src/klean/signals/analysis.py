@@ -50,10 +50,50 @@ def _folded_span(f: Folded, span: tuple[int, int]) -> tuple[int, int]:
     return start, end
 
 
+def _term_ok(f: Folded, text: str, idx: TextIndex, fs: int, fe: int, klen: int, bare: str, script: str,
+             text_ascii: bool) -> bool:
+    """Whether a vocabulary, cue or nickname term found in the compact text stands as written: its separators
+    (bare: the term's folded text without spaces and dashes), word boundaries, words and accents."""
+    t = f.text
+    # A term without separators, matched where the text has none inside: nothing more to compare.
+    if not (fe - fs == klen == len(bare)) and strip_spaces(t[fs:fe]) != bare:
+        return False
+    if script == "latin":
+        if not _latin_ok(f, fs, fe, digits_after=False):
+            return False
+        splits = idx.term_words.get(bare)
+        if splits is not None and tuple(_WORDS.findall(t[fs:fe])) not in splits:
+            return False  # "not a" is two words: Indonesian "nota" (receipt) is not it
+        if not text_ascii and bare in idx.unaccented_terms and _ACCENTED.search(text, *f.span(fs, fe)):
+            return False  # English "cap" or "non" is not Vietnamese "cấp" or "nón"
+    elif bare[:1].isdigit() and not _latin_ok(f, fs, fe, digits_after=False):
+        return False
+    return True
+
+
+def _context_cues(f: Folded, text: str, idx: TextIndex, a: Analysis) -> None:
+    """The context words (second automaton pass): parts, packaging, used, genuine, service ... into a.cues."""
+    starts = f.starts()
+    cst, fst = starts if starts is not None else ((), ())
+    text_ascii = text.isascii()
+    for end, (klen, payloads) in idx.context_automaton.iter(f.compact):
+        cs = end - klen + 1
+        if starts is None:
+            fs, fe = cs, end + 1
+        else:
+            i = bisect_right(cst, cs) - 1
+            fs = fst[i] + cs - cst[i]
+            i = bisect_right(cst, end) - 1
+            fe = fst[i] + end - cst[i] + 1
+        for p in payloads:
+            if _term_ok(f, text, idx, fs, fe, klen, p[-2], p[-1], text_ascii):
+                a.cues[p[1]].append((fs, fe))
+
+
 def _initials(text: str, folded: str) -> list[re.Match[str]]:
     # The words next to an initial are few: look for them in the folded text before running each expression.
-    after = [*INITIAL_AFTER_RE.finditer(text)] if any(w in folded for w in INITIAL_WORDS[0]) else []
-    if any(w in folded for w in INITIAL_WORDS[1]):
+    after = [*INITIAL_AFTER_RE.finditer(text)] if INITIAL_WORDS[0].search(folded) else []
+    if INITIAL_WORDS[1].search(folded):
         after += INITIAL_BEFORE_RE.finditer(text)
     return after
 
@@ -122,19 +162,7 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
             elif kind == "collision":
                 collisions.append((fs, fe))
             else:
-                bare, script = p[-2], p[-1]  # bare: the term's folded text without spaces and dashes
-                # A term without separators, matched where the text has none inside: nothing more to compare.
-                if not (fe - fs == klen == len(bare)) and strip_spaces(t[fs:fe]) != bare:
-                    continue
-                if script == "latin":
-                    if not _latin_ok(f, fs, fe, digits_after=False):
-                        continue
-                    splits = idx.term_words.get(bare)
-                    if splits is not None and tuple(_WORDS.findall(t[fs:fe])) not in splits:
-                        continue  # "not a" is two words: Indonesian "nota" (receipt) is not it
-                    if not text_ascii and bare in idx.unaccented_terms and _ACCENTED.search(text, *f.span(fs, fe)):
-                        continue  # English "cap" or "non" is not Vietnamese "cấp" or "nón"
-                elif bare[:1].isdigit() and not _latin_ok(f, fs, fe, digits_after=False):
+                if not _term_ok(f, text, idx, fs, fe, klen, p[-2], p[-1], text_ascii):
                     continue
                 if kind == "nick":
                     nick_hits.append((fs, fe, p[1], p[2], p[3], p[4]))
@@ -190,9 +218,7 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         a.mentions = [m for m in a.mentions if not m.corroborate or m.brand_id in a.products
                       or (category is not None and category in idx.brand_categories.get(m.brand_id or "", ())
                           and not named - {m.brand_id})]
-    if product_hits or a.mentions:
-        find_fits(text, a, [f.span(h[0], h[1]) for h in product_hits])
-
+    fits_mentions = [m for m in a.mentions if m.kind in ("mark", "model")]  # what find_fits looks before
     for fs, fe, bid, kind, weight, term in nick_hits:
         if kind == "nickname_product" and bid not in a.products:
             continue
@@ -206,6 +232,11 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         with_product = [b for b in cands if b in a.products]
         bid = with_product[0] if len(with_product) == 1 else None
         a.mentions.append(Mention(bid, "initial", "initial", m.group(0), m.group(0), (m.start(), m.end()), 0.8))
+
+    if a.mentions or product_hits:
+        _context_cues(f, text, idx, a)
+    if product_hits or fits_mentions:
+        find_fits(text, a, [f.span(h[0], h[1]) for h in product_hits])
 
     # "로고 없음" (no logo) contains 로고: a logo cue inside a no-logo phrase is not a logo. A logo or patch word
     # followed by one that says it is absent (로고나 체크 안감 없는, 패치 없음, 无logo) says there is none.

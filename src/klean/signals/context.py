@@ -21,7 +21,7 @@ from klean.domain.fx import FxTable
 from klean.domain.registry import Authorisation, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningContext
 from klean.signals import lexicons
-from klean.signals.phonetic import han_key, hangul_key, latin_key
+from klean.signals.phonetic import han_sound, hangul_key, latin_key
 from klean.signals.text import base_form, fold, fold_term, jamo, script_of, strip_accents, strip_spaces
 
 INDEX_KEY = "text"
@@ -33,6 +33,9 @@ class TextIndex:
     """What every text signal reads: the automaton and the registry facts it points into."""
 
     automaton: Any
+    # Context words that matter only once a brand is alluded to (parts, packaging, used, genuine ...): a second pass,
+    # run only for such listings, so a listing that names no brand does not pay for them.
+    context_automaton: Any
     plain_forms: frozenset[str]
     fuzzy: dict[str, tuple[int, ...]]  # deletion key -> mark ids
     # mark id -> (folded key: jamo for Hangul, brand_id, mark, script, syllable starts, short): every mark of 2+
@@ -49,10 +52,11 @@ class TextIndex:
     authorised_brands: dict[str, tuple[str, ...]]  # seller -> brands it has (any) authorisation for
     vocab: tuple[lexicons.VocabEntry, ...]
     product_tokens: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)  # brand -> per product
-    phonetic: dict[str, tuple[int, ...]] = field(default_factory=dict)  # script letter + phonetic key -> mark ids
+    phonetic: dict[str, tuple[int, ...]] = field(default_factory=dict)  # H/L + Hangul/Latin phonetic key -> mark ids
     truncated: dict[str, tuple[int, ...]] = field(default_factory=dict)  # Hangul mark without its last syllable
     hangul_max: int = 5  # syllables in the longest Hangul mark (the longest prefix worth comparing)
-    phonetic_han_lengths: tuple[int, ...] = ()
+    # Han marks by sound (phonetic.han_sound): one automaton pass over a listing's Han text finds homophones
+    han_sound_automaton: Any = None
     # Mixed-script marks (노스Face, Bur宝莉): pieces of the brand's marks -> (brand, share of the mark it covers).
     mixed_latin_prefix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     mixed_latin_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
@@ -138,10 +142,10 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     fuzzy_marks: list[tuple[str, str, str, str, str, bool]] = []
     phonetic: dict[str, set[int]] = defaultdict(set)
     truncated: dict[str, set[int]] = defaultdict(set)
-    phon_han_lengths: set[int] = set()
     mixed: dict[str, dict[str, list[tuple[str, float]]]] = {k: defaultdict(list) for k in (
         "latin_prefix", "latin_suffix", "other_prefix", "other_suffix")}
     hangul_max = 2
+    han_sounds: dict[str, list[int]] = defaultdict(list)
     wildcard: dict[str, tuple[str, str]] = {}
     initials: dict[str, set[str]] = defaultdict(set)
     mark_brands: dict[str, set[str]] = defaultdict(set)
@@ -190,8 +194,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
                 if len(key) >= 4:  # 노스페이 for 노스페이스: a dropped last syllable, on marks long enough to tell
                     truncated[key[:-1]].add(mid)
             elif script == "han" and key.isalpha():
-                phonetic["C" + han_key(key)].add(mid)
-                phon_han_lengths.add(len(key))
+                han_sounds[han_sound(key)].append(mid)
             if script in ("hangul", "han") and key.isalpha():
                 _add_pieces(mixed["other_prefix"], key, brand.id, prefixes=True, shortest=1)
                 _add_pieces(mixed["other_suffix"], key, brand.id, prefixes=False, shortest=1)
@@ -224,10 +227,12 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         key = fold_term(v.term)
         if key:
             entries[key].append(("vocab", i, strip_spaces(fold(v.term).text), script_of(key)))
+    context_entries: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for kind, term in lexicons.cues():
         key = fold_term(term)
         if key and kind not in REGEX_CUES and not kind.startswith("count:"):
-            entries[key].append(("cue", kind, strip_spaces(fold(term).text), script_of(key)))
+            (entries if kind in ESSENTIAL_CUES else context_entries)[key].append(
+                ("cue", kind, strip_spaces(fold(term).text), script_of(key)))
 
     term_words: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     accented: set[str] = set()
@@ -246,6 +251,10 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     for key, payloads in entries.items():
         automaton.add_word(key, (len(key), tuple(payloads)))
     automaton.make_automaton()
+    context_automaton = ahocorasick.Automaton()
+    for key, payloads in context_entries.items():
+        context_automaton.add_word(key, (len(key), tuple(payloads)))
+    context_automaton.make_automaton()
 
     products = {b.id: b.products for b in snapshot.brands}
     product_tokens = {b.id: tuple(name_tokens(p.name) for p in b.products) for b in snapshot.brands}
@@ -264,14 +273,21 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
             auths[(a.seller_id, b.id)].append(a)
             seller_brands[a.seller_id].add(b.id)
 
+    sound_automaton = None
+    if han_sounds:
+        sound_automaton = ahocorasick.Automaton()
+        for key, mids in han_sounds.items():
+            sound_automaton.add_word(key, (len(key), tuple(mids)))
+        sound_automaton.make_automaton()
+
     def frozen(table: dict[str, list[tuple[str, float]]]) -> dict[str, tuple[tuple[str, float], ...]]:
         return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
     return TextIndex(
-        automaton=automaton, plain_forms=frozenset(plain),
+        automaton=automaton, context_automaton=context_automaton, plain_forms=frozenset(plain),
         phonetic={k: tuple(sorted(v)) for k, v in phonetic.items()},
         truncated={k: tuple(sorted(v)) for k, v in truncated.items()}, hangul_max=hangul_max,
-        phonetic_han_lengths=tuple(sorted(phon_han_lengths)),
+        han_sound_automaton=sound_automaton,
         mixed_latin_prefix=frozen(mixed["latin_prefix"]), mixed_latin_suffix=frozen(mixed["latin_suffix"]),
         mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
@@ -302,6 +318,9 @@ def build_context(snapshot: RegistrySnapshot, today: date | None = None) -> Scre
 # Cue kinds read by regular expressions on the original text rather than found by the automaton (they are short
 # words that occur everywhere: 개, 个, 사, brand).
 REGEX_CUES = frozenset({"unit", "pack_of", "initial_after", "initial_before"})
+# Cue kinds every listing needs, brand or not: counterfeit words are weighed by them (negation, "compatible", a
+# described logo or its absence, customs papers). Every other cue kind is read in the context pass (TextIndex.context_automaton).
+ESSENTIAL_CUES = frozenset({"neg_before", "neg_after", "compatible", "logo", "absent", "proof"})
 
 
 def _alternation(kind: str) -> str:
@@ -312,7 +331,9 @@ def _alternation(kind: str) -> str:
 # A lone capital that stands for a brand: T사, G家, C-brand (the word after it), nhà G, merek C (the word before it).
 INITIAL_AFTER_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z])[\s\-]?(?i:" + _alternation("initial_after")
                               + r")(?![가-힣\u4e00-\u9fffA-Za-z])")
-INITIAL_WORDS = tuple(tuple(sorted({fold(t).text for k, t in lexicons.cues() if k == kind}))
+# The words next to an initial, folded, as one expression each: a C-speed precheck before the patterns above.
+INITIAL_WORDS = tuple(re.compile("|".join(map(re.escape, sorted({fold(t).text for k, t in lexicons.cues() if k == kind},
+                                                                key=len, reverse=True))) or "(?!)")
                       for kind in ("initial_after", "initial_before"))
 INITIAL_BEFORE_RE = re.compile(r"(?<![A-Za-z\u00c0-\u1eff])(?i:" + _alternation("initial_before")
                                + r")\s?([A-Z])(?![A-Za-z0-9\-])")

@@ -14,7 +14,7 @@ from rapidfuzz.distance import OSA
 
 from klean.signals.context import TextIndex, fuzzy_budget
 from klean.signals.findings import Analysis, Mention
-from klean.signals.phonetic import han_key, hangul_key, latin_key
+from klean.signals.phonetic import han_sound, hangul_key, latin_key
 from klean.signals.text import Folded, is_vowel_jamo, jamo
 
 _MISS = object()
@@ -25,6 +25,7 @@ _LATIN_WORD4 = re.compile(r"[a-z]{4,}")  # shorter Latin words are never typos o
 _LATIN_PAIR = re.compile(r"(?<![a-z])([a-z]{2,})(?=[^a-z]([a-z]{2,}))")
 _HANGUL_TOKEN = re.compile("[\uac00-\ud7a3]{2,}")
 _HAN_RUN = re.compile("[\u4e00-\u9fff]{2,}")
+_HAN_RUN3 = re.compile("[\u4e00-\u9fff]{3,}")
 MEMO_MAX = 200_000
 
 Hit = tuple[int, str]  # (mark id, how: typo | jamo | phonetic | truncated)
@@ -157,8 +158,9 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
     else:
         latin = _any_hit(_LATIN_WORD4.findall(t), lmemo, _latin_fuzzy, idx, done)
     hangul = idx.fuzzy_hangul and _any_hit(_HANGUL_TOKEN.findall(t), idx.memo_hangul, _hangul_token, idx, done)
-    han = (idx.fuzzy_han_lengths or idx.phonetic_han_lengths) and _HAN_RUN.search(t) is not None
-    if not (latin or hangul or han):
+    han = idx.fuzzy_han_lengths and _HAN_RUN3.search(t) is not None
+    sounds = _han_sounds(t, idx) if idx.han_sound_automaton is not None and _HAN_RUN.search(t) else []
+    if not (latin or hangul or han or sounds):
         return
     found: list[tuple[int, int, int, str]] = []  # fs, fe, mark id, how
     mask = bytearray(len(t))
@@ -203,7 +205,7 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
                 mask[ts:ts + n] = b"\x01" * n
     if han:
         hmemo = idx.memo_han
-        lengths = sorted(set(idx.fuzzy_han_lengths) | set(idx.phonetic_han_lengths), reverse=True)
+        lengths = sorted(idx.fuzzy_han_lengths, reverse=True)
         for m in _HAN_RUN.finditer(t):
             ts, te = m.span()
             for n in lengths:
@@ -215,6 +217,10 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
                     if hhit is not None:
                         found.append((fs, fe, *hhit))
                         mask[fs:fe] = b"\x01" * (fe - fs)
+    for fs, fe, mid in sounds:
+        if mask.find(1, fs, fe) < 0:
+            found.append((fs, fe, mid, "phonetic"))
+            mask[fs:fe] = b"\x01" * (fe - fs)
     for fs, fe, mid, how in found:
         _key, bid, mark, _script, _st, short = idx.fuzzy_marks[mid]
         o0, o1 = f.span(fs, fe)
@@ -223,31 +229,35 @@ def find_typos(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, in
 
 
 def _han_fuzzy(token: str, idx: TextIndex) -> Hit | None:
-    """The Han mark of the same length one edit away from this run of characters, or read the same in pinyin."""
+    """The Han mark of the same length one edit away from this run of characters, if any."""
     hit: Hit | None = None
-    if len(token) in idx.fuzzy_han_lengths:
-        for mid in _lookup(token, idx):
-            key, _bid, _mark, script, _st, _short = idx.fuzzy_marks[mid]
-            if script == "han" and len(key) == len(token) and key != token and \
-                    OSA.distance(token, key, score_cutoff=1) <= 1:
-                hit = (mid, "typo")
-                break
-    if hit is None:
-        for mid in idx.phonetic.get("C" + han_key(token), ()):
-            if idx.fuzzy_marks[mid][0] != token:
-                hit = (mid, "phonetic")
-                break
+    for mid in _lookup(token, idx):
+        key, _bid, _mark, script, _st, _short = idx.fuzzy_marks[mid]
+        if script == "han" and len(key) == len(token) and key != token and \
+                OSA.distance(token, key, score_cutoff=1) <= 1:
+            hit = (mid, "typo")
+            break
     return remember(idx.memo_han, token, hit)  # type: ignore[no-any-return]
 
 
-# The Hangul or Han run that starts at a position, or ends just before one.
-_OTHER_RUN = re.compile("[\uac00-\ud7a3]+|[\u4e00-\u9fff]+")
-_OTHER_RUN_END = re.compile("(?:[\uac00-\ud7a3]+|[\u4e00-\u9fff]+)$")
-# Where a Latin letter and a Hangul or Han character meet (at most one space apart): one cheap scan finds the few
-# boundaries, and the runs on either side are read from there.
-_BOUNDARY = re.compile("[a-z] ?[\uac00-\ud7a3\u4e00-\u9fff]|[\uac00-\ud7a3\u4e00-\u9fff] ?[a-z]")
-_LATIN_AT = re.compile("[a-z]+")
-_LATIN_END = re.compile("[a-z]+$")
+def _han_sounds(t: str, idx: TextIndex) -> list[tuple[int, int, int]]:
+    """(start, end, mark id) where Han characters read like a Han mark but are not written as it (博仕 for 博士):
+    the text translated to syllable codes (same length) in one automaton pass."""
+    out: list[tuple[int, int, int]] = []
+    for end, (n, mids) in idx.han_sound_automaton.iter(han_sound(t)):
+        fs, fe = end - n + 1, end + 1
+        written = t[fs:fe]
+        for mid in mids:
+            if idx.fuzzy_marks[mid][0] != written:
+                out.append((fs, fe, mid))
+                break
+    return out
+
+
+# A Latin run next to a Hangul or Han run (at most one space apart), both runs captured by one scan: only such
+# boundaries cost anything.
+_LATIN_OTHER = re.compile("(?<![a-z])([a-z]+) ?([\uac00-\ud7a3]+|[\u4e00-\u9fff]+)"
+                          "|([\uac00-\ud7a3]+|[\u4e00-\u9fff]+) ?([a-z]+)(?![a-z])")
 MIXED_SHARE = (0.7, 1.4)  # the two pieces together cover about one whole mark (measured on the marks' lengths)
 
 
@@ -261,29 +271,22 @@ def find_mixed_script(f: Folded, text: str, idx: TextIndex, covered: list[tuple[
     t = f.text
     if not idx.mixed_latin_suffix or t.isascii():
         return
-    n = len(t)
     found: list[tuple[int, int, str]] = []
     prefixes, suffixes = idx.mixed_latin_prefix, idx.mixed_latin_suffix
-    for m in _BOUNDARY.finditer(t):
-        left, right = m.start(), m.end() - 1
-        if "a" <= t[left] <= "z":  # Latin first: O메가, bur宝莉, saint罗兰
-            latin_run = _LATIN_END.search(t, max(0, left - 40), left + 1)
-            other = _OTHER_RUN.match(t, right)
-            if latin_run is None or other is None or latin_run.group() not in prefixes:
-                continue
-            hit = _mixed_pair(latin_run.group(), other.group(), idx)
-            if hit is not None:
-                found.append((latin_run.start(), other.end() - hit[1], hit[0]))
+    for m in _LATIN_OTHER.finditer(t):
+        latin = m.group(1)
+        if latin is not None:  # Latin first: O메가, bur宝莉, saint罗兰
+            if latin in prefixes:
+                other = m.group(2)
+                hit = _mixed_pair(latin, other, idx)
+                if hit is not None:
+                    found.append((m.start(1), m.end(2) - hit[1], hit[0]))
         else:  # other first: 노스Face, 캐나다GOOSE, 보테가 Veneta
-            other = _OTHER_RUN_END.search(t, max(0, left - 11), left + 1)
-            latin_run = _LATIN_AT.match(t, right)
-            if latin_run is None or other is None or latin_run.group() not in suffixes:
-                continue
-            if latin_run.end() < n and "a" <= t[latin_run.end()] <= "z":
-                continue
-            hit = _mixed_pair(latin_run.group(), other.group(), idx, other_first=True)
-            if hit is not None:
-                found.append((other.start() + hit[1], latin_run.end(), hit[0]))
+            latin = m.group(4)
+            if latin in suffixes:
+                hit = _mixed_pair(latin, m.group(3), idx, other_first=True)
+                if hit is not None:
+                    found.append((m.start(3) + hit[1], m.end(4), hit[0]))
     for fs, fe, brand_id in found:
         if _overlaps(fs, fe, covered):
             continue
@@ -294,7 +297,16 @@ def find_mixed_script(f: Folded, text: str, idx: TextIndex, covered: list[tuple[
 
 
 def _mixed_pair(latin: str, other: str, idx: TextIndex, *, other_first: bool = False) -> tuple[str, int] | None:
-    """(brand, characters of the other run left outside the mark) when the two runs spell one of its marks."""
+    """(brand, characters of the other run left outside the mark) when the two runs spell one of its marks
+    (memoised: the same neighbouring words come back listing after listing)."""
+    key = ("m", latin, other, other_first)
+    hit = idx.memo.get(key, _MISS)
+    if hit is _MISS:
+        hit = remember(idx.memo, key, _mixed_pair_cold(latin, other, idx, other_first))
+    return hit  # type: ignore[no-any-return]
+
+
+def _mixed_pair_cold(latin: str, other: str, idx: TextIndex, other_first: bool) -> tuple[str, int] | None:
     low, high = MIXED_SHARE
     if other_first:  # 노스 + face: the Latin run ends a Latin mark, the end of the Hangul run starts a Hangul mark
         latin_pieces = idx.mixed_latin_suffix.get(latin, ())

@@ -86,3 +86,25 @@ _TONE_TABLE = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü�
 
 def _toneless(syllable: str) -> str:
     return syllable.translate(_TONE_TABLE)
+
+
+_SYLLABLE_BASE = 0xF0000  # Supplementary Private Use Area-A: codes nobody writes in a listing
+
+
+@cache
+def han_syllable_table() -> dict[int, str]:
+    """str.translate table: each Han character to one private-use character that stands for its toneless pinyin
+    syllable, so homophones become the same character and a text keeps its length (spans stay valid)."""
+    ids: dict[str, int] = {}
+    table: dict[int, str] = {}
+    for code, reading in pinyin_dict.items():
+        if not (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF):
+            continue
+        syllable = _toneless(reading.split(",")[0])
+        table[code] = chr(_SYLLABLE_BASE + ids.setdefault(syllable, len(ids)))
+    return table
+
+
+def han_sound(text: str) -> str:
+    """The text with every Han character replaced by its syllable's code (see han_syllable_table)."""
+    return text.translate(han_syllable_table())
