@@ -319,7 +319,7 @@ def build_context(snapshot: RegistrySnapshot, today: date | None = None) -> Scre
 # words that occur everywhere: 개, 个, 사, brand).
 REGEX_CUES = frozenset({"unit", "pack_of", "initial_after", "initial_before"})
 # Cue kinds every listing needs, brand or not: counterfeit words are weighed by them (negation, "compatible", a
-# described logo or its absence, customs papers). Every other cue kind is read in the context pass (TextIndex.context_automaton).
+# described logo or its absence, customs papers). Every other kind is read in the context pass (context_automaton).
 ESSENTIAL_CUES = frozenset({"neg_before", "neg_after", "compatible", "logo", "absent", "proof"})
 
 
