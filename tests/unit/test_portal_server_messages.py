@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,13 @@ def _report(**kw: object) -> Callable[[Path], object]:
 
 
 def _upload(data: bytes, limit: int) -> Callable[[Path], object]:
-    return lambda _tmp: asyncio.run(read_upload(UploadFile(io.BytesIO(data), filename="bag.png"), limit))
+    """read_upload on an event loop of its own thread: the browser tests' Playwright keeps a loop running in the
+    worker's main thread, where asyncio.run refuses to start."""
+    def run(_tmp: Path) -> object:
+        with ThreadPoolExecutor(1) as pool:
+            coro = read_upload(UploadFile(io.BytesIO(data), filename="bag.png"), limit)
+            return pool.submit(asyncio.run, coro).result()
+    return run
 
 
 RAISERS: dict[str, Callable[[Path], object]] = {
