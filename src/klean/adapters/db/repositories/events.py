@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
@@ -39,13 +41,15 @@ class EventLog:
         reason: str | None = None,
     ) -> Event:
         """Append one event. The head row is locked (FOR UPDATE) so concurrent appends serialise."""
-        head = self.session.execute(
-            select(EventHeadRow).where(EventHeadRow.id == 1).with_for_update()
-        ).scalar_one_or_none()
+        head = self._locked_head()
         if head is None:
-            head = EventHeadRow(id=1, seq=0, hash=GENESIS_HASH)
-            self.session.add(head)
-            self.session.flush()
+            # The first event ever: concurrent first appends must not race to create the head (a duplicate key
+            # would fail all but one). Insert it if absent, then lock it like every other append.
+            insert = (postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+            self.session.execute(insert(EventHeadRow).values(id=1, seq=0, hash=GENESIS_HASH)
+                                 .on_conflict_do_nothing(index_elements=["id"]))
+            head = self._locked_head()
+            assert head is not None
         event = Event(
             seq=head.seq + 1, type=type, actor=actor, subject_type=subject_type, subject_id=subject_id,
             at=utcnow(), payload=dict(payload or {}), policy_version=policy_version, reason=reason,
@@ -60,6 +64,11 @@ class EventLog:
         head.seq, head.hash = event.seq, h
         self.session.flush()
         return Event(**{**event.__dict__, "hash": h})
+
+    def _locked_head(self) -> EventHeadRow | None:
+        return self.session.execute(
+            select(EventHeadRow).where(EventHeadRow.id == 1).with_for_update()
+        ).scalar_one_or_none()
 
     def for_subject(self, subject_type: str, subject_id: str) -> list[Event]:
         rows = self.session.scalars(
