@@ -137,3 +137,19 @@ def test_anonymous_floods_are_rate_limited_but_signed_in_reporters_are_not(
     assert r.status_code == 429 and "anonymous reports an hour" in r.json()["error"]["message"]
     consumer = make_user("hana", "consumer")
     assert client.post("/v1/reports", headers=consumer, json=body).status_code == 201
+
+
+def test_a_report_links_every_listing_it_names_and_keeps_the_unknown_ones(client: TestClient,
+                                                                           klean_app: App) -> None:
+    seed(klean_app)
+    r = client.post("/v1/reports", json={
+        "category": "counterfeit", "lang": "ko", "listings": ["https://shop.example.kr/goods/gm-88231"],
+        "text": "같은 판매자가 NY-4410번 조던이랑 gm-99999 도 올렸어요. 정가 329000원짜리를 39000원에 팔아요 "
+                "(판매자 연락처 010-1234-5678). https://smartstore.naver.com/x/products/4410"})
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert answer["listing_ids"] == ["gm-88231", "ny-4410"] and answer["listing_id"] == "gm-88231"
+    assert answer["unknown_refs"] == ["gm-99999"] and answer["other_sites"] == ["smartstore.naver.com"]
+    followed = client.get(f"/v1/reports/{answer['case_number']}", headers={"X-Follow-Token": answer["follow_token"]})
+    assert followed.json()["listing_ids"] == ["gm-88231", "ny-4410"]
+    assert followed.json()["unknown_refs"] == ["gm-99999"]

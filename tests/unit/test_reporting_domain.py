@@ -123,10 +123,10 @@ def test_misuse_warns_first_then_suspends() -> None:
 
 
 def test_listing_references_are_found_in_korean_and_english_text() -> None:
-    text = ("상품번호 7264581 가 가품입니다. 또 https://www.coupang.example/vp/products/7264582?itemId=99, "
-            "and listing id: cp-88231. Same link again https://www.coupang.example/vp/products/7264582?itemId=99")
-    assert extract_refs(text) == ["7264581", "https://www.coupang.example/vp/products/7264582?itemId=99",
-                                  "cp-88231"]
+    text = ("상품번호 7264581 가 가품입니다. 또 https://market.example/items/7264582?utm_source=share, "
+            "and listing id: cp-88231. Same link again https://market.example/items/7264582?utm_source=share "
+            "and one on another site: https://www.coupang.example/vp/products/7264583?itemId=99")
+    assert extract_refs(text) == ["7264581", "https://market.example/items/7264582?utm_source=share", "cp-88231"]
     assert url_candidates("https://www.coupang.example/vp/products/7264582?itemId=99&q=x") == ["7264582", "99"]
     assert guess_lang("정품 아닌 것 같아요 (Gucci)") == "ko" and guess_lang("Fake Gucci belt") == "en"
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from klean.domain.errors import Conflict, ValidationError
+from klean.domain.messages import Message
 from klean.domain.policy_file import PolicyDocument
 
 
@@ -427,8 +428,13 @@ class Complaint:
 
 @dataclass(frozen=True)
 class Mail:
-    """An e-mail a use case wants sent once its transaction has committed (adapters deliver it)."""
+    """An e-mail a use case wants sent once its transaction has committed (adapters deliver it).
+
+    `subject` and `text` are in English; with `messages` (the subject, then the body's paragraphs) the adapter
+    renders them in `lang` instead."""
 
     to: str
     subject: str
     text: str
+    lang: str = "en"
+    messages: tuple[Message, ...] = ()

@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from klean.domain.errors import ValidationError
+from klean.domain.listing_refs import MAX_REFS, ReferenceRules, find_references
 
 
 class ReportCategory(StrEnum):
@@ -30,7 +31,6 @@ class ReportState(StrEnum):
 LANGS = ("ko", "en", "id", "th", "vi")  # the languages a report can be written and answered in
 TEXT_MIN = 5
 TEXT_MAX = 5000
-MAX_REFS = 20
 
 
 @dataclass(frozen=True)
@@ -73,29 +73,18 @@ def validate_report(d: ReportDraft) -> ReportDraft:
                        contact_email=d.contact_email)
 
 
-_URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)
-# "listing 12345", "listing id: cp-88231", "상품번호 7264581", "상품 ID: abc-1", "item #5512"
-_ID = re.compile(r"(?:listing(?:\s*id)?|item(?:\s*id)?|상품\s*번호|상품\s*ID|상품|리스팅)\s*[:#：]?\s*"
-                 r"([A-Za-z0-9][A-Za-z0-9_.\-]{0,199})", re.IGNORECASE)
+def extract_refs(text: str, rules: ReferenceRules | None = None) -> list[str]:
+    """Listing references (links and ids) mentioned in free text, in order of appearance, without repeats: those
+    that stand on their own (klean.domain.listing_refs); a weak one is worth trying only against stored listings."""
+    return [r.text for r in find_references(text, rules or ReferenceRules()) if r.strong][:MAX_REFS]
 
 
-def extract_refs(text: str) -> list[str]:
-    """Listing URLs and ids mentioned in free text, in order of appearance, without repeats."""
-    found: list[tuple[int, str]] = []
-    for m in _URL.finditer(text):
-        found.append((m.start(), m.group(0).rstrip(".,;:!?")))
-    for m in _ID.finditer(text):
-        found.append((m.start(1), m.group(1).rstrip(".,;:")))
-    out: list[str] = []
-    for _, ref in sorted(found):
-        if ref and ref not in out and not any(ref in u for u in out if u.startswith("http")):
-            out.append(ref)
-    return out[:MAX_REFS]
+_LINKS_AND_ADDRESSES = re.compile(r"(?:https?://|www\.)\S+|[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)+", re.IGNORECASE)
 
 
 def guess_lang(text: str) -> str:
-    """ko when Hangul makes up a fair share of the letters, else en."""
-    letters = [ch for ch in text if ch.isalpha()]
+    """ko when Hangul makes up a fair share of the letters (links and addresses aside), else en."""
+    letters = [ch for ch in _LINKS_AND_ADDRESSES.sub(" ", text) if ch.isalpha()]
     if not letters:
         return "en"
     hangul = sum("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
@@ -137,3 +126,21 @@ class ConsumerReport:
     resolution: str | None
     created_at: datetime
     updated_at: datetime
+    listing_ids: tuple[str, ...] = ()  # every listing the report names that we have, the first is listing_id
+    unknown_refs: tuple[str, ...] = ()  # references the reporter gave that name no listing of ours
+
+
+@dataclass(frozen=True)
+class MailRejection:
+    """An accepted mail that made no report, and why: automated (auto-reply, bounce), loop (our own mail coming
+    back), empty (nothing to report: answered with what to send)."""
+
+    id: int
+    received_at: datetime
+    sender: str
+    message_id: str | None
+    reason: str
+    detail: str
+    size: int
+    lang: str
+    answered: bool

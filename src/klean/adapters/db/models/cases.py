@@ -111,11 +111,31 @@ class ConsumerReportRow(Base):
     category: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     listing_refs: Mapped[list[Any]] = mapped_column(default=list)
-    listing_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    listing_id: Mapped[str | None] = mapped_column(String(200), index=True)  # the first of report_listings
+    unknown_refs: Mapped[list[Any]] = mapped_column(default=list)  # references that named no listing of ours
     state: Mapped[str] = mapped_column(String(20), default="received")
     resolution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportListingRow(Base):
+    """A listing a consumer report names. A report may name several; each counts towards its own listing's
+    threshold of independent reporters (hence the reporter key here, and the index by listing and time) and is
+    decided on its own."""
+
+    __tablename__ = "report_listings"
+    __table_args__ = (UniqueConstraint("report_id", "listing_id", name="uq_report_listings_report_listing"),
+                      Index("ix_report_listings_listing_created", "listing_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("consumer_reports.id", ondelete="CASCADE"), index=True)
+    listing_id: Mapped[str] = mapped_column(String(200))
+    reporter_key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order of mention in the report
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | actioned | no_action
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
 
 
 class NotifierStandingRow(Base):

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, String, Text
+from sqlalchemy import Float, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from klean.adapters.db.base import Base, utcnow
@@ -14,6 +14,8 @@ from klean.adapters.db.base import Base, utcnow
 
 class ListingRow(Base):
     __tablename__ = "listings"
+    # Reports name listings by their links; a hash index on PostgreSQL has no length limit on the URL.
+    __table_args__ = (Index("ix_listings_url", "url", postgresql_using="hash"),)
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     seller_id: Mapped[str] = mapped_column(String(200), index=True)

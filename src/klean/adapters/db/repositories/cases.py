@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from klean.adapters.db.models.cases import (
     IdempotencyRow,
     NoticeRow,
     NotifierStandingRow,
+    ReportListingRow,
 )
 from klean.adapters.db.models.listings import ListingRow
 from klean.adapters.db.models.registry import BrandRow
@@ -37,6 +39,27 @@ from klean.domain.cases import (
 )
 from klean.domain.errors import Conflict, NotFound
 from klean.domain.reports import ConsumerReport, ReportDraft
+
+MAX_URL_LOOKUPS = 40
+_TRACKING = re.compile(r"^(?:utm_[a-z]+|fbclid|gclid|igshid|ref|src|source|share\w*|from)$", re.IGNORECASE)
+
+
+def url_spellings(url: str) -> list[str]:
+    """The spellings of a link a listing may be stored under."""
+    base = url.split("#", 1)[0]
+    if not re.match(r"https?://", base, re.IGNORECASE):
+        base = "https://" + base
+    path, _, query = base.partition("?")
+    kept = "&".join(p for p in query.split("&") if p and not _TRACKING.match(p.partition("=")[0]))
+    out = []
+    for q in dict.fromkeys([query, kept]):
+        for p in dict.fromkeys([path, path.rstrip("/"), path.rstrip("/") + "/"]):
+            full = p + ("?" + q if q else "")
+            rest = full.split("://", 1)[1]
+            hosts = [rest, rest[4:] if rest.lower().startswith("www.") else "www." + rest]
+            for r in hosts:
+                out += [f"https://{r}", f"http://{r}"]
+    return list(dict.fromkeys([url, *out]))[:24]
 
 
 def _case(r: CaseRow, transitions: Sequence[CaseTransitionRow] = ()) -> Case:
@@ -93,6 +116,28 @@ class CaseRepository:
                 if self.session.get(ListingRow, c) is not None:
                     return c
         return None
+
+    def existing_listing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Those of these ids (exact spellings) that stored listings have."""
+        wanted = list(dict.fromkeys(i for i in ids if i and len(i) <= 200))[:500]
+        if not wanted:
+            return set()
+        return set(self.session.scalars(select(ListingRow.id).where(ListingRow.id.in_(wanted))))
+
+    def listings_by_url(self, urls: Sequence[str]) -> dict[str, str]:
+        """Links that are stored listings' URLs, as written or with the usual differences (scheme, www., a
+        trailing slash, tracking parameters): link -> listing id."""
+        variants: dict[str, str] = {}
+        for url in list(dict.fromkeys(urls))[:MAX_URL_LOOKUPS]:
+            for v in url_spellings(url):
+                variants.setdefault(v, url)
+        if not variants:
+            return {}
+        out: dict[str, str] = {}
+        rows = self.session.execute(select(ListingRow.url, ListingRow.id).where(ListingRow.url.in_(list(variants))))
+        for stored, listing_id in sorted(rows, key=lambda r: r[1]):
+            out.setdefault(variants[stored], listing_id)
+        return out
 
     # notices and cases
     def add_notice(self, *, draft: NoticeDraft, notifier_id: str, notifier_role: str, trusted: bool,
@@ -280,13 +325,17 @@ class CaseRepository:
         self.session.flush()
 
 
-def _report(r: ConsumerReportRow) -> ConsumerReport:
+def _report(r: ConsumerReportRow, listing_ids: Sequence[str] = ()) -> ConsumerReport:
     return ConsumerReport(
         id=r.id, case_number=r.case_number, reporter_id=r.reporter_id, reporter_key=r.reporter_key,
         contact_email=r.contact_email, channel=r.channel, lang=r.lang, category=r.category, text=r.text,
         listing_refs=tuple(r.listing_refs or ()), listing_id=r.listing_id, state=r.state, resolution=r.resolution,
-        created_at=r.created_at, updated_at=r.updated_at,
+        created_at=r.created_at, updated_at=r.updated_at, listing_ids=tuple(listing_ids),
+        unknown_refs=tuple(r.unknown_refs or ()),
     )
+
+
+_OPEN_REPORT_STATES = ("received", "under_review")
 
 
 class ReportRepository:
@@ -297,42 +346,90 @@ class ReportRepository:
 
     def add(self, *, draft: ReportDraft, case_number: str, follow_token_hash: str, reporter_id: str | None,
             reporter_key: str, channel: str, refs: Sequence[str], listing_id: str | None,
-            now: datetime) -> ConsumerReport:
+            now: datetime, listing_ids: Sequence[str] = (), unknown_refs: Sequence[str] = ()) -> ConsumerReport:
+        """Store a report and link every listing it names (listing_id alone: a report naming one)."""
+        ids = list(dict.fromkeys([*listing_ids, *([listing_id] if listing_id else [])]))
         row = ConsumerReportRow(case_number=case_number, follow_token_hash=follow_token_hash, reporter_id=reporter_id,
                                 reporter_key=reporter_key, contact_email=draft.contact_email, channel=channel,
                                 lang=draft.lang, category=draft.category, text=draft.text, listing_refs=list(refs),
-                                listing_id=listing_id, created_at=now, updated_at=now)
+                                listing_id=ids[0] if ids else None, unknown_refs=list(unknown_refs),
+                                created_at=now, updated_at=now)
         self.session.add(row)
         self.session.flush()
-        return _report(row)
+        self._link(row, ids, now, have=[])
+        return _report(row, ids)
+
+    def _link(self, row: ConsumerReportRow, listing_ids: Sequence[str], now: datetime,
+              have: list[str] | None = None) -> list[str]:
+        have = self._links(row.id) if have is None else have
+        added = [lid for lid in dict.fromkeys(listing_ids) if lid not in have]
+        for n, lid in enumerate(added, start=len(have)):
+            self.session.add(ReportListingRow(report_id=row.id, listing_id=lid, reporter_key=row.reporter_key,
+                                              position=n, created_at=now))
+        if added:
+            if row.listing_id is None:
+                row.listing_id = added[0]
+            self.session.flush()
+        return added
+
+    def _links(self, report_id: int) -> list[str]:
+        return list(self.session.scalars(select(ReportListingRow.listing_id).where(
+            ReportListingRow.report_id == report_id).order_by(ReportListingRow.position, ReportListingRow.id)))
+
+    def amend(self, report_id: int, *, listing_ids: Sequence[str], unknown_refs: Sequence[str],
+              refs: Sequence[str], text: str, now: datetime) -> tuple[ConsumerReport, list[str]]:
+        """Add what a reporter sent later: listings (linked now, the new ones returned), references and text."""
+        row = self.session.get(ConsumerReportRow, report_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no report {report_id}")
+        added = self._link(row, listing_ids, now)
+        row.listing_refs = list(dict.fromkeys([*(row.listing_refs or []), *refs]))[:100]
+        row.unknown_refs = [u for u in dict.fromkeys([*(row.unknown_refs or []), *unknown_refs])
+                            if u not in set(listing_ids)][:100]
+        row.text, row.updated_at = text, now
+        self.session.flush()
+        return _report(row, self._links(row.id)), added
 
     def by_number(self, case_number: str) -> tuple[ConsumerReport, str] | None:
         """The report and its follow-token hash."""
         row = self.session.scalars(select(ConsumerReportRow)
                                    .where(ConsumerReportRow.case_number == case_number)).first()
-        return (_report(row), row.follow_token_hash) if row is not None else None
+        return (_report(row, self._links(row.id)), row.follow_token_hash) if row is not None else None
 
     def get(self, report_id: int) -> ConsumerReport:
         row = self.session.get(ConsumerReportRow, report_id)
         if row is None:
             raise NotFound(f"no report {report_id}")
-        return _report(row)
+        return _report(row, self._links(row.id))
 
     def independent_reporters(self, listing_id: str, *, since: datetime) -> int:
+        """Distinct reporters who named the listing since then, in any report (a report may name several)."""
         return int(self.session.scalar(
-            select(func.count(func.distinct(ConsumerReportRow.reporter_key)))
-            .where(ConsumerReportRow.listing_id == listing_id, ConsumerReportRow.created_at >= since)) or 0)
+            select(func.count(func.distinct(ReportListingRow.reporter_key)))
+            .where(ReportListingRow.listing_id == listing_id, ReportListingRow.created_at >= since)) or 0)
 
     def reported_before(self, listing_id: str, reporter_key: str) -> bool:
-        return self.session.scalars(select(ConsumerReportRow.id).where(
-            ConsumerReportRow.listing_id == listing_id, ConsumerReportRow.reporter_key == reporter_key)).first() \
+        return self.session.scalars(select(ReportListingRow.id).where(
+            ReportListingRow.listing_id == listing_id, ReportListingRow.reporter_key == reporter_key)).first() \
             is not None
 
     def open_for_listing(self, listing_id: str) -> list[ConsumerReport]:
-        rows = self.session.scalars(select(ConsumerReportRow).where(
-            ConsumerReportRow.listing_id == listing_id,
-            ConsumerReportRow.state.in_(["received", "under_review"])).order_by(ConsumerReportRow.id))
-        return [_report(r) for r in rows]
+        """Open reports that name the listing and whose word on it is not yet decided."""
+        rows = self.session.scalars(
+            select(ConsumerReportRow).join(ReportListingRow, ReportListingRow.report_id == ConsumerReportRow.id)
+            .where(ReportListingRow.listing_id == listing_id, ReportListingRow.state == "open",
+                   ConsumerReportRow.state.in_(_OPEN_REPORT_STATES)).order_by(ConsumerReportRow.id))
+        return [_report(r, self._links(r.id)) for r in rows]
+
+    def decide_listing(self, report_id: int, listing_id: str, outcome: str, *, now: datetime) -> dict[str, str]:
+        """Record the decision on one listing of a report; the outcome of each of its listings ("open" if not yet)."""
+        link = self.session.scalars(select(ReportListingRow).where(
+            ReportListingRow.report_id == report_id, ReportListingRow.listing_id == listing_id)).first()
+        if link is not None and link.state == "open":
+            link.state, link.decided_at = outcome, now
+            self.session.flush()
+        return dict(self.session.execute(select(ReportListingRow.listing_id, ReportListingRow.state).where(
+            ReportListingRow.report_id == report_id).order_by(ReportListingRow.position)).all())
 
     def set_state(self, report_id: int, state: str, *, now: datetime, resolution: str | None = None) -> None:
         row = self.session.get(ConsumerReportRow, report_id)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.models.accounts import UserRow
-from klean.adapters.db.models.cases import ConsumerReportRow
+from klean.adapters.db.models.cases import ReportListingRow
 from klean.adapters.db.models.listings import ListingRow
 from klean.adapters.db.models.qa import (
     QaAssignmentRow,
@@ -40,9 +40,8 @@ class QaRepository:
             q = q.where(ListingRow.price_currency == currency)
         listings = list(self.session.scalars(q))
         sellers = {s.id: s for s in self.session.scalars(select(SellerRow))}
-        reports = dict(self.session.execute(
-            select(ConsumerReportRow.listing_id, func.count()).where(ConsumerReportRow.listing_id.is_not(None))
-            .group_by(ConsumerReportRow.listing_id)).all())
+        reports = dict(self.session.execute(  # every listing a report names counts, not only its first
+            select(ReportListingRow.listing_id, func.count()).group_by(ReportListingRow.listing_id)).all())
         # Refund claims weigh on the seller: every listing of a seller whose buyers claim refunds is riskier.
         claims = dict(self.session.execute(
             select(RefundClaimRow.seller_id, func.count()).where(

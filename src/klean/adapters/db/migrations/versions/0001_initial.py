@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 09:11:29.443138
+Create Date: 2026-12-02 09:13:33.398503
 """
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('listing_refs', sa.JSON(), nullable=False),
     sa.Column('listing_id', sa.String(length=200), nullable=True),
+    sa.Column('unknown_refs', sa.JSON(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('resolution', sa.Text(), nullable=True),
     sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -225,6 +226,23 @@ def upgrade() -> None:
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_listings_seller_id'), ['seller_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_status'), ['status'], unique=False)
+        batch_op.create_index('ix_listings_url', ['url'], unique=False, postgresql_using='hash')
+
+    op.create_table('mail_rejections',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('received_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sender', sa.String(length=320), nullable=False),
+    sa.Column('message_id', sa.String(length=250), nullable=True),
+    sa.Column('reason', sa.String(length=40), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('lang', sa.String(length=5), nullable=False),
+    sa.Column('answered', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_rejections'))
+    )
+    with op.batch_alter_table('mail_rejections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mail_rejections_received_at'), ['received_at'], unique=False)
+        batch_op.create_index('ix_mail_rejections_sender_message', ['sender', 'message_id'], unique=False)
 
     op.create_table('notices',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -523,6 +541,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refund_claims_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refund_claims_seller_id'), ['seller_id'], unique=False)
 
+    op.create_table('report_listings',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('listing_id', sa.String(length=200), nullable=False),
+    sa.Column('reporter_key', sa.String(length=200), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['report_id'], ['consumer_reports.id'], name=op.f('fk_report_listings_report_id_consumer_reports'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_listings')),
+    sa.UniqueConstraint('report_id', 'listing_id', name='uq_report_listings_report_listing')
+    )
+    with op.batch_alter_table('report_listings', schema=None) as batch_op:
+        batch_op.create_index('ix_report_listings_listing_created', ['listing_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_listings_report_id'), ['report_id'], unique=False)
+
     op.create_table('seller_proofs',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('seller_id', sa.String(length=200), nullable=False),
@@ -727,6 +762,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_seller_proofs_seller_brand')
 
     op.drop_table('seller_proofs')
+    with op.batch_alter_table('report_listings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_listings_report_id'))
+        batch_op.drop_index('ix_report_listings_listing_created')
+
+    op.drop_table('report_listings')
     with op.batch_alter_table('refund_claims', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refund_claims_seller_id'))
         batch_op.drop_index(batch_op.f('ix_refund_claims_order_id'))
@@ -802,7 +842,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notices_brand_id'))
 
     op.drop_table('notices')
+    with op.batch_alter_table('mail_rejections', schema=None) as batch_op:
+        batch_op.drop_index('ix_mail_rejections_sender_message')
+        batch_op.drop_index(batch_op.f('ix_mail_rejections_received_at'))
+
+    op.drop_table('mail_rejections')
     with op.batch_alter_table('listings', schema=None) as batch_op:
+        batch_op.drop_index('ix_listings_url', postgresql_using='hash')
         batch_op.drop_index(batch_op.f('ix_listings_status'))
         batch_op.drop_index(batch_op.f('ix_listings_seller_id'))
 
