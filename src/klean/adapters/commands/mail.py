@@ -20,15 +20,22 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(2525, help="SMTP port."),
-        max_bytes: int = typer.Option(512 * 1024, help="Largest message accepted (SMTP SIZE and data check)."),
-        rate: int = typer.Option(5, help="Reports accepted per sender per window."),
+        max_bytes: int = typer.Option(25 * 1024 * 1024, help="Largest message accepted, photos included (SMTP "
+                                                              "SIZE and data check)."),
+        rate: int = typer.Option(5, help="Mails accepted per sender per window."),
         rate_window: float = typer.Option(3600.0, help="Rate-limit window in seconds."),
     ) -> None:
-        """Accept reports by e-mail at KLEAN_REPORT_ADDRESS; answer each with its case number."""
+        """Accept reports by e-mail at KLEAN_REPORT_ADDRESS; answer each in the sender's language with its case
+        number, the listings linked, and a question when it cannot tell which listing is meant."""
         from klean.adapters.mail.inbound import MailServer
+        from klean.domain.errors import DomainError
 
         k = bootstrap()
-        server = MailServer(k, host=host, port=port, max_bytes=max_bytes, rate=rate, rate_window=rate_window)
+        try:  # the marketplace's listing shapes ([reports] in the policy) are checked before taking any mail
+            server = MailServer(k, host=host, port=port, max_bytes=max_bytes, rate=rate, rate_window=rate_window)
+        except DomainError as exc:
+            typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from exc
         server.start()
         typer.echo(f"accepting reports for <{k.settings.report_address}> on {host}:{port} (Ctrl-C to stop)")
         stop = threading.Event()

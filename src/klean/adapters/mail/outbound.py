@@ -43,10 +43,18 @@ def build_message(settings: Settings, *, to: str | Sequence[str], subject: str, 
     for name, value in (headers or {}).items():
         if "\n" in value or "\r" in value or "\n" in name or ":" in name:
             raise ValueError(f"invalid header {name!r}")
-        msg[name] = value
     msg.set_content(text, charset="utf-8")
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8")
+    for name, value in (headers or {}).items():  # after the content, which would drop Content-Language
+        if name.lower() == "message-id":  # the caller's own id (a reply that must be found again by it)
+            msg.replace_header("Message-ID", value)
+        else:
+            msg[name] = value
+    # Headers are not folded below the RFC 5322 limit: Python 3.11 folds a long Korean subject between two
+    # encoded words at a space and the space is lost ("보내신 메일" arrives as "보내신메일"). The body was
+    # encoded above, under the default policy.
+    msg.policy = msg.policy.clone(max_line_length=998)
     return msg
 
 
