@@ -154,8 +154,9 @@ def judge(exp: dict[str, Any], out: Outcome) -> list[str]:
     reply = out.replies[0]
     body = reply_body(reply)
     lang = guess_lang(f"{reply['Subject']}\n{body}")
-    if lang != exp["reply"]:
-        problems.append(f"answered in {lang} instead of {exp['reply']}")
+    if lang != exp["reply"] or reply["Content-Language"] != exp["reply"]:
+        problems.append(f"answered in {lang} (Content-Language {reply['Content-Language']}) instead of "
+                        f"{exp['reply']}")
     asks = str(reply.get("X-Klean-Report-Status", "received")) in ("listing-needed", "empty")
     if asks != bool(exp.get("asks", False)):
         problems.append("the answer asks which listing" if asks else "the answer does not ask which listing")
