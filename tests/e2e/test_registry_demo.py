@@ -31,7 +31,7 @@ def test_demo_builds_a_fresh_database_and_prints_working_keys(tmp_path: Path) ->
     r = klean("demo", "--no-serve", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     home = tmp_path / ".klean-demo"
-    assert "22 brands" in r.stdout and "2400 listings" in r.stdout
+    assert "22 brands" in r.stdout and "2406 listings" in r.stdout
     keys = {line.split()[0]: line.split("key ")[1] for line in r.stdout.splitlines() if " key klean_" in line}
     assert set(keys) == {"admin", "samsung", "partner", "seller", "reviewer", "inspector"}
 
@@ -49,7 +49,7 @@ def test_demo_builds_a_fresh_database_and_prints_working_keys(tmp_path: Path) ->
         assert [b["id"] for b in samsung["items"]] == ["samsung"]
         assert client.get("/v1/brands", headers={"Authorization": f"Bearer {keys['seller']}"}).status_code == 403
     with k.uow_factory() as uow:
-        assert len(uow.listings.ids()) == 2400
+        assert len(uow.listings.ids()) == 2406
         assert uow.users.get("admin").password_hash.startswith("scrypt$")
     k.engine.dispose()
 

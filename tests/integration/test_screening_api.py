@@ -207,3 +207,20 @@ def test_a_dry_run_refuses_what_the_policy_refuses(database_url: str, tmp_path: 
             assert _same_outcome(client, shop, _listing(id="W12", seller_id="seoul_deals")) == ("block", "blocked")
     finally:
         app.engine.dispose()
+
+
+def test_a_listing_of_official_insignia_is_blocked_under_its_own_stronger_rule(
+        client: TestClient, klean_app: App, make_user) -> None:  # type: ignore[no-untyped-def]
+    _setup(klean_app)
+    shop = make_user("dream", "seller", seller_id="dream_outlet_77")
+    r = client.post("/v1/listings?lang=ko", json=_listing(id="BADGE1", title="금색 무궁화 국회 배지 재현품 (소장용)",
+                                                          price=35000, category="collectibles"), headers=shop)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "blocked" and any("휘장 규칙" in x for x in r.json()["reasons"])
+    book = client.post("/v1/listings", json=_listing(id="BOOK1", title="대한민국 경찰 100년사 (도서, 경찰 배지 화보)",
+                                                      price=28000, category="books-media"), headers=shop)
+    assert book.status_code == 201 and book.json()["status"] == "live"
+    with klean_app.uow_factory() as uow:
+        recorded = [e.payload for e in uow.events.of_types(["enforcement.violation_recorded"])]
+    assert [v["kind"] for v in recorded] == ["insignia_block"]
+    assert any(a["kind"] == "strike" for a in recorded[0]["actions"])  # stronger than a counterfeit block

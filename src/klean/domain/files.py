@@ -91,7 +91,7 @@ def brand_from_dict(d: Mapping[str, Any]) -> Brand:
                  for r in d.get("trademark_registrations", ()))
     return Brand(id=bid, name=d["name"], marks=tuple(d["marks"]), owner=d.get("owner"), products=products,
                  authorisations=auths, images=images, trademark_registrations=regs,
-                 knowledge=knowledge_from_dict(d), use_pack=bool(d.get("pack", True)))
+                 knowledge=knowledge_from_dict(d), use_pack=bool(d.get("pack", True)), kind=d.get("kind", "brand"))
 
 
 # The registry file's keys for brand knowledge (an extension of registry.schema.json; see the README).
@@ -183,6 +183,8 @@ def brand_to_dict(b: Brand) -> dict[str, Any]:
     d.update(knowledge_to_dict(tuple(t for t in b.knowledge if t.source == "registry")))
     if not b.use_pack:
         d["pack"] = False
+    if b.kind != "brand":
+        d["kind"] = b.kind
     return d
 
 

@@ -18,7 +18,7 @@ from klean.domain.errors import ValidationError
 from klean.domain.messages import Message, msg
 
 VIOLATION_KINDS = ("screening_block", "notice_upheld", "trusted_takedown", "test_buy_fake",
-                   "counterfeit_confirmed", "unauthorised_listing")
+                   "counterfeit_confirmed", "unauthorised_listing", "insignia_block")
 SCOPES = ("brand", "category", "all")
 LADDER_ACTIONS = ("warning", "restriction", "suspension")
 # Action kinds decide() can produce; the lift_* kinds come from reversal_actions().

@@ -51,6 +51,7 @@ class TrademarkRegistration:
 
 
 KNOWLEDGE_KINDS = ("nickname", "design_cue", "collision")
+ENTRY_KINDS = ("brand", "insignia")
 DEFAULT_TERM_WEIGHT = {"nickname": 0.45, "design_cue": 0.4, "collision": 0.0}
 
 
@@ -83,6 +84,9 @@ class Brand:
     trademark_registrations: tuple[TrademarkRegistration, ...] = ()
     knowledge: tuple[BrandTerm, ...] = ()  # nicknames, design cues and collisions; see BrandTerm
     use_pack: bool = True  # take the shipped default pack's knowledge for this brand as well
+    # "brand" (a trademark: reference prices, authorised sellers) or "insignia" (an official badge, emblem or
+    # uniform insignia, registered by an authority: never for sale, whatever the price; see signals/insignia.py)
+    kind: str = "brand"
 
     def terms(self, kind: str) -> tuple[BrandTerm, ...]:
         return tuple(t for t in self.knowledge if t.kind == kind)

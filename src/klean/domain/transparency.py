@@ -46,7 +46,8 @@ SOURCE_ALIASES: Mapping[str, str] = {
     "qa": "test_buy",
 }
 VIOLATION_KIND_SOURCE: Mapping[str, str] = {
-    "screening_block": "proactive_screening", "notice_upheld": "rights_holder_notice",
+    "screening_block": "proactive_screening", "insignia_block": "proactive_screening",
+    "notice_upheld": "rights_holder_notice",
     "trusted_takedown": "trusted_lane", "test_buy_fake": "test_buy", "consumer_report": "consumer_report",
 }
 HISTOGRAM_BUCKETS: tuple[tuple[str, float], ...] = (

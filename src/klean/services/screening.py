@@ -288,7 +288,9 @@ def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Li
         actions: list[dict[str, Any]] = []
         if status == "blocked" and enforcement is not None and hasattr(enforcement, "record_violation"):
             actions = enforcement.record_violation(
-                uow=uow, seller_id=listing.seller_id, kind="screening_block", actor="rule:screening",
+                uow=uow, seller_id=listing.seller_id, actor="rule:screening",
+                kind="insignia_block" if any(e.signal == "insignia" and e.weight > 0 for e in result.evidence)
+                else "screening_block",
                 cause_ref=f"screening:{listing.id}:{result.policy_version}", listing_id=listing.id,
                 brand_id=(offered or brands_at_issue(result) or [None])[0],
                 evidence=[f"listing:{listing.id}"])

@@ -230,7 +230,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     context_entries: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for kind, term in lexicons.cues():
         key = fold_term(term)
-        if key and kind not in REGEX_CUES and not kind.startswith("count:"):
+        if key and kind not in REGEX_CUES and not kind.startswith(("count:", "insignia_")):
             (entries if kind in ESSENTIAL_CUES else context_entries)[key].append(
                 ("cue", kind, strip_spaces(fold(term).text), script_of(key)))
 

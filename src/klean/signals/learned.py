@@ -25,6 +25,7 @@ from typing import Any
 from klean.domain.screening import Evidence, ScreeningPolicy, ScreeningResult, decide
 
 FORMAT = "klean-linear-model/1"
+DECISIVE_SIGNALS = frozenset({"insignia"})
 
 # Feature name -> the signal it belongs to (contributions are summed per signal).
 FEATURES: tuple[tuple[str, str], ...] = (
@@ -171,6 +172,8 @@ def apply_model(result: ScreeningResult, policy: ScreeningPolicy, model: LinearM
         return result
     x = x or features(result)
     p = round(model.probability(x), 4)
+    # Rules the policy makes decisive (an official insignia is blocked whatever else is found) hold under the model.
+    p = max(p, max((e.weight for e in result.evidence if e.signal in DECISIVE_SIGNALS), default=0.0))
     if not result.evidence:
         p = min(p, round(policy.review_threshold / 2, 4))  # nothing found: the model never invents a reason
     return replace(result, score=p, decision=decide(p, policy), rule_score=result.score,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from klean.domain.screening import Signal
 from klean.signals.brand_mention import BrandMention
 from klean.signals.images import KnownFakeImage, OfficialImageReuse
+from klean.signals.insignia import OfficialInsignia
 from klean.signals.logo import LogoSignal
 from klean.signals.price import PriceAnomaly
 from klean.signals.seller import SellerRisk
@@ -16,7 +17,7 @@ from klean.signals.vocabulary import CounterfeitVocabulary
 def default_signals() -> list[Signal]:
     """Every signal the screener runs by default (other features append theirs here)."""
     signals: list[Signal] = [BrandMention(), CounterfeitVocabulary(), PriceAnomaly(), SellerRisk()]
-    signals += [OfficialImageReuse(), KnownFakeImage(), LogoSignal()]
+    signals += [OfficialImageReuse(), KnownFakeImage(), LogoSignal(), OfficialInsignia()]
     check_names(signals)
     return signals
 

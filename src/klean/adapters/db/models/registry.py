@@ -24,6 +24,7 @@ class BrandRow(Base):
     # term's id is derived from its text (registry_rules.term_id). Writers lock the brand row (get(lock=True)).
     knowledge: Mapped[list[Any]] = mapped_column(default=list)
     use_pack: Mapped[bool] = mapped_column(default=True)  # Klean's default brand pack applies to this brand
+    kind: Mapped[str] = mapped_column(String(20), default="brand")  # brand | insignia (domain.registry.ENTRY_KINDS)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

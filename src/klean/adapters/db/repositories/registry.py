@@ -81,7 +81,7 @@ def _brand(r: BrandRow) -> Brand:
             TrademarkRegistration(office=t.get("office", ""), number=t.get("number", ""))
             for t in r.trademark_registrations or ()
         ),
-        knowledge=_terms(r.knowledge), use_pack=bool(r.use_pack),
+        knowledge=_terms(r.knowledge), use_pack=bool(r.use_pack), kind=r.kind,
     )
 
 
@@ -141,14 +141,14 @@ class BrandRepository:
                                                    valid_from=a.valid_from, valid_until=a.valid_until))
         rows = self.session.execute(select(BrandRow.id, BrandRow.name, BrandRow.owner,
                                            BrandRow.trademark_registrations, BrandRow.knowledge,
-                                           BrandRow.use_pack).order_by(BrandRow.id))
+                                           BrandRow.use_pack, BrandRow.kind).order_by(BrandRow.id))
         return [
             Brand(id=b.id, name=b.name, owner=b.owner, marks=tuple(marks[b.id]), products=tuple(products[b.id]),
                   authorisations=tuple(auths[b.id]), images=tuple(images[b.id]),
                   trademark_registrations=tuple(TrademarkRegistration(office=t.get("office", ""),
                                                                       number=t.get("number", ""))
                                                 for t in b.trademark_registrations or ()),
-                  knowledge=_terms(b.knowledge), use_pack=bool(b.use_pack))
+                  knowledge=_terms(b.knowledge), use_pack=bool(b.use_pack), kind=b.kind)
             for b in rows
         ]
 
@@ -184,7 +184,7 @@ class BrandRepository:
         if self._row(brand.id) is not None:
             raise Conflict(f"brand {brand.id} exists", field="id")
         self.session.add(BrandRow(id=brand.id, name=brand.name, owner=brand.owner, trademark_registrations=[],
-                                  knowledge=[], use_pack=brand.use_pack))
+                                  knowledge=[], use_pack=brand.use_pack, kind=brand.kind))
         self.session.flush()
         self.save(brand)
 
@@ -202,6 +202,8 @@ class BrandRepository:
             row.knowledge = terms  # a new list: a JSON column notices assignment, not changes inside it
         if row.use_pack != brand.use_pack:
             row.use_pack = brand.use_pack
+        if row.kind != brand.kind:
+            row.kind = brand.kind
         self._sync_marks(row, brand.marks)
         self._sync_products(row, brand.products)
         self._sync_images(row, brand.images, image_sizes or {})

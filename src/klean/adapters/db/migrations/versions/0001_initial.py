@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 09:13:33.398503
+Create Date: 2026-12-02 09:16:59.303647
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('trademark_registrations', sa.JSON(), nullable=False),
     sa.Column('knowledge', sa.JSON(), nullable=False),
     sa.Column('use_pack', sa.Boolean(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_brands'))
