@@ -73,11 +73,13 @@ MATCHING: dict[str, Callable[[Image.Image], Image.Image]] = {
     "mirrored, halved, recompressed": lambda im: _recompress(im.transpose(T.FLIP_LEFT_RIGHT).resize(
         (im.width // 2, im.height // 2)), 30),
 }
+# Against a bank of whole-image hashes only (as exchanged in plain PDQ hex). Crops and small turns of a bank photo
+# whose windows Klean holds are matched: tests/unit/test_images_partial_copies.py (a 5° turn on the same canvas
+# sometimes meets the whole hash once turned back, so it is in neither list).
 NOT_MATCHING: dict[str, Callable[[Image.Image], Image.Image]] = {
     "cropped 5% each side": lambda im: _crop(im, 0.05),  # PDQ is not crop-resistant: stated in the README
     "cropped 10% each side": lambda im: _crop(im, 0.10),
     "left half only": lambda im: im.crop((0, 0, im.width // 2, im.height)),
-    "rotated 5 degrees": lambda im: im.rotate(5, fillcolor=(255, 255, 255)),
     "rotated 15 degrees": lambda im: im.rotate(15, fillcolor=(255, 255, 255)),
     "a different photo": lambda im: Image.fromarray(synthetic_photo(hash(im.size) % 1000 + 500)),
 }

@@ -8,6 +8,7 @@ screening without rebuilding anything else.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -16,19 +17,23 @@ from typing import Any
 from klean.adapters.imaging import (
     ImageHashingScreener,
     ImageRejected,
+    decode_image,
     image_features,
     logo_template_arrays,
+    pdq_of,
     read_image_file,
 )
 from klean.bootstrap import App
 from klean.config import Settings
 from klean.domain.errors import NotFound
-from klean.domain.images import ImageBanks, ImagePolicy, LogoTemplate
+from klean.domain.images import BankWindow, ImageBanks, ImagePolicy, LogoTemplate
 from klean.domain.registry import RegistrySnapshot
 from klean.services import image_banks
+from klean.signals.image_regions import bank_windows
 from klean.signals.images import INDEX_KEY, ImageIndex, build_image_index
 
 _logo_cache: dict[tuple[str, str], LogoTemplate | None] = {}
+_window_cache: dict[str, tuple[BankWindow, ...]] = {}  # by image digest: a photo's windows never change
 _lock = threading.Lock()
 
 
@@ -44,7 +49,7 @@ def blob_hasher(settings: Settings, policy: ImagePolicy | None = None) -> image_
 
     def hasher(sha256: str) -> tuple[str, int] | None:
         try:
-            features = image_features(store.get(sha256), policy, keypoints=False, sha256=sha256)
+            features = image_features(store.get(sha256), policy, keypoints=False, sha256=sha256, regions=False)
         except (NotFound, ImageRejected):
             return None
         return features.pdq, features.quality
@@ -76,6 +81,44 @@ def logo_templates(settings: Settings, logos: list[tuple[str, str]],
     return tuple(out)
 
 
+def photo_windows(data: bytes, policy: ImagePolicy | None = None, *, sha256: str | None = None
+                  ) -> tuple[BankWindow, ...]:
+    """The windows of a bank photo (klean.signals.image_regions.bank_windows), tied to its whole PDQ; cached by
+    content digest. A photo Klean cannot decode has none."""
+    policy = policy or ImagePolicy()
+    digest = sha256 or hashlib.sha256(data).hexdigest()
+    with _lock:
+        known = _window_cache.get(digest)
+    if known is not None:
+        return known
+    try:
+        rgb = decode_image(data, policy).rgb  # as image_features decodes for the whole-image PDQ
+    except ImageRejected:
+        return ()
+    parent = pdq_of(rgb)[0]
+    windows = tuple(BankWindow(parent=parent, kind=r.kind, pdq=r.pdq, quality=r.quality) for r in bank_windows(rgb))
+    with _lock:
+        _window_cache[digest] = windows
+    return windows
+
+
+def official_windows(settings: Settings, snapshot: RegistrySnapshot,
+                     policy: ImagePolicy | None = None) -> tuple[BankWindow, ...]:
+    """Windows of the registry's official photos whose files are in the blob store (for partial copies)."""
+    store = _blobs(settings)
+    out: list[BankWindow] = []
+    for brand in snapshot.brands:
+        for img in brand.images:
+            if img.kind != "official" or not img.sha256:
+                continue
+            try:
+                data = store.get(img.sha256)
+            except NotFound:
+                continue
+            out += [replace(w, parent=img.pdq or w.parent) for w in photo_windows(data, policy, sha256=img.sha256)]
+    return tuple(out)
+
+
 def load_image_index(app: App, snapshot: RegistrySnapshot) -> ImageIndex:
     """The image index for this registry snapshot and the current banks (cached in app.extras).
 
@@ -98,6 +141,7 @@ def load_image_index(app: App, snapshot: RegistrySnapshot) -> ImageIndex:
                 return index  # type: ignore[no-any-return]
     logos = logo_templates(app.settings, image_banks.logo_images(uow=app.uow_factory()), policy)
     banks = image_banks.bank_snapshot(uow=app.uow_factory(), logos=logos)
+    banks = replace(banks, windows=(*banks.windows, *official_windows(app.settings, snapshot, policy)))
     index = build_image_index(snapshot, banks, policy)
     with _lock:
         app.extras["image_index"] = (base_key, max_id, hashed, index)
@@ -118,14 +162,19 @@ def index_from_registry_file(snapshot: RegistrySnapshot, registry_dir: Path,
     policy = policy or ImagePolicy()
     brands = []
     logos: list[LogoTemplate] = []
+    windows: list[BankWindow] = []
     for brand in snapshot.brands:
         images = []
         for img in brand.images:
-            if img.kind == "official" and not img.pdq and img.path:
+            if img.kind == "official" and img.path:
                 try:
-                    pdq = image_features(read_image_file(registry_dir, img.path, policy), policy,
-                                         keypoints=False).pdq
-                    img = replace(img, pdq=pdq)
+                    data = read_image_file(registry_dir, img.path, policy)
+                    found = photo_windows(data, policy)
+                    if not img.pdq and found:
+                        img = replace(img, pdq=found[0].parent)
+                    elif not img.pdq:
+                        img = replace(img, pdq=image_features(data, policy, keypoints=False, regions=False).pdq)
+                    windows += [replace(w, parent=img.pdq) for w in found]
                 except ImageRejected:
                     pass
             elif img.kind == "logo" and img.path:
@@ -139,7 +188,8 @@ def index_from_registry_file(snapshot: RegistrySnapshot, registry_dir: Path,
             images.append(img)
         brands.append(replace(brand, images=tuple(images)))
     hashed = replace(snapshot, brands=tuple(brands))
-    return build_image_index(hashed, ImageBanks(logos=tuple(logos), version="registry-file"), policy)
+    return build_image_index(hashed, ImageBanks(logos=tuple(logos), version="registry-file", windows=tuple(windows)),
+                             policy)
 
 
 def scan_screener(screener: Any, *, input_path: Path, registry_file: Path | None) -> Any:

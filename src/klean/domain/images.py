@@ -38,6 +38,31 @@ def hamming(a: str, b: str) -> int:
 
 
 @dataclass(frozen=True)
+class Region:
+    """One hashed region of a photo (klean.signals.image_regions makes them). `box` is (x0, y0, x1, y1) as fractions
+    of the photo as received (for a turned-back region, of the turned-back frame, which has the photo's size).
+    `kind` names the geometry: whole, content, photo, turned, left-0.5, top-0.35, centre-0.94, ..."""
+
+    kind: str
+    box: tuple[float, float, float, float]
+    pdq: bytes  # 32 bytes, in PDQ bit order (as pdqhash and the hex bank format)
+    mirrored: bytes  # the hash of the region mirrored left-right
+    quality: int
+    angle: float = 0.0  # degrees the photo had been turned (anticlockwise as seen) before the region was cut
+
+
+@dataclass(frozen=True)
+class BankWindow:
+    """A window of a bank photo (anchored at one side, centred, or its trimmed content), hashed the same way as a
+    listing's regions. `parent` is the photo's whole-image PDQ: it ties the window to every entry with that hash."""
+
+    parent: str
+    kind: str
+    pdq: bytes
+    quality: int
+
+
+@dataclass(frozen=True)
 class ImageFeatures:
     """What the image signals need from one decoded image. Arrays are numpy (kept as Any here)."""
 
@@ -50,6 +75,7 @@ class ImageFeatures:
     keypoints: Any = field(default=None, compare=False, repr=False)  # float32 (N, 2), decoded-image coords
     descriptors: Any = field(default=None, compare=False, repr=False)  # uint8 (N, 32) ORB descriptors
     scale: float = 1.0  # original pixels per decoded pixel
+    regions: tuple[Region, ...] = field(default=(), compare=False, repr=False)  # for partial copies
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,7 @@ class ImageBanks:
     logos: tuple[LogoTemplate, ...] = ()
     flooded: frozenset[int] = frozenset()  # entry ids whose matches go to review (flood guard)
     version: str = ""
+    windows: tuple[BankWindow, ...] = ()  # of the bank photos whose pixels Klean holds (for partial copies)
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,9 @@ class ImagePolicy:
 
     version: str = ""
     max_distance: int = 31  # PDQ Hamming distance that counts as the same picture
+    # A region of a listing photo against a bank photo's window (or its whole hash): stricter, because each photo
+    # has dozens of regions (bench/images.py measures the false matches against 10,000 unrelated photos).
+    region_max_distance: int = 24
     min_quality: int = 50  # ignore hashes below this quality (Meta's recommended cut-off)
     official_reuse_weight: float = 0.7
     known_fake_weight: float = 0.9
@@ -126,8 +156,9 @@ class ImagePolicy:
                 raise ValidationError(f"[images] {name}: a whole number, got {value!r}", field=name)
             values[name] = value
         policy = ImagePolicy(**values)
-        if not 0 <= policy.max_distance <= 128:
-            raise ValidationError("[images] max_distance: 0..128", field="max_distance")
+        for name in ("max_distance", "region_max_distance"):
+            if not 0 <= getattr(policy, name) <= 128:
+                raise ValidationError(f"[images] {name}: 0..128", field=name)
         for name in ("official_reuse_weight", "known_fake_weight", "logo_weight", "flood_weight"):
             if not 0 <= getattr(policy, name) < 1:
                 raise ValidationError(f"[images] {name}: in [0, 1)", field=name)

@@ -6,6 +6,14 @@ dihedral variants of the listing image, so a mirrored or rotated copy matches to
 in a faiss binary index: exact (IndexBinaryFlat) while the banks are small, an inverted-file index
 (IndexBinaryIVF) once they are large, with `nprobe` chosen for >= 0.99 recall at distance 31.
 
+Partial copies (crops, a mirror and a crop, small turns, banners, borders, collages, screenshots) are found by a
+second, region stage (klean.signals.image_regions): the regions of the listing photo computed at intake (anchored
+and centred windows, the photo inside a border, the photos of a collage or screenshot, the photo turned back)
+are looked up among the windows of the bank photos whose pixels Klean holds (and, for the found photos, among
+the whole-image hashes, so a hex-only bank still catches borders, collages and screenshots), at the stricter
+`region_max_distance`. Each region match names the region of the listing photo, what was done to the bank photo
+and the distance.
+
 Negative-bank matches (stock photos, a marketplace's own placeholders) cancel every other match of
 that image. A flooded bank entry (one suddenly matching far more listings than usual, see
 klean.domain.images.flooded_entries) still yields evidence, but only at `flood_weight`: enough for
@@ -24,11 +32,21 @@ from typing import Any, ClassVar
 import faiss
 import numpy as np
 
-from klean.domain.images import DIHEDRAL, BankEntry, ImageBanks, ImageFeatures, ImagePolicy, LogoTemplate
+from klean.domain.images import (
+    DIHEDRAL,
+    BankEntry,
+    BankWindow,
+    ImageBanks,
+    ImageFeatures,
+    ImagePolicy,
+    LogoTemplate,
+    Region,
+)
 from klean.domain.listing import ImageRef, Listing, Money
 from klean.domain.messages import N_, msg
 from klean.domain.registry import Authorisation, Brand, BrandImage, RegistrySnapshot
 from klean.domain.screening import Evidence, ScreeningContext
+from klean.signals.image_regions import WHOLE, compatible
 
 INDEX_KEY = "images"
 FLAT_BELOW = 200_000  # below this many hashes an exact flat scan takes well under a millisecond
@@ -51,10 +69,38 @@ class HashMatch:
     distance: int
     variant: int  # index into DIHEDRAL / TRANSFORM_WORDS
     flooded: bool
+    region: Region | None = None  # set for a region-stage match: which part of the listing photo matched
+    bank_kind: str = WHOLE  # which part of the bank photo it matched (its whole hash or one of its windows)
+    mirrored: bool = False
+    box: tuple[int, int, int, int] | None = None  # x, y, width, height in the listing photo's pixels
 
     @property
     def transform(self) -> str:
-        return TRANSFORM_WORDS[self.variant]
+        if self.region is None:
+            return TRANSFORM_WORDS[self.variant]
+        return describe_region_match(self.region, self.bank_kind, self.mirrored)
+
+
+def describe_region_match(region: Region, bank_kind: str, mirrored: bool) -> str:
+    """In words, what was done to the bank photo to give the listing photo (for the reason)."""
+    words = ["mirrored"] if mirrored else []
+    if region.kind == "turned" or region.angle:
+        words.append(f"turned {abs(round(region.angle))}° {'anticlockwise' if region.angle > 0 else 'clockwise'}")
+    if region.kind == "content":
+        words.append("inside a plain border")
+    elif region.kind == "photo":
+        words.append("found within a larger picture: a collage, a screenshot or a banner")
+    side = bank_kind.partition("-")[0]
+    if side in ("left", "right", "top", "bottom"):
+        words.append(f"its {side} part kept, cropped, covered or extended elsewhere")
+    elif bank_kind.startswith("centre-") and not region.angle:
+        kept = float(bank_kind.partition("-")[2]) / {"centre-0.98": 0.98, "centre-0.96": 0.96}.get(region.kind, 1.0)
+        words.append(f"cropped around its centre to about {round(100 * min(1.0, kept) ** 2)}% of its area")
+    elif bank_kind.startswith("centre-"):
+        words.append("its corners cut")
+    elif bank_kind == "content":
+        words.append("on another background")
+    return ", ".join(words) or "as is"
 
 
 class HashIndex:
@@ -150,10 +196,14 @@ class HashIndex:
 
     def range_search(self, hashes: Sequence[str], max_distance: int) -> list[list[tuple[int, int]]]:
         """For each query hash, (position in entries, distance) of every entry within max_distance."""
-        if not hashes or not len(self._ids):
-            return [[] for _ in hashes]
-        lims, dist, ids = self._index.range_search(_codes(hashes), max_distance + 1)  # faiss: strictly below
-        return [[(int(ids[j]), int(dist[j])) for j in range(lims[i], lims[i + 1])] for i in range(len(hashes))]
+        return self.range_search_codes(_codes(hashes), max_distance)
+
+    def range_search_codes(self, codes: np.ndarray, max_distance: int) -> list[list[tuple[int, int]]]:
+        """range_search for codes given as a (n, 32) uint8 array."""
+        if not len(codes) or not len(self._ids):
+            return [[] for _ in range(len(codes))]
+        lims, dist, ids = self._index.range_search(np.ascontiguousarray(codes), max_distance + 1)  # strictly below
+        return [[(int(ids[j]), int(dist[j])) for j in range(lims[i], lims[i + 1])] for i in range(len(codes))]
 
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k != "_index"}
@@ -166,13 +216,92 @@ class HashIndex:
         self._index = faiss.deserialize_index_binary(serialized)  # already the concrete class; owns its memory
 
 
+class WindowIndex:
+    """Hashed windows of bank photos (klean.signals.image_regions.bank_windows), each tied to its photo's whole PDQ.
+
+    Columns, not objects: a million photos have about seven million windows. Exact (flat) below FLAT_BELOW codes,
+    an inverted file above, as HashIndex."""
+
+    def __init__(self, windows: Iterable[BankWindow] = (), *, flat_below: int = FLAT_BELOW,
+                 nprobe_fraction: float = 0.08) -> None:
+        self.flat_below = flat_below
+        self.nprobe_fraction = nprobe_fraction
+        self.kinds: list[str] = []
+        self._kind = np.zeros(0, np.int16)
+        self._quality = np.zeros(0, np.int16)
+        self._parent = np.zeros((0, 32), np.uint8)
+        self._index: Any = faiss.IndexBinaryFlat(256)
+        self.add(list(windows))
+
+    def __len__(self) -> int:
+        return len(self._kind)
+
+    def add(self, windows: Sequence[BankWindow]) -> None:
+        if not windows:
+            return
+        kinds = {k: i for i, k in enumerate(self.kinds)}
+        for w in windows:
+            if w.kind not in kinds:
+                kinds[w.kind] = len(self.kinds)
+                self.kinds.append(w.kind)
+        self.add_arrays(_codes([w.parent for w in windows]),
+                        np.array([kinds[w.kind] for w in windows], np.int16),
+                        np.frombuffer(b"".join(w.pdq for w in windows), np.uint8).reshape(-1, 32),
+                        np.array([w.quality for w in windows], np.int16))
+
+    def add_arrays(self, parents: np.ndarray, kind_numbers: np.ndarray, codes: np.ndarray,
+                   quality: np.ndarray) -> None:
+        """Add windows as arrays (kind numbers index `self.kinds`): how a bank of a million photos is loaded."""
+        self._parent = np.concatenate([self._parent, parents])
+        self._kind = np.concatenate([self._kind, kind_numbers.astype(np.int16)])
+        self._quality = np.concatenate([self._quality, quality.astype(np.int16)])
+        if isinstance(self._index, faiss.IndexBinaryFlat) and len(self._kind) >= self.flat_below:
+            before = self._index.reconstruct_n(0, self._index.ntotal) if self._index.ntotal else \
+                np.zeros((0, 32), np.uint8)
+            every = np.ascontiguousarray(np.concatenate([before, codes]))
+            self._index = _train_ivf(every, self.nprobe_fraction)
+            self._index.add(every)
+        else:
+            self._index.add(np.ascontiguousarray(codes))
+
+    def search(self, codes: np.ndarray, max_distance: int) -> list[list[tuple[str, bytes, int]]]:
+        """For each query code: (window kind, parent PDQ bytes, distance) of every window within max_distance."""
+        if not len(codes) or not len(self):
+            return [[] for _ in range(len(codes))]
+        lims, dist, ids = self._index.range_search(np.ascontiguousarray(codes), max_distance + 1)
+        return [[(self.kinds[int(self._kind[ids[j]])], self._parent[ids[j]].tobytes(), int(dist[j]))
+                 for j in range(lims[i], lims[i + 1])] for i in range(len(codes))]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k != "_index"}
+        state["_faiss"] = faiss.serialize_index_binary(self._index)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        serialized = state.pop("_faiss")
+        self.__dict__.update(state)
+        self._index = faiss.deserialize_index_binary(serialized)
+
+
+def _train_ivf(codes: np.ndarray, nprobe_fraction: float) -> Any:
+    nlist = max(64, int(len(codes) // 500))
+    quantizer = faiss.IndexBinaryFlat(256)
+    index = faiss.IndexBinaryIVF(quantizer, 256, nlist)
+    rng = np.random.default_rng(0)
+    index.train(codes[rng.choice(len(codes), size=min(len(codes), 40 * nlist), replace=False)])
+    index.nprobe = min(nlist, max(64, int(nlist * nprobe_fraction)))
+    return index
+
+
 class ImageIndex:
     """What the image signals compiled: the hash index, flooded entries, logo templates and the policy."""
 
     def __init__(self, entries: Iterable[BankEntry], *, policy: ImagePolicy | None = None,
-                 flooded: Iterable[int] = (), logos: Iterable[LogoTemplate] = (), version: str = "") -> None:
+                 flooded: Iterable[int] = (), logos: Iterable[LogoTemplate] = (), version: str = "",
+                 windows: Iterable[BankWindow] = ()) -> None:
         self.policy = policy or ImagePolicy()
         self.hashes = HashIndex(entries)
+        self.windows = WindowIndex(windows)
         self.flooded = frozenset(flooded)
         self.logos = tuple(logos)
         self.version = version
@@ -182,7 +311,7 @@ class ImageIndex:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"policy": self.policy, "hashes": self.hashes, "flooded": self.flooded, "logos": self.logos,
-                "version": self.version}
+                "version": self.version, "windows": self.windows}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -199,20 +328,23 @@ class ImageIndex:
             cached = self._logo_stack = (self.logos, LogoStack.of(self.logos, self.policy.logo_min_inliers))
         return cached[1]
 
-    def add(self, entries: Sequence[BankEntry]) -> None:
-        """Add bank entries without rebuilding (e.g. a fake just confirmed)."""
+    def add(self, entries: Sequence[BankEntry], windows: Sequence[BankWindow] = ()) -> None:
+        """Add bank entries (and their photos' windows) without rebuilding (e.g. a fake just confirmed)."""
         with self._lock:
             self.hashes.add(entries)
+            self.windows.add(windows)
             self._memo.clear()
 
     def matches(self, listing: Listing) -> list[HashMatch]:
-        """Every bank entry one of the listing's usable images matches (best variant per image and entry).
+        """Every bank entry one of the listing's usable images matches (the best match per image and entry).
 
-        Images matching the negative bank are dropped entirely. Memoised per image set, because both hash
-        signals ask for the same listing.
+        First the whole image (8 dihedral variants, `max_distance`); then, for pairs the whole image did not
+        match, the image's regions (`region_max_distance`). Images matching the negative bank in either stage are
+        dropped entirely. Memoised per image set, because both hash signals ask for the same listing.
         """
         queries = _image_queries(listing, self.policy.min_quality)
-        key = tuple((i, v) for i, v in queries)
+        regional = _image_regions(listing, self.policy.min_quality)
+        key = (tuple(queries), tuple((i, f.sha256, len(f.regions)) for i, f in regional))
         with self._lock:
             if key in self._memo:
                 return self._memo[key]
@@ -232,13 +364,85 @@ class ImageIndex:
                         best[(image, pos)] = HashMatch(image=image, entry=entry, distance=distance, variant=v,
                                                        flooded=entry.id in self.flooded)
                 k += 1
-        result = sorted((m for m in best.values() if m.image not in negative_images and m.entry.bank != "negative"),
-                        key=lambda m: (m.image, m.distance, m.entry.id))
+        for m in self._region_matches(regional):
+            if m.entry.bank == "negative":
+                negative_images.add(m.image)
+            pair = (m.image, m.variant)  # variant carries the entry's position for region matches (see below)
+            current = best.get(pair)
+            if current is None or _explains_better(m, current):
+                best[pair] = m
+        result = sorted((_as_region_match(m) for m in best.values()
+                         if m.image not in negative_images and m.entry.bank != "negative"),
+                        key=lambda m: (m.image, m.region is not None, m.distance, m.entry.id))
         with self._lock:
             self._memo[key] = result
             while len(self._memo) > 256:
                 self._memo.popitem(last=False)
         return result
+
+    def _region_matches(self, regional: list[tuple[int, ImageFeatures]]) -> list[HashMatch]:
+        """Region-stage matches; each carries its entry's index position in `variant` until _as_region_match."""
+        limit = self.policy.region_max_distance
+        rows: list[tuple[int, ImageFeatures, Region, bool]] = []
+        for image, features in regional:
+            for r in features.regions:
+                if r.quality >= self.policy.min_quality:
+                    rows += [(image, features, r, False), (image, features, r, True)]
+        if not rows or not len(self.hashes):
+            return []
+        codes = np.frombuffer(b"".join(r.mirrored if m else r.pdq for _, _, r, m in rows), np.uint8).reshape(-1, 32)
+        hits: list[tuple[int, str, int, int]] = []  # (row, bank kind, entry position, distance)
+        found_photos = [k for k, (_, _, r, _) in enumerate(rows) if r.kind in ("content", "photo", "turned")]
+        if found_photos:
+            for k, got in zip(found_photos, self.hashes.range_search_codes(codes[found_photos], limit), strict=True):
+                hits += [(k, WHOLE, pos, d) for pos, d in got]
+        parents: dict[bytes, list[int]] = {}
+        for k, got in enumerate(self.windows.search(codes, limit)):
+            _, _, region, mirrored = rows[k]
+            for bank_kind, parent, d in got:
+                if not compatible(region.kind, mirrored, bank_kind):
+                    continue
+                if parent not in parents:  # the bank entries holding that photo (its exact whole hash)
+                    parents[parent] = [p for p, _ in self.hashes.range_search_codes(
+                        np.frombuffer(parent, np.uint8)[None, :], 0)[0]]
+                hits += [(k, bank_kind, pos, d) for pos in parents[parent]]
+        out = []
+        for k, bank_kind, pos, d in hits:
+            image, features, region, mirrored = rows[k]
+            entry = self.hashes.entry(pos)
+            x0, y0, x1, y1 = region.box
+            box = (round(x0 * features.width), round(y0 * features.height), round((x1 - x0) * features.width),
+                   round((y1 - y0) * features.height))
+            out.append(HashMatch(image=image, entry=entry, distance=d, variant=pos, flooded=entry.id in self.flooded,
+                                 region=region, bank_kind=bank_kind, mirrored=mirrored, box=box))
+        return out
+
+
+REGION_BETTER_BY = 10  # a region match explains a whole-image match this much closer (a crop near the threshold)
+
+
+def _explains_better(new: HashMatch, old: HashMatch) -> bool:
+    """Between two matches of one image to one entry, the one that explains it better: the whole image unless a
+    region is much closer; among regions, a whole bank photo found (in a border, collage, screenshot, turned
+    back) before a window of it, then the closer."""
+    if old.region is None:
+        return old.distance - new.distance >= REGION_BETTER_BY
+    return _region_rank(new) < _region_rank(old)
+
+
+def _region_rank(m: HashMatch) -> tuple[int, int]:
+    return (0 if m.bank_kind in (WHOLE, "content") else 1), m.distance
+
+
+def _as_region_match(m: HashMatch) -> HashMatch:
+    return m if m.region is None else HashMatch(image=m.image, entry=m.entry, distance=m.distance, variant=0,
+                                                flooded=m.flooded, region=m.region, bank_kind=m.bank_kind,
+                                                mirrored=m.mirrored, box=m.box)
+
+
+def _image_regions(listing: Listing, min_quality: int) -> list[tuple[int, ImageFeatures]]:
+    return [(i, ref.features) for i, ref in enumerate(listing.images, start=1)
+            if isinstance(ref.features, ImageFeatures) and ref.features.regions]
 
 
 def _image_queries(listing: Listing, min_quality: int) -> list[tuple[int, tuple[str, ...]]]:
@@ -272,7 +476,7 @@ def build_image_index(snapshot: RegistrySnapshot, banks: ImageBanks | None = Non
     seen = {(e.bank, e.pdq, e.brand_id) for e in banks.entries}
     extra = [e for e in official_entries(snapshot) if (e.bank, e.pdq, e.brand_id) not in seen]
     return ImageIndex([*banks.entries, *extra], policy=policy, flooded=banks.flooded, logos=banks.logos,
-                      version=f"{snapshot.version}/{banks.version}")
+                      version=f"{snapshot.version}/{banks.version}", windows=banks.windows)
 
 
 def image_index(ctx: ScreeningContext) -> ImageIndex:
@@ -285,6 +489,23 @@ def image_index(ctx: ScreeningContext) -> ImageIndex:
 
 def authorised(brand: Brand | None, seller_id: str, day: date) -> bool:
     return brand is not None and any(a.seller_id == seller_id and a.valid_on(day) for a in brand.authorisations)
+
+
+def _rank(m: HashMatch) -> tuple[bool, int, int]:
+    # A whole-image match explains more simply than a region's; a whole bank photo found before a window of it.
+    return m.region is not None, _region_rank(m)[0] if m.region is not None else 0, m.distance
+
+
+def _params(m: HashMatch) -> dict[str, Any]:
+    """The reason's parameters; a region match adds where it is in the listing photo (x, y, w, h in its pixels),
+    which region it was (region_kind), the bank photo's part (bank_part), the turn and the mirror."""
+    params: dict[str, Any] = {"image": m.image, "transform": m.transform, "entry": m.entry.source_ref or
+                              f"#{m.entry.id}", "distance": m.distance, "entry_id": m.entry.id}
+    if m.region is not None and m.box is not None:
+        x, y, w, h = m.box
+        params.update(x=x, y=y, w=w, h=h, region_kind=m.region.kind, bank_part=m.bank_kind,
+                      angle=round(m.region.angle, 1), mirrored=m.mirrored)
+    return params
 
 
 class OfficialImageReuse:
@@ -300,7 +521,7 @@ class OfficialImageReuse:
         for m in index.matches(listing):
             if m.entry.bank != "official" or m.entry.brand_id is None:
                 continue
-            if m.entry.brand_id not in best or m.distance < best[m.entry.brand_id].distance:
+            if m.entry.brand_id not in best or _rank(m) < _rank(best[m.entry.brand_id]):
                 best[m.entry.brand_id] = m
         out = []
         for brand_id, m in best.items():
@@ -308,15 +529,24 @@ class OfficialImageReuse:
             if authorised(brand, listing.seller_id, ctx.today):
                 continue
             weight = index.policy.flood_weight if m.flooded else index.policy.official_reuse_weight
-            template = N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ distance "
-                          "{distance} of 256) and the seller is not authorised for {brand}.") if not m.flooded else \
-                N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ distance "
-                   "{distance} of 256) and the seller is not authorised for {brand}. The entry is matching far more "
-                   "listings than usual, so this only asks for review.")
+            params = _params(m)
+            if m.region is not None:
+                template = N_("Image {image} shows {brand}'s official photo ({transform}): the region at x={x}, y={y}, "
+                              "{w}x{h} px matches bank entry {entry} at PDQ distance {distance} of 256, and the seller "
+                              "is not authorised for {brand}.") if not m.flooded else \
+                    N_("Image {image} shows {brand}'s official photo ({transform}): the region at x={x}, y={y}, "
+                       "{w}x{h} px matches bank entry {entry} at PDQ distance {distance} of 256, and the seller is not "
+                       "authorised for {brand}. The entry is matching far more listings than usual, so this only asks "
+                       "for review.")
+            else:
+                template = N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ "
+                              "distance {distance} of 256) and the seller is not authorised for {brand}.") \
+                    if not m.flooded else \
+                    N_("Image {image} is {brand}'s official photo ({transform}; bank entry {entry}, PDQ distance "
+                       "{distance} of 256) and the seller is not authorised for {brand}. The entry is matching far "
+                       "more listings than usual, so this only asks for review.")
             out.append(Evidence(signal=self.name, weight=weight, brand_id=brand_id, span=None, reason=msg(
-                template, image=m.image, brand=brand.name if brand else brand_id, transform=m.transform,
-                entry=m.entry.source_ref or f"#{m.entry.id}", distance=m.distance, entry_id=m.entry.id),
-                code="official_image"))
+                template, brand=brand.name if brand else brand_id, **params), code="official_image"))
         return out
 
     @staticmethod
@@ -335,19 +565,26 @@ class KnownFakeImage:
         index = image_index(ctx)
         best: HashMatch | None = None
         for m in index.matches(listing):
-            if m.entry.bank == "known_fake" and (best is None or m.distance < best.distance):
+            if m.entry.bank == "known_fake" and (best is None or _rank(m) < _rank(best)):
                 best = m
         if best is None:
             return []
         weight = index.policy.flood_weight if best.flooded else index.policy.known_fake_weight
-        template = N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ distance "
-                      "{distance} of 256).") if not best.flooded else \
-            N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ distance "
-               "{distance} of 256). The entry is matching far more listings than usual, so this only asks for "
-               "review.")
-        return [Evidence(signal=self.name, weight=weight, brand_id=best.entry.brand_id, span=None, reason=msg(
-            template, image=best.image, transform=best.transform, entry=best.entry.source_ref or f"#{best.entry.id}",
-            distance=best.distance, entry_id=best.entry.id), code="known_fake_image")]
+        if best.region is not None:
+            template = N_("Image {image} shows the photo of a confirmed fake ({transform}): the region at x={x}, "
+                          "y={y}, {w}x{h} px matches bank entry {entry} at PDQ distance {distance} of 256.") \
+                if not best.flooded else \
+                N_("Image {image} shows the photo of a confirmed fake ({transform}): the region at x={x}, y={y}, "
+                   "{w}x{h} px matches bank entry {entry} at PDQ distance {distance} of 256. The entry is matching "
+                   "far more listings than usual, so this only asks for review.")
+        else:
+            template = N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ "
+                          "distance {distance} of 256).") if not best.flooded else \
+                N_("Image {image} is the photo of a confirmed fake ({transform}; bank entry {entry}, PDQ distance "
+                   "{distance} of 256). The entry is matching far more listings than usual, so this only asks for "
+                   "review.")
+        return [Evidence(signal=self.name, weight=weight, brand_id=best.entry.brand_id, span=None,
+                         reason=msg(template, **_params(best)), code="known_fake_image")]
 
     @staticmethod
     def examples() -> Sequence[tuple[Listing, bool]]:
