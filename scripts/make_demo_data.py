@@ -1084,12 +1084,14 @@ def main(out: Path = OUT) -> None:
     # the price or wording; books, documentaries and toys about them are. Added last, so the listings above keep
     # their ids and contents.
     insignia = [
-        ("금색 무궁화 국회 배지 재현품 (소장용)", "실제 국회의원 배지와 같은 크기, 금도금", 35_000, "user-0007", "counterfeit"),
+        ("금색 무궁화 국회 배지 재현품 (소장용)", "실제 국회의원 배지와 같은 크기, 금도금", 35_000, "user-0007",
+         "counterfeit"),
         ("Police badge prop, metal, realistic weight", "Korean police eagle emblem, pin back", 25_000, "haitao-direct",
          "counterfeit"),
         ("韩国警察徽章 金属 仿真 收藏", "警徽 原尺寸", 19_000, "haitao-direct", "counterfeit"),
         ("대한민국 경찰 100년사 (도서)", "경찰 배지와 제복의 역사를 담은 책, 양장본", 28_000, "user-0007", "genuine"),
-        ("어린이용 경찰놀이 장난감 세트", "경찰 배지 스티커, 장난감 무전기 포함 (유아용 완구)", 15_000, "user-0007", "genuine"),
+        ("어린이용 경찰놀이 장난감 세트", "경찰 배지 스티커, 장난감 무전기 포함 (유아용 완구)", 15_000, "user-0007",
+         "genuine"),
         ("Korean police drama documentary DVD", "Documentary series on the Korean police, region 3", 19_000,
          "haitao-direct", "genuine"),
     ]

@@ -102,7 +102,8 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Address to serve on."),
         port: int = typer.Option(8000, help="Port to serve on."),
     ) -> None:
-        """Create a fresh demo (real brands in Korean, English and Chinese; 2,406 listings, official insignia among them), summarise, serve."""
+        """Create a fresh demo (real brands in Korean, English and Chinese; 2,406 listings, official insignia
+        among them), summarise, serve."""
         from klean.adapters.db import migrate
         from klean.bootstrap import bootstrap
         from klean.config import Settings, get_settings
