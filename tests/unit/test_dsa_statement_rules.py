@@ -94,6 +94,23 @@ def test_no_seller_account_name_or_contact_reaches_a_statement() -> None:
     assert "by the seller." in without_key["decision_facts"]
 
 
+
+def test_a_handle_never_reads_as_a_telephone_number() -> None:
+    """Ten hex digits that happen to be decimal (about one account in a thousand) read as a Korean number
+    (seller-0212345678); such a handle gets a letter, and every other handle stays what it was."""
+    import hashlib
+    import hmac
+    numeric = next(v for v in (f"user-{i}" for i in range(100_000))
+                   if hmac.new(KEY, f"seller\x00{v}".encode(), hashlib.sha256).hexdigest()[:10].isdigit())
+    handle = dsa.handle(KEY, "seller", numeric)
+    assert handle.startswith("seller-g") and not handle[len("seller-"):].isdigit() and len(handle) == 17
+    removed = ev("listing.removed", "listing", "dunk-7", cause="review:9", reason="Counterfeit", snapshot_id=1)
+    s = body(removed, snapshot("dunk-7", seller=numeric))  # the database's rules and the tests' phone pattern
+    assert f"by {handle}." in s["decision_facts"]
+    other = dsa.handle(KEY, "seller", "user-0002")
+    assert other == "seller-" + hmac.new(KEY, b"seller\x00user-0002", hashlib.sha256).hexdigest()[:10]
+
+
 def test_a_removal_after_consumer_reports_is_another_notification_not_own_initiative() -> None:
     removed = ev("listing.removed", "listing", "aj1", cause="reports:aj1", reports=["R-20261102-ABCDEF"],
                  snapshot_id=1, reason="Replica wording", **{"from": "live"})

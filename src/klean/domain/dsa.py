@@ -314,7 +314,10 @@ def handle(key: bytes, kind: str, value: str) -> str:
     """A pseudonymous handle for a person's account (`seller-3f09a1c2d4`): the same for the same account, and not
     reversible without the key, even by trying every account name."""
     digest = hmac.new(key, f"{kind}\x00{value}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
-    return f"{kind}-{digest[:10]}"
+    code = digest[:10]
+    if code.isdigit():  # ten decimal digits read as a telephone number (0212345678): one letter keeps it a handle
+        code = "g" + code[1:]
+    return f"{kind}-{code}"
 
 
 class Redactor:
