@@ -219,68 +219,78 @@ class HashIndex:
 class WindowIndex:
     """Hashed windows of bank photos (klean.signals.image_regions.bank_windows), each tied to its photo's whole PDQ.
 
-    Columns, not objects: a million photos have about seven million windows. Exact (flat) below FLAT_BELOW codes,
-    an inverted file above, as HashIndex."""
+    One index per window kind (left-0.5, centre-0.94, ...), because a listing region is only ever compared with the
+    kinds it may stand for: a lookup scans a few of the kinds, not every window. Columns, not objects: a million
+    photos have about seven million windows. Exact (flat) below FLAT_BELOW codes per kind, an inverted file above,
+    as HashIndex."""
 
     def __init__(self, windows: Iterable[BankWindow] = (), *, flat_below: int = FLAT_BELOW,
                  nprobe_fraction: float = 0.08) -> None:
         self.flat_below = flat_below
         self.nprobe_fraction = nprobe_fraction
         self.kinds: list[str] = []
-        self._kind = np.zeros(0, np.int16)
-        self._quality = np.zeros(0, np.int16)
-        self._parent = np.zeros((0, 32), np.uint8)
-        self._index: Any = faiss.IndexBinaryFlat(256)
+        self._parts: dict[str, _WindowPart] = {}
         self.add(list(windows))
 
     def __len__(self) -> int:
-        return len(self._kind)
+        return sum(len(p.parents) for p in self._parts.values())
 
     def add(self, windows: Sequence[BankWindow]) -> None:
         if not windows:
             return
-        kinds = {k: i for i, k in enumerate(self.kinds)}
         for w in windows:
-            if w.kind not in kinds:
-                kinds[w.kind] = len(self.kinds)
+            if w.kind not in self.kinds:
                 self.kinds.append(w.kind)
-        self.add_arrays(_codes([w.parent for w in windows]),
-                        np.array([kinds[w.kind] for w in windows], np.int16),
-                        np.frombuffer(b"".join(w.pdq for w in windows), np.uint8).reshape(-1, 32),
-                        np.array([w.quality for w in windows], np.int16))
+        numbers = {k: i for i, k in enumerate(self.kinds)}
+        self.add_arrays(_codes([w.parent for w in windows]), np.array([numbers[w.kind] for w in windows], np.int16),
+                        np.frombuffer(b"".join(w.pdq for w in windows), np.uint8).reshape(-1, 32))
 
-    def add_arrays(self, parents: np.ndarray, kind_numbers: np.ndarray, codes: np.ndarray,
-                   quality: np.ndarray) -> None:
+    def add_arrays(self, parents: np.ndarray, kind_numbers: np.ndarray, codes: np.ndarray) -> None:
         """Add windows as arrays (kind numbers index `self.kinds`): how a bank of a million photos is loaded."""
-        self._parent = np.concatenate([self._parent, parents])
-        self._kind = np.concatenate([self._kind, kind_numbers.astype(np.int16)])
-        self._quality = np.concatenate([self._quality, quality.astype(np.int16)])
-        if isinstance(self._index, faiss.IndexBinaryFlat) and len(self._kind) >= self.flat_below:
-            before = self._index.reconstruct_n(0, self._index.ntotal) if self._index.ntotal else \
+        for number in np.unique(kind_numbers):
+            rows = np.nonzero(kind_numbers == number)[0]
+            part = self._parts.setdefault(self.kinds[int(number)], _WindowPart())
+            part.add(parents[rows], codes[rows], self.flat_below, self.nprobe_fraction)
+
+    def search(self, codes: np.ndarray, kinds: Sequence[Sequence[str]],
+               max_distance: int) -> list[list[tuple[str, bytes, int]]]:
+        """For each query code: (window kind, parent PDQ bytes, distance) of every window within max_distance among
+        the kinds listed for that code."""
+        out: list[list[tuple[str, bytes, int]]] = [[] for _ in range(len(codes))]
+        for kind, part in self._parts.items():
+            rows = [i for i, wanted in enumerate(kinds) if kind in wanted]
+            if not rows or not len(part.parents):
+                continue
+            lims, dist, ids = part.index.range_search(np.ascontiguousarray(codes[rows]), max_distance + 1)
+            for k, row in enumerate(rows):
+                out[row] += [(kind, part.parents[ids[j]].tobytes(), int(dist[j])) for j in range(lims[k], lims[k + 1])]
+        return out
+
+
+class _WindowPart:
+    """The windows of one kind: their codes in a faiss index and their photos' whole PDQ."""
+
+    def __init__(self) -> None:
+        self.parents = np.zeros((0, 32), np.uint8)
+        self.index: Any = faiss.IndexBinaryFlat(256)
+
+    def add(self, parents: np.ndarray, codes: np.ndarray, flat_below: int, nprobe_fraction: float) -> None:
+        self.parents = np.concatenate([self.parents, parents])
+        if isinstance(self.index, faiss.IndexBinaryFlat) and len(self.parents) >= flat_below:
+            before = self.index.reconstruct_n(0, self.index.ntotal) if self.index.ntotal else \
                 np.zeros((0, 32), np.uint8)
             every = np.ascontiguousarray(np.concatenate([before, codes]))
-            self._index = _train_ivf(every, self.nprobe_fraction)
-            self._index.add(every)
+            self.index = _train_ivf(every, nprobe_fraction)
+            self.index.add(every)
         else:
-            self._index.add(np.ascontiguousarray(codes))
-
-    def search(self, codes: np.ndarray, max_distance: int) -> list[list[tuple[str, bytes, int]]]:
-        """For each query code: (window kind, parent PDQ bytes, distance) of every window within max_distance."""
-        if not len(codes) or not len(self):
-            return [[] for _ in range(len(codes))]
-        lims, dist, ids = self._index.range_search(np.ascontiguousarray(codes), max_distance + 1)
-        return [[(self.kinds[int(self._kind[ids[j]])], self._parent[ids[j]].tobytes(), int(dist[j]))
-                 for j in range(lims[i], lims[i + 1])] for i in range(len(codes))]
+            self.index.add(np.ascontiguousarray(codes))
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k != "_index"}
-        state["_faiss"] = faiss.serialize_index_binary(self._index)
-        return state
+        return {"parents": self.parents, "faiss": faiss.serialize_index_binary(self.index)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        serialized = state.pop("_faiss")
-        self.__dict__.update(state)
-        self._index = faiss.deserialize_index_binary(serialized)
+        self.parents = state["parents"]
+        self.index = faiss.deserialize_index_binary(state["faiss"])
 
 
 def _train_ivf(codes: np.ndarray, nprobe_fraction: float) -> Any:
@@ -397,11 +407,9 @@ class ImageIndex:
             for k, got in zip(found_photos, self.hashes.range_search_codes(codes[found_photos], limit), strict=True):
                 hits += [(k, WHOLE, pos, d) for pos, d in got]
         parents: dict[bytes, list[int]] = {}
-        for k, got in enumerate(self.windows.search(codes, limit)):
-            _, _, region, mirrored = rows[k]
+        wanted = [[kind for kind in self.windows.kinds if compatible(r.kind, m, kind)] for _, _, r, m in rows]
+        for k, got in enumerate(self.windows.search(codes, wanted, limit)):
             for bank_kind, parent, d in got:
-                if not compatible(region.kind, mirrored, bank_kind):
-                    continue
                 if parent not in parents:  # the bank entries holding that photo (its exact whole hash)
                     parents[parent] = [p for p, _ in self.hashes.range_search_codes(
                         np.frombuffer(parent, np.uint8)[None, :], 0)[0]]
