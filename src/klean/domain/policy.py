@@ -286,12 +286,20 @@ class SanctionRecord:
 
 @dataclass(frozen=True)
 class History:
+    """What decide() needs of a seller's past: its strikes and sanctions.
+
+    `carried_points` are the points of strikes summarised by a running total instead of listed in `strikes`
+    (storage keeps that total so a new violation need not read the whole history); such a History is built for
+    one `now` and holds for it only.
+    """
+
     seller_id: str
     strikes: tuple[StrikeRecord, ...] = ()
     sanctions: tuple[SanctionRecord, ...] = ()
+    carried_points: int = 0
 
     def points(self, now: datetime) -> int:
-        return sum(s.weight for s in self.strikes if s.active(now))
+        return self.carried_points + sum(s.weight for s in self.strikes if s.active(now))
 
     def suspended(self, now: datetime) -> bool:
         return any(s.kind == "suspension" and s.active(now) for s in self.sanctions)

@@ -103,7 +103,8 @@ def _statement_dict(message: Message) -> dict[str, Any]:
 def _recompute_status(uow: AbstractUnitOfWork, *, seller_id: str, actor: str, policy_version: str,
                       now: datetime) -> str:
     """Set the seller's status from its active sanctions; append an event when it changes."""
-    active = [a for a in uow.enforcement.for_seller(seller_id, states=["active"])
+    # Only sanctions set a status: reading them alone keeps a seller's many strikes out of every violation.
+    active = [a for a in uow.enforcement.active_sanctions(seller_id)
               if a.expires_at is None or a.expires_at > now]
     status = "suspended" if any(a.kind == "suspension" for a in active) else \
         "restricted" if any(a.kind == "restriction" for a in active) else "active"
@@ -198,7 +199,8 @@ def record_violation(*, uow: AbstractUnitOfWork, seller_id: str, kind: str, acto
     counted = sum(a.weight for a in earlier if a.kind == "strike")
     violation = Violation(kind=kind, cause_ref=cause_ref, listing_id=listing_id, brand_id=brand_id,
                           category=category, counted_weight=counted)
-    history = uow.enforcement.history(seller_id)
+    # The running totals, not the whole history: the cost of a violation does not grow with the seller's past.
+    history = uow.enforcement.current_history(seller_id, now)
     actions = decide(history, violation, pol, now)
     uow.events.append(type="enforcement.violation_recorded", actor=actor, subject_type="seller",
                       subject_id=seller_id, policy_version=pol.version,
@@ -232,7 +234,7 @@ def _lift_unearned(uow: AbstractUnitOfWork, *, seller_id: str, actor: str, polic
                    now: datetime) -> int:
     """Lift ladder sanctions whose threshold the seller's points no longer reach (after a reversal)."""
     lifted = 0
-    for lift in reversal_actions(uow.enforcement.history(seller_id), policy, now):
+    for lift in reversal_actions(uow.enforcement.current_history(seller_id, now), policy, now):
         assert lift.ends is not None
         record = uow.enforcement.get(int(lift.ends))
         if record is not None and record.state == "active":
@@ -443,7 +445,8 @@ def check_can_list(*, uow: AbstractUnitOfWork, seller_id: str, brand_ids: Sequen
     For services.screening.submit_listing: call it inside its `with uow:` before storing a new listing.
     """
     now = now or _now()
-    active = uow.enforcement.for_seller(seller_id, states=["active"])
+    # Restrictions and suspensions only (an index reads just those): every submission passes here.
+    active = uow.enforcement.active_sanctions(seller_id)
     for a in sorted(active, key=lambda a: (a.kind != "suspension", a.id)):  # the gravest reason first
         if a.expires_at is not None and a.expires_at <= now:
             continue
@@ -608,3 +611,26 @@ def lift_action(*, uow: AbstractUnitOfWork, principal: Principal, action_id: int
                           now=now)
         uow.commit()
         return uow.enforcement.get(action_id).as_dict()  # type: ignore[no-any-return]
+
+
+# --- running totals: the check ---------------------------------------------------------------------------------
+
+
+def check_totals(*, uow: AbstractUnitOfWork, fix: bool = False) -> list[dict[str, Any]]:
+    """Recompute every seller's strike totals from its enforcement actions and report where the stored running
+    totals drift from them; with `fix`, overwrite the drifted ones (and commit). Returns the drifts found."""
+    with uow:
+        stored = uow.enforcement.all_totals()
+        recomputed = uow.enforcement.recomputed_totals()
+        drift = []
+        for seller_id in sorted(set(stored) | set(recomputed)):
+            have, want = stored.get(seller_id, (0, 0, 0)), recomputed.get(seller_id, (0, 0, 0))
+            if have != want:
+                names = ("strike_points", "active_strikes", "strikes_total")
+                drift.append({"seller_id": seller_id, "stored": dict(zip(names, have, strict=True)),
+                              "recomputed": dict(zip(names, want, strict=True))})
+        if fix and drift:
+            for d in drift:
+                uow.enforcement.set_totals(d["seller_id"], tuple(d["recomputed"].values()))
+            uow.commit()
+        return drift

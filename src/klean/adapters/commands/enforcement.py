@@ -1,4 +1,4 @@
-"""`klean enforcement check-policy [FILE]` and `klean enforcement standing SELLER`."""
+"""`klean enforcement check-policy [FILE]`, `klean enforcement standing SELLER`, `klean enforcement check-totals`."""
 
 from __future__ import annotations
 
@@ -53,3 +53,21 @@ def register(app: typer.Typer) -> None:
             typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
             raise typer.Exit(2) from exc
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+    @group.command("check-totals")
+    def check_totals(fix: bool = typer.Option(False, "--fix", help="Overwrite drifted totals with recomputed ones"),
+                     ) -> None:
+        """Recompute every seller's running strike totals from its actions; report drift (exit 1), or fix it."""
+        from klean.bootstrap import bootstrap
+        from klean.services import enforcement
+
+        k = bootstrap()
+        drift = enforcement.check_totals(uow=k.uow_factory(), fix=fix)
+        for d in drift:
+            typer.echo(json.dumps(d, ensure_ascii=False))
+        if not drift:
+            typer.echo("running totals: no drift")
+            return
+        typer.echo(f"running totals: {len(drift)} seller(s) drifted" + ("; fixed" if fix else ""))
+        if not fix:
+            raise typer.Exit(1)

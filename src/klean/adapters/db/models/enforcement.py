@@ -17,7 +17,11 @@ from klean.adapters.db.base import Base, utcnow
 
 class EnforcementActionRow(Base):
     __tablename__ = "enforcement_actions"
-    __table_args__ = (Index("ix_enforcement_actions_seller_state", "seller_id", "state"),)
+    __table_args__ = (Index("ix_enforcement_actions_seller_state", "seller_id", "state"),
+                      # A seller's sanctions in force and its strikes past their end, without reading the rest of
+                      # its history (a seller with 1,000 strikes costs a violation no more than one with none).
+                      Index("ix_enforcement_actions_seller_kind_state_expiry", "seller_id", "kind", "state",
+                            "expires_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     seller_id: Mapped[str] = mapped_column(String(200))
@@ -45,6 +49,25 @@ class EnforcementActionRow(Base):
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[datetime | None]  # when the statement of reasons was e-mailed (or found undeliverable)
+
+
+class SellerTotalsRow(Base):
+    """Running totals of a seller's strikes, kept in the same transaction as every strike added or ended (the
+    enforcement repository's `add` and `end`), so a new violation reads one row instead of the whole history.
+
+    `klean enforcement check-totals` recomputes them from enforcement_actions and reports (or fixes) any drift.
+    """
+
+    __tablename__ = "seller_totals"
+
+    seller_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    strike_points: Mapped[int] = mapped_column(default=0)  # sum of the weights of strikes in state active
+    active_strikes: Mapped[int] = mapped_column(default=0)  # how many strikes are in state active
+    strikes_total: Mapped[int] = mapped_column(default=0)  # every strike ever added, whatever became of it
+    # The newest strike's time: a caller deciding "as of" an earlier time cannot use the totals (they include
+    # strikes from its future) and reads the history instead.
+    last_strike_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AppealRow(Base):

@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
 from klean.adapters.db.models.accounts import UserRow
-from klean.adapters.db.models.enforcement import AppealRow, EnforcementActionRow, SellerProofRow
+from klean.adapters.db.models.enforcement import AppealRow, EnforcementActionRow, SellerProofRow, SellerTotalsRow
 from klean.adapters.db.models.listings import ListingRow
 from klean.adapters.db.models.registry import AuthorisationRow, BrandRow, SellerRow
 from klean.domain.errors import NotFound
-from klean.domain.policy import ActionRecord, Appeal, History, history_of
+from klean.domain.policy import ActionRecord, Appeal, History, SanctionRecord, history_of
 from klean.domain.registry import Authorisation
 from klean.domain.verification import Proof, ProofState
 
@@ -48,6 +50,10 @@ class EnforcementRepository:
             evidence=list(evidence), statement={}, expires_at=expires_at, created_at=created_at or utcnow())
         self.session.add(row)
         self.session.flush()
+        if kind == "strike":
+            active = state == "active"
+            self._bump_totals(seller_id, points=weight if active else 0, active=int(active), total=1,
+                              last_strike_at=row.created_at)
         return _action(row)
 
     def _row(self, action_id: int) -> EnforcementActionRow:
@@ -67,9 +73,97 @@ class EnforcementRepository:
 
     def end(self, action_id: int, *, state: str, reason: str, at: datetime) -> ActionRecord:
         row = self._row(action_id)
+        was_active = row.state == "active"
         row.state, row.end_reason, row.ended_at = state, reason, at
         self.session.flush()
+        if row.kind == "strike" and was_active and state != "active":
+            self._bump_totals(row.seller_id, points=-row.weight, active=-1, total=0, last_strike_at=None)
         return _action(row)
+
+    # Running totals (seller_totals): changed only here, by add() and end(), inside the caller's transaction.
+
+    def _bump_totals(self, seller_id: str, *, points: int, active: int, total: int,
+                     last_strike_at: datetime | None) -> None:
+        """Add to a seller's totals in one statement (insert or increment), so concurrent transactions add up
+        instead of overwriting each other and the first strike of a seller never races to create its row."""
+        t = SellerTotalsRow
+        insert = postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(t).values(seller_id=seller_id, strike_points=points, active_strikes=active,
+                                strikes_total=total, last_strike_at=last_strike_at, updated_at=utcnow())
+        new = stmt.excluded
+        stmt = stmt.on_conflict_do_update(index_elements=["seller_id"], set_={
+            "strike_points": t.strike_points + new.strike_points,
+            "active_strikes": t.active_strikes + new.active_strikes,
+            "strikes_total": t.strikes_total + new.strikes_total,
+            "last_strike_at": case((new.last_strike_at.is_(None), t.last_strike_at),
+                                   (t.last_strike_at.is_(None), new.last_strike_at),
+                                   (new.last_strike_at > t.last_strike_at, new.last_strike_at),
+                                   else_=t.last_strike_at),
+            "updated_at": new.updated_at})
+        self.session.execute(stmt)
+
+    def totals(self, seller_id: str) -> dict[str, Any]:
+        """A seller's running totals as stored (zeros for a seller without strikes)."""
+        t = SellerTotalsRow
+        row = self.session.execute(select(t.strike_points, t.active_strikes, t.strikes_total, t.last_strike_at)
+                                   .where(t.seller_id == seller_id)).first()
+        if row is None:
+            return {"strike_points": 0, "active_strikes": 0, "strikes_total": 0, "last_strike_at": None}
+        return {"strike_points": int(row[0]), "active_strikes": int(row[1]), "strikes_total": int(row[2]),
+                "last_strike_at": row[3]}
+
+    def all_totals(self) -> dict[str, tuple[int, int, int]]:
+        """Every stored seller's (strike_points, active_strikes, strikes_total)."""
+        t = SellerTotalsRow
+        return {sid: (int(p), int(a), int(n)) for sid, p, a, n in self.session.execute(
+            select(t.seller_id, t.strike_points, t.active_strikes, t.strikes_total))}
+
+    def recomputed_totals(self) -> dict[str, tuple[int, int, int]]:
+        """The same totals recomputed from every strike in enforcement_actions (the check reads everything)."""
+        a = EnforcementActionRow
+        active = a.state == "active"
+        q = (select(a.seller_id, func.coalesce(func.sum(case((active, a.weight), else_=0)), 0),
+                    func.sum(case((active, 1), else_=0)), func.count())
+             .where(a.kind == "strike").group_by(a.seller_id))
+        return {sid: (int(p), int(n_active), int(n)) for sid, p, n_active, n in self.session.execute(q)}
+
+    def set_totals(self, seller_id: str, totals: tuple[int, int, int]) -> None:
+        """Overwrite one seller's totals with recomputed values (the repair after drift)."""
+        last = self.session.scalar(select(func.max(EnforcementActionRow.created_at)).where(
+            EnforcementActionRow.seller_id == seller_id, EnforcementActionRow.kind == "strike"))
+        row = self.session.get(SellerTotalsRow, seller_id, populate_existing=True)
+        if row is None:
+            row = SellerTotalsRow(seller_id=seller_id)
+            self.session.add(row)
+        row.strike_points, row.active_strikes, row.strikes_total = totals
+        row.last_strike_at, row.updated_at = last, utcnow()
+        self.session.flush()
+
+    def active_sanctions(self, seller_id: str) -> list[ActionRecord]:
+        """Restrictions and suspensions in state active (whatever their end date), oldest first."""
+        a = EnforcementActionRow
+        q = select(a).where(a.seller_id == seller_id, a.kind.in_(["restriction", "suspension"]),
+                            a.state == "active").order_by(a.id)
+        return [_action(r) for r in self.session.scalars(q)]
+
+    def current_history(self, seller_id: str, now: datetime) -> History:
+        """The seller's history as decide() needs it at `now`, from the running totals: strike points, and the
+        sanctions in force. Reads the totals row, the strikes already past their end that the expiry job has not
+        ended yet (usually none), and the active sanctions; never the whole history, unless `now` lies before
+        the seller's newest strike (a decision back-dated past it), where the totals do not apply."""
+        totals = self.totals(seller_id)
+        last = totals["last_strike_at"]
+        if last is not None and now < last:
+            return self.history(seller_id)
+        a = EnforcementActionRow
+        overdue = self.session.scalar(select(func.coalesce(func.sum(a.weight), 0)).where(
+            a.seller_id == seller_id, a.kind == "strike", a.state == "active",
+            (a.expires_at <= now) | a.expires_at.is_(None)))  # a strike without an end never counted
+        sanctions = tuple(SanctionRecord(id=str(r.id), kind=r.kind, at=r.created_at, scope=r.scope, target=r.target,
+                                         until=r.expires_at, ended=False, threshold=r.threshold)
+                          for r in self.active_sanctions(seller_id))
+        return History(seller_id=seller_id, sanctions=sanctions,
+                       carried_points=totals["strike_points"] - int(overdue or 0))
 
     def for_seller(self, seller_id: str, *, states: Sequence[str] | None = None) -> list[ActionRecord]:
         q = select(EnforcementActionRow).where(EnforcementActionRow.seller_id == seller_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 09:16:59.303647
+Create Date: 2026-12-02 12:57:34.114262
 """
 from __future__ import annotations
 
@@ -118,6 +118,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('enforcement_actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enforcement_actions_cause_ref'), ['cause_ref'], unique=False)
+        batch_op.create_index('ix_enforcement_actions_seller_kind_state_expiry', ['seller_id', 'kind', 'state', 'expires_at'], unique=False)
         batch_op.create_index('ix_enforcement_actions_seller_state', ['seller_id', 'state'], unique=False)
 
     op.create_table('event_head',
@@ -329,6 +330,15 @@ def upgrade() -> None:
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.create_index('ix_review_items_open', ['state', 'priority'], unique=False)
 
+    op.create_table('seller_totals',
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('strike_points', sa.Integer(), nullable=False),
+    sa.Column('active_strikes', sa.Integer(), nullable=False),
+    sa.Column('strikes_total', sa.Integer(), nullable=False),
+    sa.Column('last_strike_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('seller_id', name=op.f('pk_seller_totals'))
+    )
     op.create_table('sellers',
     sa.Column('id', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=300), nullable=True),
@@ -824,6 +834,7 @@ def downgrade() -> None:
 
     op.drop_table('signin_throttle')
     op.drop_table('sellers')
+    op.drop_table('seller_totals')
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.drop_index('ix_review_items_open')
 
@@ -874,6 +885,7 @@ def downgrade() -> None:
     op.drop_table('event_head')
     with op.batch_alter_table('enforcement_actions', schema=None) as batch_op:
         batch_op.drop_index('ix_enforcement_actions_seller_state')
+        batch_op.drop_index('ix_enforcement_actions_seller_kind_state_expiry')
         batch_op.drop_index(batch_op.f('ix_enforcement_actions_cause_ref'))
 
     op.drop_table('enforcement_actions')
