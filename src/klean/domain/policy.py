@@ -18,7 +18,7 @@ from klean.domain.errors import ValidationError
 from klean.domain.messages import Message, msg
 
 VIOLATION_KINDS = ("screening_block", "notice_upheld", "trusted_takedown", "test_buy_fake",
-                   "counterfeit_confirmed", "unauthorised_listing", "insignia_block")
+                   "counterfeit_confirmed", "unauthorised_listing", "insignia_block", "linked_to_suspended")
 SCOPES = ("brand", "category", "all")
 LADDER_ACTIONS = ("warning", "restriction", "suspension")
 # Action kinds decide() can produce; the lift_* kinds come from reversal_actions().
@@ -107,7 +107,8 @@ class IdentityRules:
     required: tuple[str, ...] = ("name", "address", "bank_account", "tax_id")
 
 
-IDENTITY_FIELDS = ("name", "address", "bank_account", "tax_id")
+# phone and email are optional contact fields (never required by default); seller networks read them too.
+IDENTITY_FIELDS = ("name", "address", "bank_account", "tax_id", "phone", "email")
 
 
 @dataclass(frozen=True)
