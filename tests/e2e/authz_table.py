@@ -63,6 +63,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     # screening
     ("POST", "/v1/screen"): ALL,
     ("POST", "/v1/listings"): only(S, A),
+    ("POST", "/v1/listings:batch"): only(S, A),
     ("GET", "/v1/listings/{listing_id}"): only(S, A, RV),
     # image banks
     ("GET", "/v1/image-banks"): STAFF,
@@ -102,6 +103,8 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/enforcement/appeals/{appeal_id}/decision"): STAFF,
     ("GET", "/v1/sellers/{seller_id}/standing"): STAFF | only(S),
     ("GET", "/v1/sellers/{seller_id}/listing-check"): STAFF | only(S),
+    # rights holders: sellers of their brands, personal data masked
+    ("GET", "/v1/sellers/{seller_id}/network"): HOLDERS | STAFF,
     # evidence and transparency
     ("GET", "/v1/evidence/cases/{case_id}"): only(A, RH, TP),
     ("GET", "/v1/evidence/listings/{listing_id}"): only(A),

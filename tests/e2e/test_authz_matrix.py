@@ -75,6 +75,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/screen"): {"json": {"title": "샤넬 클래식 플랩백 미러급", "price": 89_000, "currency": "KRW"}},
     ("POST", "/v1/listings"): {"json": {"id": "busan-case-02", "title": "선글라스 케이스", "price": 9_000,
                                         "currency": "KRW", "seller_id": "busan-shades"}},
+    ("POST", "/v1/listings:batch"): {"json": {"listings": [{"idempotency_key": "authz-1", "listing": {
+        "id": "busan-case-03", "title": "안경 닦이 천", "price": 3_000, "currency": "KRW",
+        "seller_id": "busan-shades"}}]}},
     ("POST", "/v1/enforcement/violations"): {"json": {"seller_id": "daegu-bags", "kind": "screening_block",
                                                       "cause_ref": "authz-matrix:1"}},
     ("POST", "/v1/enforcement/reversals"): {"json": {"cause_ref": "authz-matrix:none", **REASON}},

@@ -12,7 +12,8 @@ from datetime import date
 from typing import Any
 
 from klean.domain.auth import Principal, Role
-from klean.domain.errors import Conflict, Forbidden, NotFound
+from klean.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from klean.domain.files import listing_to_dict
 from klean.domain.listing import Listing
 from klean.domain.messages import Message, msg
 from klean.domain.policy import EnforcementPolicy
@@ -20,6 +21,7 @@ from klean.domain.policy_file import PolicyDocument, read_policy
 from klean.domain.screening import Decision, Evidence, ScreeningPolicy, ScreeningResult
 from klean.services import image_banks
 from klean.services import registry as registry_service
+from klean.services.idempotency import claim_once, run_once
 from klean.services.unit_of_work import AbstractUnitOfWork
 from klean.signals import lexicons
 from klean.signals.screener import Screener
@@ -255,48 +257,173 @@ def _apply(uow: AbstractUnitOfWork, listing: Listing, result: ScreeningResult, *
     return item_id
 
 
-def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Listing,
-                   screener: Screener, enforcement_policy: EnforcementPolicy | None = None) -> Submission:
-    """Screen a seller's listing before it goes live: allow -> live, review -> held for a reviewer, block -> blocked."""
+def _check_submitter(principal: Principal, listing: Listing) -> None:
     principal.require(Role.SELLER, Role.ADMIN)
     if principal.role is Role.SELLER and listing.seller_id != principal.seller_id:
         raise Forbidden(f"you may only submit listings of your own seller account ({principal.seller_id})",
                         field="seller_id")
-    screened = screener.screen(listing)
+
+
+def _submit_in(uow: AbstractUnitOfWork, principal: Principal, listing: Listing, screener: Screener,
+               enforcement_policy: EnforcementPolicy | None, screened: ScreeningResult) -> Submission:
+    """The one submission path (single listings, batches, change streams), inside the caller's open transaction;
+    no commit. Every refusal (another seller's id, a removed listing, a restriction) is raised before anything is
+    written, so a batch can refuse one listing and go on with the next in the same transaction."""
+    _check_submitter(principal, listing)
     enforcement = _enforcement()
-    with uow:
-        existing = uow.listings.get(listing.id)
-        if existing is not None:
-            if existing.listing.seller_id != listing.seller_id:
-                raise Conflict(f"listing id {listing.id} belongs to another seller", field="id")
-            if existing.status == "removed":
-                raise Conflict(f"listing {listing.id} was removed; appeal the removal instead of resubmitting",
-                               field="id")
-        offered = _offered_brands(screened)
-        if enforcement is not None and hasattr(enforcement, "check_can_list"):
-            enforcement.check_can_list(uow=uow, seller_id=listing.seller_id, brand_ids=offered,
-                                       category=listing.category)
-        gated = assess(screener=screener, listing=listing, uow=uow, policy=enforcement_policy, screened=screened)
-        result, status, notes = gated.result, gated.status, list(gated.notes)
-        previous = existing.status if existing is not None else None
-        uow.listings.upsert(listing, status=previous or status)
-        item_id = _apply(uow, listing, result, status=status, actor=principal.user_id, cause="submission",
-                         event="listing.submitted", previous=previous, notes=notes)
-        # Image-bank matches feed the flood guard (an entry suddenly matching many listings goes to review).
-        image_banks.record_screening_matches(uow=uow, context=screener.context, listing_id=listing.id,
-                                             evidence=result.evidence)
-        actions: list[dict[str, Any]] = []
-        if status == "blocked" and enforcement is not None and hasattr(enforcement, "record_violation"):
-            actions = enforcement.record_violation(
-                uow=uow, seller_id=listing.seller_id, actor="rule:screening",
-                kind="insignia_block" if any(e.signal == "insignia" and e.weight > 0 for e in result.evidence)
-                else "screening_block",
-                cause_ref=f"screening:{listing.id}:{result.policy_version}", listing_id=listing.id,
-                brand_id=(offered or brands_at_issue(result) or [None])[0],
-                evidence=[f"listing:{listing.id}"])
-        uow.commit()
+    existing = uow.listings.get(listing.id)
+    if existing is not None:
+        if existing.listing.seller_id != listing.seller_id:
+            raise Conflict(f"listing id {listing.id} belongs to another seller", field="id")
+        if existing.status == "removed":
+            raise Conflict(f"listing {listing.id} was removed; appeal the removal instead of resubmitting",
+                           field="id")
+    offered = _offered_brands(screened)
+    if enforcement is not None and hasattr(enforcement, "check_can_list"):
+        enforcement.check_can_list(uow=uow, seller_id=listing.seller_id, brand_ids=offered,
+                                   category=listing.category)
+    gated = assess(screener=screener, listing=listing, uow=uow, policy=enforcement_policy, screened=screened)
+    result, status, notes = gated.result, gated.status, list(gated.notes)
+    previous = existing.status if existing is not None else None
+    # --- writes from here on ---
+    uow.listings.upsert(listing, status=previous or status)
+    item_id = _apply(uow, listing, result, status=status, actor=principal.user_id, cause="submission",
+                     event="listing.submitted", previous=previous, notes=notes)
+    # Image-bank matches feed the flood guard (an entry suddenly matching many listings goes to review).
+    image_banks.record_screening_matches(uow=uow, context=screener.context, listing_id=listing.id,
+                                         evidence=result.evidence)
+    actions: list[dict[str, Any]] = []
+    if status == "blocked" and enforcement is not None and hasattr(enforcement, "record_violation"):
+        actions = enforcement.record_violation(
+            uow=uow, seller_id=listing.seller_id, actor="rule:screening",
+            kind="insignia_block" if any(e.signal == "insignia" and e.weight > 0 for e in result.evidence)
+            else "screening_block",
+            cause_ref=f"screening:{listing.id}:{result.policy_version}", listing_id=listing.id,
+            brand_id=(offered or brands_at_issue(result) or [None])[0],
+            evidence=[f"listing:{listing.id}"])
     return Submission(listing_id=listing.id, status=status, result=result, notes=tuple(notes), review_item=item_id,
                       actions=tuple(actions))
+
+
+def submit_listing(*, uow: AbstractUnitOfWork, principal: Principal, listing: Listing,
+                   screener: Screener, enforcement_policy: EnforcementPolicy | None = None) -> Submission:
+    """Screen a seller's listing before it goes live: allow -> live, review -> held for a reviewer, block -> blocked."""
+    _check_submitter(principal, listing)
+    screened = screener.screen(listing)
+    with uow:
+        sub = _submit_in(uow, principal, listing, screener, enforcement_policy, screened)
+        uow.commit()
+    return sub
+
+
+def submission_answer(sub: Submission) -> dict[str, Any]:
+    """A submission as answered and as stored for Idempotency-Key replays: no language chosen yet (reasons are kept
+    as templates with parameters, rendered in the reader's language at the edge)."""
+    return {"id": sub.listing_id, "status": sub.status, "score": float(sub.result.score),
+            "decision": sub.result.decision.value, "evidence": evidence_dicts(sub.result.evidence),
+            "notes": [{"template": m.template, "params": {k: v if isinstance(v, int | float) else str(v)
+                                                         for k, v in m.params.items()}} for m in sub.notes],
+            "review_item": sub.review_item, "policy_version": sub.result.policy_version}
+
+
+def answer_reasons(answer: dict[str, Any]) -> list[Message]:
+    """What the seller is told about a submission answer: why it is held or blocked, and the missing proofs."""
+    out: list[Message] = []
+    if answer["status"] != "live":
+        out = [stored_reason(e) for e in answer["evidence"] if float(e.get("weight", 0.0)) > 0] or \
+            [msg("No reason to hold this listing was found")]
+    return out + [Message(n["template"], dict(n["params"])) for n in answer["notes"]]
+
+
+def _listing_scope(principal: Principal) -> str:
+    return f"listing:{principal.user_id}"
+
+
+def submit_listing_once(*, uow: AbstractUnitOfWork, principal: Principal, listing: Listing, screener: Screener,
+                        enforcement_policy: EnforcementPolicy | None = None,
+                        idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+    """Submit a listing once per Idempotency-Key: the answer (submission_answer) and whether it is a replay."""
+    _check_submitter(principal, listing)
+    screened = screener.screen(listing)
+    with uow:
+        return run_once(uow=uow, scope=_listing_scope(principal), key=idempotency_key,
+                        request=listing_to_dict(listing),
+                        work=lambda: submission_answer(_submit_in(uow, principal, listing, screener,
+                                                                  enforcement_policy, screened)))
+
+
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One listing of a batch with its own Idempotency-Key; `error` when the edge already refused it (a body that
+    is not a listing, an unusable image): it is reported in place and the rest of the batch goes on."""
+
+    listing: Listing | None
+    idempotency_key: str | None = None
+    error: DomainError | None = None
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    answer: dict[str, Any] | None = None
+    replayed: bool = False
+    error: DomainError | None = None
+
+
+def submit_listings(*, uow: AbstractUnitOfWork, principal: Principal, items: Sequence[BatchItem],
+                    screener: Screener, enforcement_policy: EnforcementPolicy | None = None) -> list[BatchOutcome]:
+    """Submit up to MAX_BATCH listings in one transaction, each once per its own Idempotency-Key: one outcome per
+    item, in order. A refused item (not the submitter's, removed, restricted, a key reused for another listing) is
+    reported in place and the others go on; a failure of the database fails the whole batch with nothing
+    committed, so sending it again with the same keys is safe."""
+    principal.require(Role.SELLER, Role.ADMIN)
+    if not items:
+        raise ValidationError("listings: send at least one listing", field="listings")
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"listings: at most {MAX_BATCH} per batch, got {len(items)}; split the feed",
+                              field="listings")
+    scope = _listing_scope(principal)
+    # Screening is CPU work: done before the transaction, so the write locks are held for the writes only.
+    screened: list[ScreeningResult | DomainError | None] = []
+    for item in items:
+        if item.error is not None or item.listing is None:
+            screened.append(None)
+            continue
+        try:
+            _check_submitter(principal, item.listing)
+            screened.append(screener.screen(item.listing))
+        except DomainError as exc:
+            screened.append(exc)
+    outcomes: list[BatchOutcome] = []
+    with uow:
+        for item, result in zip(items, screened, strict=True):
+            if item.error is not None or item.listing is None:
+                outcomes.append(BatchOutcome(error=item.error or ValidationError("not a listing")))
+                continue
+            if isinstance(result, DomainError):
+                outcomes.append(BatchOutcome(error=result))
+                continue
+            assert result is not None
+            listing = item.listing
+            try:
+                claim = claim_once(uow=uow, scope=scope, key=item.idempotency_key, request=listing_to_dict(listing))
+                if claim.replay is not None:
+                    outcomes.append(BatchOutcome(answer=claim.replay, replayed=True))
+                    continue
+                try:
+                    answer = submission_answer(_submit_in(uow, principal, listing, screener, enforcement_policy,
+                                                          result))
+                except DomainError:
+                    claim.release()  # nothing was written for this item: its key stays free for a retry
+                    raise
+                claim.store(answer)
+                outcomes.append(BatchOutcome(answer=answer))
+            except DomainError as exc:
+                outcomes.append(BatchOutcome(error=exc))
+        uow.commit()
+    return outcomes
 
 
 @dataclass(frozen=True)

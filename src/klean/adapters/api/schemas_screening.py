@@ -129,3 +129,36 @@ class StoredListingOut(BaseModel):
     reasons: list[str]
     evidence: list[EvidenceOut]
     policy_version: str | None
+
+
+class BatchIn(BaseModel):
+    """A batch of listings for `POST /v1/listings:batch` (a catalogue feed): 1-500 entries, each
+    `{"idempotency_key": "...", "listing": {...}}` with the listing as `POST /v1/listings` takes it. Entries are
+    checked one by one, so one malformed listing is refused in its place and the others go on."""
+
+    listings: list[Any] = Field(min_length=1, description="1-500 entries: {idempotency_key?, listing}")
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class BatchResultOut(BaseModel):
+    """One entry's outcome, in the order sent: the status it would have had alone (201 stored, 200 replayed for an
+    Idempotency-Key already used with the same listing, 4xx refused with the reason)."""
+
+    index: int
+    idempotency_key: str | None = None
+    status: int
+    replayed: bool = False
+    result: SubmissionOut | None = None
+    error: ErrorOut | None = None
+
+
+class BatchOut(BaseModel):
+    submitted: int
+    replayed: int
+    refused: int
+    results: list[BatchResultOut]

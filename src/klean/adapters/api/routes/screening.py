@@ -1,4 +1,5 @@
-"""Screening over HTTP: a dry run, listing submission (screened before it goes live), a listing with its reasons."""
+"""Screening over HTTP: a dry run, listing submission (screened before it goes live) one by one or in batches, a
+listing with its reasons."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import asyncio
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
+from klean.adapters.api.errors import status_of
 from klean.adapters.api.schemas_screening import (
+    BatchIn,
+    BatchOut,
+    BatchResultOut,
     DryRunIn,
+    ErrorOut,
     EvidenceOut,
     ListingIn,
     ResultOut,
@@ -19,11 +25,13 @@ from klean.adapters.api.schemas_screening import (
     SubmissionOut,
 )
 from klean.adapters.i18n import normalise_lang, render
+from klean.adapters.ingest import batch_item
 from klean.adapters.listing_images import with_images
 from klean.adapters.metrics import SCREENINGS
 from klean.adapters.results import result_record
 from klean.adapters.screening_runtime import held_screener, recheck_lock, screener_for
 from klean.bootstrap import App
+from klean.domain.auth import Role
 from klean.domain.files import listing_from_dict, listing_to_dict
 from klean.services import enforcement, screening
 
@@ -82,24 +90,69 @@ async def dry_run(body: DryRunIn, principal: PrincipalDep, app: AppDep, lang: La
     return ResultOut(**record, policy_version=result.policy_version)
 
 
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _submission_out(answer: dict[str, Any], lang: str) -> SubmissionOut:
+    """A stored or fresh submission answer (services.screening.submission_answer) in the reader's language."""
+    evidence = [EvidenceOut(signal=str(e.get("signal", "")), weight=float(e.get("weight", 0.0)),
+                            brand_id=e.get("brand_id"), span=e.get("span"),
+                            reason=render(screening.stored_reason(e), lang)) for e in answer["evidence"]]
+    return SubmissionOut(id=answer["id"], status=answer["status"], score=answer["score"],
+                         decision=answer["decision"],
+                         reasons=[render(m, lang) for m in screening.answer_reasons(answer)], evidence=evidence,
+                         review_item=answer.get("review_item"), policy_version=answer["policy_version"])
+
+
 @router.post("/listings", response_model=SubmissionOut, status_code=201)
-def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, lang: Lang = "en") -> SubmissionOut:
+def submit(body: ListingIn, principal: PrincipalDep, uow: UowDep, app: AppDep, response: Response,
+           lang: Lang = "en", idempotency_key: IdempotencyKey = None) -> SubmissionOut:
     """Submit a listing: allowed listings go live, doubtful ones wait for a reviewer, blocked ones never go live.
 
     Images are screened from their bytes (`data`, base64: validated, hashed and stored by digest) or from the PDQ
-    hash the marketplace computed (`pdq`); any other image is a 422 naming it."""
+    hash the marketplace computed (`pdq`); any other image is a 422 naming it. With an `Idempotency-Key` a retry
+    answers as the first request did (header `Idempotent-Replayed: true`) and changes nothing."""
     listing = with_images(listing_from_dict(body.as_record()), body.images, app, store=True)
-    sub = screening.submit_listing(uow=uow, principal=principal, listing=listing, screener=screener_for(app),
-                                   enforcement_policy=enforcement.policy_of(app.policy))
-    SCREENINGS.labels(sub.result.decision.value, "submit").inc()
+    answer, replayed = screening.submit_listing_once(
+        uow=uow, principal=principal, listing=listing, screener=screener_for(app),
+        enforcement_policy=enforcement.policy_of(app.policy), idempotency_key=idempotency_key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        SCREENINGS.labels(answer["decision"], "submit").inc()
+    return _submission_out(answer, normalise_lang(lang))
+
+
+@router.post("/listings:batch", response_model=BatchOut)
+def submit_batch(body: BatchIn, principal: PrincipalDep, uow: UowDep, app: AppDep, lang: Lang = "en") -> BatchOut:
+    """Submit up to 500 listings (a catalogue feed) in one request: each entry has its own result, HTTP status and
+    Idempotency-Key, exactly as if sent alone to `POST /v1/listings`. A refused entry does not fail the batch.
+
+    The batch itself is refused when it is empty (422) or holds more than 500 entries (413); a failure of the
+    database fails it whole with nothing stored, so sending it again with the same keys is safe."""
+    principal.require(Role.SELLER, Role.ADMIN)
+    if len(body.listings) > screening.MAX_BATCH:
+        raise HTTPException(413, f"listings: at most {screening.MAX_BATCH} per batch, got {len(body.listings)}; "
+                                 "split the feed")
+    items = [batch_item(raw, app) for raw in body.listings]
+    outcomes = screening.submit_listings(uow=uow, principal=principal, items=items, screener=screener_for(app),
+                                         enforcement_policy=enforcement.policy_of(app.policy))
     lang = normalise_lang(lang)
-    record = result_record(sub.result, lang)
-    reasons = [render(m, lang) for m in screening.reasons(sub.result)] if sub.status != "live" else []
-    reasons += [render(m, lang) for m in sub.notes]
-    return SubmissionOut(id=sub.listing_id, status=sub.status, score=sub.result.score,  # type: ignore[arg-type]
-                         decision=sub.result.decision.value,  # type: ignore[arg-type]
-                         reasons=reasons, evidence=[EvidenceOut(**e) for e in record["evidence"]],
-                         review_item=sub.review_item, policy_version=sub.result.policy_version)
+    results = []
+    for i, (item, out) in enumerate(zip(items, outcomes, strict=True)):
+        if out.error is not None:
+            results.append(BatchResultOut(index=i, idempotency_key=item.idempotency_key, status=status_of(out.error),
+                                          error=ErrorOut(code=out.error.code, message=out.error.message,
+                                                         field=out.error.field)))
+            continue
+        assert out.answer is not None
+        if not out.replayed:
+            SCREENINGS.labels(out.answer["decision"], "submit").inc()
+        results.append(BatchResultOut(index=i, idempotency_key=item.idempotency_key,
+                                      status=200 if out.replayed else 201, replayed=out.replayed,
+                                      result=_submission_out(out.answer, lang)))
+    return BatchOut(submitted=sum(r.status == 201 for r in results), replayed=sum(r.replayed for r in results),
+                    refused=sum(r.error is not None for r in results), results=results)
 
 
 @router.get("/listings/{listing_id}", response_model=StoredListingOut)

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from klean.adapters.db.base import utcnow
 from klean.adapters.db.models.cases import (
     CaseRow,
     CaseTransitionRow,
@@ -466,6 +469,22 @@ class IdempotencyRepository:
             # writer committed meanwhile; either way the caller rolls back and looks again.
             raise Conflict("this Idempotency-Key is being used by another request", field="Idempotency-Key") \
                 from exc
+
+    def try_claim(self, scope: str, key: str, request_hash: str) -> bool:
+        """Take the key inside the current transaction unless it is taken (False); never aborts the transaction.
+
+        On PostgreSQL the insert waits for a concurrent transaction holding the same key to finish first."""
+        insert = postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        res = self.session.execute(insert(IdempotencyRow).values(scope=scope, key=key, request_hash=request_hash,
+                                                                 response={}, created_at=utcnow())
+                                   .on_conflict_do_nothing(index_elements=["scope", "key"])
+                                   .returning(IdempotencyRow.id))
+        # RETURNING, not rowcount: a skipped insert returns no row on every driver (rowcount may be -1).
+        return res.first() is not None
+
+    def release(self, scope: str, key: str) -> None:
+        """Give back a key taken in this transaction whose work was refused (so a retry may use it)."""
+        self.session.execute(delete(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key))
 
     def store(self, scope: str, key: str, response: dict[str, Any]) -> None:
         row = self.session.scalars(select(IdempotencyRow).where(IdempotencyRow.scope == scope,
