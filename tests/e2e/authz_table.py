@@ -103,6 +103,8 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/enforcement/appeals/{appeal_id}/decision"): STAFF,
     ("GET", "/v1/sellers/{seller_id}/standing"): STAFF | only(S),
     ("GET", "/v1/sellers/{seller_id}/listing-check"): STAFF | only(S),
+    # rights holders: sellers of their brands, personal data masked
+    ("GET", "/v1/sellers/{seller_id}/network"): HOLDERS | STAFF,
     # evidence and transparency
     ("GET", "/v1/evidence/cases/{case_id}"): only(A, RH, TP),
     ("GET", "/v1/evidence/listings/{listing_id}"): only(A),

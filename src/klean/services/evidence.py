@@ -228,6 +228,12 @@ def collect_evidence(
             records.setdefault(record_group(e), []).append(record)
         for kind, found in _repository_records(uow, relevant.values(), privileged=privileged).items():
             records[f"{kind}_records"] = found
+        if subject_type == "seller":
+            # The accounts tied to this seller and the facts tying them, as an investigator sees them.
+            from klean.services import seller_networks
+
+            records["seller_network"] = [seller_networks.network_record(uow=uow, seller_id=subject_id,
+                                                                        reveal=privileged)]
 
         now = datetime.now(UTC)
         actor = principal.user_id if principal else "operator"

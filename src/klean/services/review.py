@@ -147,6 +147,9 @@ def _decide_screening(uow: AbstractUnitOfWork, item: Any, *, actor: str, decisio
                                "snapshot_sha256": snap.sha256}, policy_version=policy.version, reason=reason)
     enforcement = notice_cases._enforcement()
     if decision == "remove" and enforcement is not None and hasattr(enforcement, "record_violation"):
-        enforcement.record_violation(uow=uow, seller_id=stored.listing.seller_id, kind="counterfeit_confirmed",
+        # Held because its seller is linked to a suspended one: removing it confirms the ban evasion.
+        linked = any(e.get("signal") == "seller_network" for e in stored.evidence or ())
+        enforcement.record_violation(uow=uow, seller_id=stored.listing.seller_id,
+                                     kind="linked_to_suspended" if linked else "counterfeit_confirmed",
                                      actor=actor, cause_ref=f"review:{item.id}", listing_id=listing_id,
                                      evidence=[f"review:{item.id}"], **notice_cases.enforcement_kwargs(policy))

@@ -212,6 +212,11 @@ def assess(*, screener: Screener, listing: Listing, uow: AbstractUnitOfWork | No
             unauthorised = _unauthorised_in_snapshot(screener, listing.seller_id, offered, pol)
     decision = gate_decision(result.decision, unauthorised)
     gated = result if decision is result.decision else dataclasses.replace(result, decision=decision)
+    if uow is not None:
+        # Ban evasion: a seller linked by a strong fact to a suspended or restricted one waits for review.
+        from klean.services import seller_networks
+
+        gated = seller_networks.gate_listing(uow=uow, listing=listing, result=gated)
     return Assessment(result=gated, screened=result.decision, unauthorised=tuple(unauthorised))
 
 

@@ -24,6 +24,7 @@ from klean.domain.verification import (
     validate_dates,
     validate_issuer,
 )
+from klean.services import seller_networks
 from klean.services.enforcement import REVIEWERS, check_text, current_policy, required_reason
 from klean.services.unit_of_work import AbstractUnitOfWork
 
@@ -84,6 +85,9 @@ def submit_proof(*, uow: AbstractUnitOfWork, principal: Principal, brand_id: str
                                    "valid_from": valid_from.isoformat() if valid_from else None,
                                    "valid_until": valid_until.isoformat()},
                           reason=f"proof of authorisation for {name} submitted")
+        # The same document under another account links the two (seller networks).
+        seller_networks.observe_proof(uow=uow, seller_id=proof.seller_id, proof_id=proof.id,
+                                      document_sha256=document_sha256)
         uow.commit()
         return proof.as_dict()
 
@@ -282,6 +286,9 @@ def submit_identity(*, uow: AbstractUnitOfWork, principal: Principal, fields: di
                           payload={"fields": sorted(cleaned)})  # values stay out of the log (personal data)
         uow.queue.enqueue(kind="proof", subject_type="seller_identity", subject_id=principal.seller_id,
                           priority=10.0, payload={"fields": sorted(cleaned)})
+        # A changed account now tied to a suspended or restricted seller: its live listings wait for review.
+        seller_networks.observe_identity(uow=uow, seller_id=principal.seller_id)
+        seller_networks.hold_live_listings(uow=uow, seller_id=principal.seller_id, actor="rule:seller_network")
         uow.commit()
         return _identity_view(identity, pol, reveal=False)
 

@@ -79,9 +79,11 @@ class IdentityIn(_In):
     address: str | None = Field(default=None, max_length=500)
     bank_account: str | None = Field(default=None, max_length=500)
     tax_id: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=500)
+    email: str | None = Field(default=None, max_length=500)
 
 
 class IdentityVerificationIn(_In):
-    fields: list[Literal["name", "address", "bank_account", "tax_id"]] = Field(min_length=1)
+    fields: list[Literal["name", "address", "bank_account", "tax_id", "phone", "email"]] = Field(min_length=1)
     verified: bool
     reason: str = Field(min_length=1, max_length=5000)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 12:57:34.114262
+Create Date: 2026-12-02 13:11:04.160320
 """
 from __future__ import annotations
 
@@ -329,6 +329,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.create_index('ix_review_items_open', ['state', 'priority'], unique=False)
+
+    op.create_table('seller_facts',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('key', sa.String(length=500), nullable=False),
+    sa.Column('match', sa.String(length=500), nullable=False),
+    sa.Column('source', sa.String(length=250), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_seller_facts')),
+    sa.UniqueConstraint('seller_id', 'kind', 'key', 'match', name='uq_seller_facts_fact')
+    )
+    with op.batch_alter_table('seller_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_seller_facts_kind_match', ['kind', 'match'], unique=False)
+        batch_op.create_index(batch_op.f('ix_seller_facts_seller_id'), ['seller_id'], unique=False)
+
+    op.create_table('seller_networks',
+    sa.Column('seller_id', sa.String(length=200), nullable=False),
+    sa.Column('network_id', sa.String(length=200), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('seller_id', name=op.f('pk_seller_networks'))
+    )
+    with op.batch_alter_table('seller_networks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_seller_networks_network_id'), ['network_id'], unique=False)
 
     op.create_table('seller_totals',
     sa.Column('seller_id', sa.String(length=200), nullable=False),
@@ -835,6 +859,15 @@ def downgrade() -> None:
     op.drop_table('signin_throttle')
     op.drop_table('sellers')
     op.drop_table('seller_totals')
+    with op.batch_alter_table('seller_networks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seller_networks_network_id'))
+
+    op.drop_table('seller_networks')
+    with op.batch_alter_table('seller_facts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_seller_facts_seller_id'))
+        batch_op.drop_index('ix_seller_facts_kind_match')
+
+    op.drop_table('seller_facts')
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.drop_index('ix_review_items_open')
 
