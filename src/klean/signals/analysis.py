@@ -15,7 +15,8 @@ from klean.domain.screening import ScreeningContext
 from klean.signals.context import INDEX_KEY, INITIAL_AFTER_RE, INITIAL_BEFORE_RE, INITIAL_WORDS, TextIndex
 from klean.signals.disguises import classify_disguise, find_masked
 from klean.signals.findings import DISGUISES, Analysis, Mention, VocabHit
-from klean.signals.fuzzy import find_mixed_script, find_typos, remember
+from klean.signals.fuzzy import find_mixed_script, find_thai_sounds, find_typos, remember
+from klean.signals.phonetic import THAI_RUN
 from klean.signals.products import _CASELESS_ODD, _FOR_BEFORE, find_fits, model_mentions, pick_products
 from klean.signals.text import Folded, fold, is_han, strip_spaces
 
@@ -203,6 +204,8 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         _negated_marks(f, a)
     find_typos(f, text, idx, covered + collisions, a)
     find_mixed_script(f, text, idx, covered + collisions, a)
+    if idx.thai_sound and not text_ascii and THAI_RUN.search(t):
+        find_thai_sounds(f, text, idx, covered + collisions, a)
     find_masked(text, idx, a)
 
     if product_hits:

@@ -21,7 +21,18 @@ from klean.domain.fx import FxTable
 from klean.domain.registry import Authorisation, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningContext
 from klean.signals import lexicons
-from klean.signals.phonetic import han_sound, hangul_key, latin_key
+from klean.signals.phonetic import (
+    THAI_RUN,
+    consonants_in,
+    han_sound,
+    hangul_key,
+    latin_key,
+    latin_sound_key,
+    latin_vowels,
+    thai_keys,
+    thai_letters,
+    vowel_classes,
+)
 from klean.signals.text import base_form, fold, fold_term, jamo, script_of, strip_accents, strip_spaces
 
 INDEX_KEY = "text"
@@ -63,6 +74,13 @@ class TextIndex:
     mixed_other_prefix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     mixed_other_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     brand_categories: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Thai spellings by sound (phonetic.thai_keys): coarse key of Latin marks of three consonants or more and of Thai
+    # marks of two or more -> mark ids; coarse keys of five consonants or more with one letter dropped -> mark ids
+    # (a letter dropped, added or changed); per mark its vowel classes, and for Thai marks the fine key and letters.
+    thai_sound: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    thai_sound_fuzzy: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    thai_marks: dict[int, tuple[str, str, str, str]] = field(default_factory=dict)  # coarse, vowels, fine, letters
+    thai_key_max: int = 0
     # (brand, product name, currency) -> the product: one product registered with a reference per currency
     products_by_currency: dict[tuple[str, str, str], Product] = field(default_factory=dict)
     fx: FxTable | None = None  # converts a reference price when none is registered in the listing's currency
@@ -146,6 +164,9 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         "latin_prefix", "latin_suffix", "other_prefix", "other_suffix")}
     hangul_max = 2
     han_sounds: dict[str, list[int]] = defaultdict(list)
+    thai_sound: dict[str, set[int]] = defaultdict(set)
+    thai_fuzzy: dict[str, set[int]] = defaultdict(set)
+    thai_marks: dict[int, tuple[str, str, str, str]] = {}
     wildcard: dict[str, tuple[str, str]] = {}
     initials: dict[str, set[str]] = defaultdict(set)
     mark_brands: dict[str, set[str]] = defaultdict(set)
@@ -183,6 +204,22 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
                     multiword = True
                 elif script == "han":
                     han_lengths.add(len(key))
+            if script == "latin" and len(key) >= 4 and key.isalpha():
+                sound = latin_sound_key(strip_accents(b))
+                # two consonants are too few to find a Latin mark in unspaced Thai (Casio would be in นำเข้า, import):
+                # such marks are found in Thai through the brand's registered Thai marks
+                if consonants_in(sound) >= 3:
+                    thai_marks[mid] = (sound, latin_vowels(strip_accents(b)), "", "")
+            elif script == "other" and THAI_RUN.search(key):
+                sound, fine = thai_keys(key)
+                if consonants_in(sound) >= 2:
+                    thai_marks[mid] = (sound, vowel_classes(fine), fine, thai_letters(key))
+            if mid in thai_marks:
+                sound = thai_marks[mid][0]
+                thai_sound[sound].add(mid)
+                if consonants_in(sound) >= 5:  # fuzzy.THAI_FUZZY_MIN
+                    for d in _deletions(sound):
+                        thai_fuzzy[d].add(mid)
             if script == "latin" and len(key) >= 4 and key.isalpha():
                 phonetic["L" + latin_key(key)].add(mid)
                 _add_pieces(mixed["latin_prefix"], key, brand.id, prefixes=True, shortest=1)
@@ -290,6 +327,9 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         han_sound_automaton=sound_automaton,
         mixed_latin_prefix=frozen(mixed["latin_prefix"]), mixed_latin_suffix=frozen(mixed["latin_suffix"]),
         mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
+        thai_sound={k: tuple(sorted(v)) for k, v in thai_sound.items()},
+        thai_sound_fuzzy={k: tuple(sorted(v)) for k, v in thai_fuzzy.items()}, thai_marks=thai_marks,
+        thai_key_max=max(map(len, thai_sound), default=0),
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
         products_by_currency={(b.id, p.name, p.reference_price.currency): p for b in snapshot.brands
                               for p in reversed(b.products)},

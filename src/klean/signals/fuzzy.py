@@ -14,7 +14,20 @@ from rapidfuzz.distance import OSA
 
 from klean.signals.context import TextIndex, fuzzy_budget
 from klean.signals.findings import Analysis, Mention
-from klean.signals.phonetic import han_sound, hangul_key, latin_key
+from klean.signals.phonetic import (
+    THAI_RUN,
+    consonants_in,
+    han_sound,
+    hangul_key,
+    join_keys,
+    latin_key,
+    thai_cluster_keys,
+    thai_clusters,
+    thai_letters,
+    trim_key,
+    vowel_classes,
+    vowels_agree,
+)
 from klean.signals.text import Folded, is_vowel_jamo, jamo
 
 _MISS = object()
@@ -333,3 +346,137 @@ def _overlaps(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
         if fs < e and s < fe:
             return True
     return False
+
+
+# Thai runs, joined across single spaces (หลุยส์ วิตตอง): a mark's spelling may start and end at any cluster in them.
+_THAI_SPAN = re.compile("[\u0e01-\u0e4e]+(?: [\u0e01-\u0e4e]+)*")
+THAI_MAX_CLUSTERS = 16
+# A Thai spelling one letter off a mark counts only for marks of five consonants or more (Thai text has no spaces,
+# so shorter keys one letter off turn up inside ordinary words), and only with the mark's first and last letters.
+THAI_FUZZY_MIN = 5
+
+
+def find_thai_sounds(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
+    """Thai spellings of marks by sound (phonetic.thai_keys), in runs of Thai without spaces.
+
+    A Latin mark written in Thai the way it sounds (ชาแนล for Chanel, when no Thai mark is registered) is a plain
+    mention of it. Against the brand's registered Thai marks (the anchors): the same letters up to tone marks and
+    vowel length (ไนกี๊ for ไนกี้) is the mark; another spelling of the same sound (คาซิโอ้, ชัมซุง) a respelling; one
+    letter dropped, added or changed on a mark of five consonants or more (หลุยวิตตอง) a typo. Sound keys that agree
+    must agree in vowel classes too (สามเส้น is not Samsung). Short marks need corroboration, as short Latin ones do."""
+    t = f.text
+    for m in _THAI_SPAN.finditer(t):
+        key = ("t", m.group())
+        hits = idx.memo.get(key, _MISS)
+        if hits is _MISS:
+            hits = remember(idx.memo, key, _thai_run(m.group(), idx))
+        for rs, re_, found_marks in hits:  # type: ignore[attr-defined]
+            fs, fe = m.start() + rs, m.start() + re_
+            if _overlaps(fs, fe, covered):
+                continue
+            o0, o1 = f.span(fs, fe)
+            for mid, how, corroborate in found_marks:
+                _key, bid, mark, _script, _st, _short = idx.fuzzy_marks[mid]
+                if how == "mark":
+                    a.mentions.append(Mention(bid, "mark", "mark", mark, text[o0:o1], (o0, o1), 1.0,
+                                              corroborate=corroborate))
+                else:
+                    a.mentions.append(Mention(bid, "disguise", how, mark, text[o0:o1], (o0, o1), 0.8,
+                                              corroborate=corroborate))
+            covered.append((fs, fe))
+
+
+ThaiHit = tuple[int, int, tuple[tuple[int, str, bool], ...]]  # start, end, (mark id, how, corroborate) per brand
+
+
+def _thai_run(run: str, idx: TextIndex) -> list[ThaiHit]:
+    """The marks spelt by sound in one Thai run: from each cluster the longest spelling found, then on from its end."""
+    clusters: list[tuple[int, int, str, str]] = []
+    for m in THAI_RUN.finditer(run):
+        for s, e in thai_clusters(run, m.start(), m.end()):
+            clusters.append((s, e, *thai_cluster_keys(run[s:e])))
+    longest = idx.thai_key_max
+    out: list[ThaiHit] = []
+    n = len(clusters)
+    i = 0
+    while i < n:
+        if clusters[i][2] in ("", "a") and (i + 1 == n or clusters[i + 1][2][:1] in ("", "a")):
+            i += 1  # a spelling starts at a consonant, or at a vowel carrier right before one (อาดิดาส, หลุยส์)
+            continue
+        best: ThaiHit | None = None
+        best_fuzzy = True
+        coarse = fine = ""
+        for j in range(i, min(n, i + THAI_MAX_CLUSTERS)):
+            coarse = join_keys(coarse, clusters[j][2])
+            fine = join_keys(fine, clusters[j][3])
+            ck = trim_key(coarse)
+            if len(ck) > longest + 1:
+                break
+            if len(ck) < 3:
+                continue
+            start, end = clusters[i][0], clusters[j][1]
+            found = _thai_verified(idx.thai_sound.get(ck, ()), ck, fine, run[start:end], idx, fuzzy=False)
+            if found:
+                best, best_fuzzy = (start, end, found), False
+            elif best_fuzzy and consonants_in(ck) >= THAI_FUZZY_MIN - 1:
+                found = _thai_verified(_thai_near(ck, idx), ck, fine, run[start:end], idx, fuzzy=True)
+                if found:
+                    best = (start, end, found)
+        if best is None:
+            i += 1
+            continue
+        out.append(best)
+        while i < n and clusters[i][0] < best[1]:
+            i += 1
+    return out
+
+
+def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, *, fuzzy: bool
+                   ) -> tuple[tuple[int, str, bool], ...]:
+    """(mark id, how, corroborate) for the marks, one per brand, that this spelling stands for."""
+    out: list[tuple[int, str, bool]] = []
+    brands: set[str] = set()
+    vowels = None
+    for mid in sorted(mids, key=lambda mid: not idx.thai_marks[mid][2]):  # the brand's Thai marks first
+        mark_coarse, mark_vowels, mark_fine, mark_letters = idx.thai_marks[mid]
+        bid = idx.fuzzy_marks[mid][1]
+        if bid in brands:
+            continue
+        consonants = consonants_in(mark_coarse)
+        if fuzzy:
+            if mark_fine and OSA.distance(fine, mark_fine, score_cutoff=1) > 1:
+                continue
+            how = "typo" if mark_fine else "mark"  # a Latin mark one letter off in Thai: named, less surely
+            corroborate = not mark_fine
+        elif mark_fine and fine == mark_fine:
+            how = "mark" if thai_letters(written) == mark_letters else "phonetic"
+            corroborate = consonants < 3
+        elif mark_fine:
+            continue  # a Thai mark is compared with its vowels as written (โค้ช is not เคส, ลิขสิ is not กาแล็กซี่)
+        else:
+            if vowels is None:
+                vowels = vowel_classes(fine)
+            if not vowels_agree(vowels, mark_vowels):
+                continue
+            how, corroborate = "mark", consonants < 4
+        brands.add(bid)
+        out.append((mid, how, corroborate))
+    return tuple(out)
+
+
+def _thai_near(key: str, idx: TextIndex) -> tuple[int, ...]:
+    """Marks of five consonants or more whose coarse key is one edit from this one, with the same first and last
+    letter (a letter dropped, added, changed or swapped)."""
+    sound, near = idx.thai_sound, idx.thai_sound_fuzzy
+    cands: set[int] = set(near.get(key, ()))  # the text dropped a letter
+    for i in range(len(key)):
+        d = key[:i] + key[i + 1:]
+        cands.update(sound.get(d, ()))  # the text added one
+        cands.update(near.get(d, ()))  # changed or swapped one
+    out = []
+    for mid in sorted(cands):
+        mark_key = idx.thai_marks[mid][0]
+        if consonants_in(mark_key) >= THAI_FUZZY_MIN and mark_key[0] == key[0] and mark_key[-1] == key[-1] and \
+                OSA.distance(key, mark_key, score_cutoff=1) <= 1:
+            out.append(mid)
+    return tuple(out)

@@ -146,6 +146,12 @@ _TABLE = _Table()
 _VANISHING_RE = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
                            + "".join(sorted(INVISIBLE)) + "\u3131-\u318e]")
 _SEP_SPLIT_RE = re.compile(r"([\W_]+)")
+# Thai vowel signs above and below the line, tone marks and the silencer (category Mn, so \W) are part of the word
+# they sit on, not separators: without them กุชชี่ would end at กุชช and ไนกี๊ would be ไนกี้ (spans cut a character
+# short, a registered mark read as disguised). Texts with such marks split with this pattern instead.
+_THAI_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+_THAI_MARK_RE = re.compile(f"[{_THAI_MARKS}]")
+_SEP_SPLIT_THAI_RE = re.compile(f"((?:[^\\w{_THAI_MARKS}]|_)+)")
 _LEET_RE = re.compile(r"(?<=[a-z])[013457](?![0-9])|(?<![0-9])[013457](?=[a-z])|(?<=[a-z])[!|](?=[a-z])"
                       r"|(?<![0-9])9(?=[\uac00-\ud7a3])")
 
@@ -225,16 +231,17 @@ _NOT_BYTE_FOLDABLE = re.compile("[^\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]")
 def fold(text: str) -> Folded:
     """Fold a text for matching; see the module docstring."""
     offsets: list[int] | None = None
-    zero = jamo_seen = bidi = False
+    zero = jamo_seen = bidi = thai = False
     if text.isascii() or not _NOT_BYTE_FOLDABLE.search(text):
         folded = text.encode().translate(_FOLD_BYTES).decode()
     else:
+        thai = True  # only text outside ASCII, Hangul and common Han can hold Thai marks
         folded = text.translate(_TABLE)
         if len(folded) != len(text) or _VANISHING_RE.search(text):
             folded, offsets, zero, jamo_seen, bidi = _slow_fold(text)
     if _LEET_HINT.search(folded):
         folded = _LEET_RE.sub(_leet_sub, folded)
-    tokens = _SEP_SPLIT_RE.split(folded)
+    tokens = (_SEP_SPLIT_THAI_RE if thai and _THAI_MARK_RE.search(folded) else _SEP_SPLIT_RE).split(folded)
     if len(tokens) == 1:
         return Folded(text, folded, offsets, folded, None, zero, jamo_seen, had_bidi=bidi)
     return Folded(text, folded, offsets, "".join(tokens[0::2]), tokens, zero, jamo_seen, had_bidi=bidi)
