@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -23,6 +23,7 @@ from klean.signals import lexicons
 from klean.signals.analysis import Analysis, analyse
 from klean.signals.context import INDEX_KEY
 from klean.signals.examples import listing
+from klean.signals.money_text import StatedPrice, stated_prices
 from klean.signals.products import sold_part
 
 # The signal's weights and limits; each can be set in policy.toml [screening.price] (a change bumps the policy
@@ -155,6 +156,32 @@ def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id
     return None
 
 
+def price_from_text(listing: Listing) -> StatedPrice | None:
+    """A price the listing's text states that should stand for the listing's price field (data/prices.tsv,
+    signals/money_text.py): when the field is a placeholder (0 or 1), the first price the title (else the
+    description) states, in whatever currency it is written; when the field is a thousandth or a millionth of a price
+    the text states in the same currency (1299 for Rp 1.299.000: the seller typed thousands), that price; a price per
+    unit (75k/áo, Rp150.000/pcs) or per period of time (RM50/bulan) in the listing's currency, that price, so that
+    bundle words are not read as dividing it again. None when the field stands as it is."""
+    field = listing.price
+    if not any(ch.isdigit() for ch in listing.text):
+        return None
+    prices = stated_prices(listing.title, field.currency) + (
+        stated_prices(listing.description, field.currency) if listing.description else [])
+    if not prices:
+        return None
+    if field.amount <= 1:
+        return next((sp for sp in prices if not sp.per_time), prices[0])
+    for sp in prices:
+        if sp.currency != field.currency:
+            continue
+        if sp.per and (sp.per_time or sp.amount <= field.amount):
+            return sp
+        if sp.amount in (field.amount * 1000, field.amount * 1000000) and not sp.per:
+            return sp
+    return None
+
+
 def _band_weight(ratio: float, bands: Sequence[Sequence[float]]) -> float:
     for limit, w in bands:
         if ratio < limit:
@@ -175,9 +202,19 @@ class PriceAnomaly:
         p = ctx.settings.get(self.name) or DEFAULTS
         a = analyse(listing, ctx)
         brand_id = a.primary_brand()
-        if brand_id is None or listing.price.amount <= 1:
+        if brand_id is None:
             return ()
         if authorised_today(ctx, listing.seller_id, brand_id) or a.has("plan") or a.has("service"):
+            return ()
+        stated = price_from_text(listing)
+        if stated is not None:
+            if stated.per_time:
+                return ()  # RM50/bulan: a rent or an instalment, not the price of the goods
+            # the price as the text states it (shown next to the price in the reason: “Rp 1.299.000”, “75k/áo”)
+            amount = stated.amount
+            listing = replace(listing, price=Money(amount.quantize(Decimal(1)) if amount == amount.to_integral()
+                                                   else amount, stated.currency))
+        if listing.price.amount <= 1:
             return ()
         if a.has("compatible") or a.has("fits") or a.compares_only():
             return ()  # fits the brand, or compares with it: not offered as the brand's own product
@@ -187,7 +224,7 @@ class PriceAnomaly:
         if ref is None:
             return ()
         money, what, matched = ref.money, ref.what, ref.matched
-        n = unit_count(listing, a)
+        n = 1 if stated is not None and stated.per else unit_count(listing, a)  # 75k/áo is already per unit
         unit_price = listing.price.amount / Decimal(n) if n > 1 else listing.price.amount
         ratio = float(unit_price / money.amount)
         hit = a.products.get(brand_id)
@@ -196,7 +233,8 @@ class PriceAnomaly:
             ratio /= share
         used = listing.condition == "used" or a.has("used")
         part = sold_part(a, len(listing.title), brand_id)
-        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what, p) if matched else ()
+        near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what, p, stated) \
+            if matched else ()
         weight = _band_weight(ratio, p["bands"])
         if weight == 0.0:
             return near
@@ -217,7 +255,10 @@ class PriceAnomaly:
         if a.has("proof"):
             weight *= p["documented_import"]
         pct = max(1, round(ratio * 100))
-        price = Money(unit_price.quantize(Decimal(1)) if n > 1 else listing.price.amount, listing.price.currency)
+        price: Money | str = Money(unit_price.quantize(Decimal(1)) if n > 1 else listing.price.amount,
+                                   listing.price.currency)
+        if stated is not None:
+            price = f"{price} (\u201c{stated.found}\u201d)"
         if part is not None:
             reason = msg("Price {price} is {pct}% of the reference {ref} for {product}, but the item sold is a part "
                          "(\u201c{part}\u201d)", price=str(price), pct=pct, ref=str(money), product=what, part=part)
@@ -241,7 +282,8 @@ class PriceAnomaly:
         return (Evidence(self.name, round(weight, 4), brand_id, None, reason, code="price"), *near)
 
     def _near_price_story(self, listing: Listing, a: Analysis, ratio: float, used: bool, part: str | None,
-                          brand_id: str, money: Money, what: str, p: dict[str, Any]) -> tuple[Evidence, ...]:
+                          brand_id: str, money: Money, what: str, p: dict[str, Any],
+                          stated: StatedPrice | None = None) -> tuple[Evidence, ...]:
         """Near the real price of the product named, with a sales story that covers fakes (see DEFAULTS). Only
         against a product: a brand's cheapest item in a category says nothing about how near the price is."""
         low, high = p["near_band"]
@@ -255,7 +297,8 @@ class PriceAnomaly:
         return (Evidence(self.name, round(weight, 4), brand_id, None, msg(
             "Price {price} is {pct}% of the reference {ref} for {product}, sold by a seller the brand has not "
             "authorised with a story that often covers counterfeits ({n} of them)",
-            price=str(listing.price), pct=round(ratio * 100), ref=str(money), product=what, n=len(stories)),
+            price=str(listing.price) + (f" (\u201c{stated.found}\u201d)" if stated is not None else ""),
+            pct=round(ratio * 100), ref=str(money), product=what, n=len(stories)),
             code="near_story"),)
 
     @staticmethod
