@@ -181,6 +181,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/portal/inspector/{pick_id}/verdict"): only(INS),
     ("GET", "/portal/review"): STAFF,
     ("GET", "/portal/review/{item_id}"): STAFF,
+    ("GET", "/portal/review/{item_id}/photos/{n}"): STAFF,  # photos Klean stored at intake, for the region view
     ("POST", "/portal/review/{item_id}/claim"): STAFF,
     ("POST", "/portal/review/{item_id}/release"): STAFF,
     ("POST", "/portal/review/{item_id}/decide"): STAFF,

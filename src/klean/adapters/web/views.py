@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request, UploadFile
@@ -75,8 +76,36 @@ def evidence_rows(evidence: list[dict[str, Any]], lang: str) -> list[dict[str, A
         rows.append({"signal": str(e.get("signal", "")), "weight": float(e.get("weight", 0.0)),
                      "brand_id": e.get("brand_id"),
                      "span": tuple(span) if isinstance(span, list | tuple) and len(span) == 2 else None,
+                     "box": _photo_box(e.get("params")),
                      "reason": render(screening.stored_reason(e), lang)})
     return sorted(rows, key=lambda r: -r["weight"])
+
+
+def _photo_box(params: Any) -> tuple[int, int, int, int, int] | None:
+    """(image, x, y, w, h) of the part of a listing photo an image or logo match names in its reason, if any."""
+    if not isinstance(params, dict):
+        return None
+    values = [params.get(k) for k in ("image", "x", "y", "w", "h")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values) or values[0] < 1:
+        return None
+    return values[0], values[1], values[2], values[3], values[4]
+
+
+def photo_regions(images: Sequence[tuple[int, int]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listing's stored photos ((width, height), 1-based order) with the boxes evidence drew on each, so a
+    reviewer sees the matched part at a glance. Boxes are clipped to the photo."""
+    out = []
+    for n, (width, height) in enumerate(images, start=1):
+        boxes = []
+        for r in rows:
+            box = r["box"]
+            if box is None or box[0] != n or r["weight"] <= 0:
+                continue
+            x, y = min(box[1], width), min(box[2], height)
+            boxes.append({"x": x, "y": y, "w": max(1, min(box[3], width - x)), "h": max(1, min(box[4], height - y)),
+                          "signal": r["signal"]})
+        out.append({"n": n, "width": width, "height": height, "boxes": boxes})
+    return out
 
 
 def spans_of(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:

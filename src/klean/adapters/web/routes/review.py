@@ -9,13 +9,25 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klean.adapters.api.deps import UowDep
+from klean.adapters.blobs import BlobStore
 from klean.adapters.mail.notify import mailer
 from klean.adapters.screening_runtime import rescan_after_change
+from klean.adapters.uploads import ImageInfo, validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
-from klean.adapters.web.views import N_, app_of, evidence_rows, highlight, pop_flash, set_flash, spans_of, tr
+from klean.adapters.web.views import (
+    N_,
+    app_of,
+    evidence_rows,
+    highlight,
+    photo_regions,
+    pop_flash,
+    set_flash,
+    spans_of,
+    tr,
+)
 from klean.domain.auth import Principal, Role
-from klean.domain.errors import DomainError
+from klean.domain.errors import DomainError, NotFound
 from klean.services import enforcement, portal, review, verification
 from klean.services.notices import notice_policy
 
@@ -23,6 +35,7 @@ router = APIRouter(prefix="/portal/review")
 Reviewer = Annotated[Principal, Depends(role_required(Role.REVIEWER, Role.ADMIN))]
 ItemId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 # Reasons a reviewer picks with one click (the second click is the decision); English is the msgid.
+PHOTO_NOT_STORED = N_("Klean holds no copy of this photo")
 PRESET_REASONS = {
     "remove": [N_("The listing uses a protected mark on goods that are not genuine."),
                N_("The price is far below the genuine article and the text admits a replica.")],
@@ -46,18 +59,49 @@ def queue(request: Request, uow: UowDep, principal: Reviewer) -> Response:
 def item(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer) -> Response:
     detail = portal.review_item(uow=uow, principal=principal, item_id=item_id)
     lang = request_lang(request)
-    rows, pieces = [], []
+    rows, pieces, photos = [], [], []
     if detail.listing is not None:
         rows = evidence_rows(detail.listing.evidence, lang)
         pieces = highlight(detail.listing.listing.text, spans_of(rows))
+        sizes = [(info.width, info.height) if (info := _stored_photo(request, ref.sha256)) else (0, 0)
+                 for ref in detail.listing.listing.images]
+        photos = [p for p in photo_regions(sizes, rows) if p["width"]]
     reasons = {d: PRESET_REASONS.get(d, []) for d in detail.item["decisions"]}
     proof = None
     if detail.item["kind"] == "proof" and detail.item["subject_type"] == "proof":
         proof = verification.get_proof(uow=uow, principal=principal, proof_id=int(detail.item["subject_id"]))
     return render(request, "pages/review/item.html", principal=principal, item=detail.item, stored=detail.listing,
-                  rows=rows, pieces=pieces, products=detail.reference_products, reasons=reasons, proof=proof,
+                  rows=rows, pieces=pieces, photos=photos, products=detail.reference_products, reasons=reasons,
+                  proof=proof,
                   today=date.today().isoformat(), flash=pop_flash(request),
                   mine=detail.item["claimed_by"] == principal.user_id)
+
+
+def _stored_photo(request: Request, sha256: str | None) -> ImageInfo | None:
+    """What the blob store holds for a listing photo, checked again as an image (never trusted as stored)."""
+    store = BlobStore(app_of(request).settings)
+    if not sha256 or not store.exists(sha256):
+        return None
+    try:
+        return validate_image(store.get(sha256), app_of(request).settings)
+    except DomainError:
+        return None
+
+
+@router.get("/{item_id}/photos/{n}")
+def listing_photo(request: Request, item_id: ItemId, n: Annotated[int, Path(ge=1, le=100)], uow: UowDep,
+                  principal: Reviewer) -> Response:
+    """Photo n of the item's listing as the seller sent it (only photos Klean stored at intake), for the
+    matched-region view; the item's own access rules decide who may see it."""
+    detail = portal.review_item(uow=uow, principal=principal, item_id=item_id)
+    images = detail.listing.listing.images if detail.listing is not None else ()
+    sha = images[n - 1].sha256 if n <= len(images) else None
+    info = _stored_photo(request, sha)
+    if sha is None or info is None:
+        raise NotFound(PHOTO_NOT_STORED, field="n")  # the error page puts it in the reader's language
+    return Response(BlobStore(app_of(request).settings).get(sha), media_type=info.media_type,
+                    headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
+                             "Content-Security-Policy": "default-src 'none'"})
 
 
 @router.post("/proofs/{proof_id}/expiry", dependencies=[CsrfChecked])
