@@ -61,6 +61,24 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     },
 }
 
+# Time-to-action buckets (domain.transparency.TTA_BUCKETS names them in English with h/d) and ISO weeks
+# (2026-W49) as a Korean reader writes them; other languages keep the compact form.
+BUCKETS: Mapping[str, Mapping[str, str]] = {
+    "ko": {"< 1 h": "1시간 미만", "1-4 h": "1~4시간", "4-24 h": "4~24시간", "1-3 d": "1~3일", "3-7 d": "3~7일",
+           "> 7 d": "7일 초과"},
+}
+WEEK_FORMAT: Mapping[str, str] = {"ko": "{year}년 {week}주차"}
+
+
+def week_label(week: object, lang: str) -> str:
+    """An ISO week (2026-W49) as `lang` writes it (2026년 49주차); anything else as it is."""
+    text = str(week)
+    year, sep, number = text.partition("-W")
+    if not sep or not year.isdigit() or not number.isdigit() or lang not in WEEK_FORMAT:
+        return text
+    return WEEK_FORMAT[lang].format(year=year, week=int(number))
+
+
 # ---- CSV ----------------------------------------------------------------------------------------------
 
 
@@ -131,7 +149,7 @@ def _bars(title: str, items: Sequence[tuple[str, float]], unit: str = "") -> str
     return _svg(title, "".join(parts))
 
 
-def _weekly(title: str, weeks: Sequence[Mapping[str, Any]], L: Mapping[str, str]) -> str:
+def _weekly(title: str, weeks: Sequence[Mapping[str, Any]], L: Mapping[str, str], lang: str = "en") -> str:
     series = ("blocked", "removed", "restored")
     n = max(1, len(weeks))
     top = max([int(w.get(s, 0)) for w in weeks for s in series] + [1])
@@ -139,15 +157,16 @@ def _weekly(title: str, weeks: Sequence[Mapping[str, Any]], L: Mapping[str, str]
     step = plot_w / n
     parts = [f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" stroke="#333"/>']
     for i, w in enumerate(weeks):
+        week = escape(week_label(w["week"], lang))
         for j, s in enumerate(series):
             value = int(w.get(s, 0))
             h = plot_h * value / top
             x = _PAD + i * step + step * (0.1 + 0.27 * j)
             parts.append(f'<rect x="{x:.1f}" y="{_H - _PAD - h:.1f}" width="{step * 0.25:.1f}" height="{h:.1f}" '
-                         f'fill="{_COLOURS[s]}"><title>{escape(str(w["week"]))} {escape(L[s])}: {value}</title>'
+                         f'fill="{_COLOURS[s]}"><title>{week} {escape(L[s])}: {value}</title>'
                          f"</rect>")
         parts.append(f'<text x="{_PAD + (i + 0.5) * step:.1f}" y="{_H - _PAD + 14}" text-anchor="middle">'
-                     f'{escape(str(w["week"]))}</text>')
+                     f'{week}</text>')
     for j, s in enumerate(series):  # legend
         parts.append(f'<rect x="{_PAD + j * 190}" y="26" width="10" height="10" fill="{_COLOURS[s]}"/>'
                      f'<text x="{_PAD + j * 190 + 14}" y="35">{escape(L[s])}</text>')
@@ -158,13 +177,14 @@ def charts(report: Mapping[str, Any], lang: str = "en") -> dict[str, str]:
     """The report's charts as standalone SVG documents: time_to_action, weekly_trend, sources."""
     L = LABELS.get(lang, LABELS["en"])
     tta = report["time_to_action_hours"]
-    hist = [(str(b["bucket"]), float(b["count"])) for b in tta["histogram"]]
+    buckets = BUCKETS.get(lang, {})
+    hist = [(buckets.get(str(b["bucket"]), str(b["bucket"])), float(b["count"])) for b in tta["histogram"]]
     by_source = report["by_source"]
     sources = [(L[s], float(by_source[s]["blocked_before_live"] + by_source[s]["taken_down_after"]))
                for s in SOURCES if s in by_source]
     return {
         "time_to_action": _bars(f'{L["time_to_action"]} ({tta["cases"]} {L["cases"]})', hist),
-        "weekly_trend": _weekly(L["weekly"], report["weekly"], L),
+        "weekly_trend": _weekly(L["weekly"], report["weekly"], L, lang),
         "sources": _bars(L["sources"], sources),
     }
 

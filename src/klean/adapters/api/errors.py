@@ -48,7 +48,11 @@ def install(app: FastAPI) -> None:
                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        portal_invalid = getattr(request.app.state, "portal_invalid", None)
+        if portal_invalid is not None and request.url.path.startswith("/portal"):
+            # a person sent a form: a page in their language naming the field, not the API's JSON
+            return portal_invalid(request, exc.errors())  # type: ignore[no-any-return]
         problems = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": e.get("msg", "")}
             for e in exc.errors()
@@ -64,6 +68,9 @@ def install(app: FastAPI) -> None:
         portal_not_found = getattr(request.app.state, "portal_not_found", None)
         if exc.status_code == 404 and portal_not_found is not None and request.url.path.startswith("/portal/"):
             return portal_not_found(request)  # type: ignore[no-any-return]
+        portal_status = getattr(request.app.state, "portal_status", None)
+        if portal_status is not None and request.url.path.startswith("/portal"):
+            return portal_status(request, exc.status_code, getattr(exc, "headers", None))  # type: ignore[no-any-return]
         code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large", 429: "rate_limited"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,

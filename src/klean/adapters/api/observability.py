@@ -69,6 +69,20 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
+def _portal_page(scope: Scope, status: int) -> Response | None:
+    """On a portal address, the portal's error page for `status` in the reader's language (web.error_pages, set on
+    app.state by the portal's mount); None for the API, or when the page itself cannot be made."""
+    app = scope.get("app")
+    portal_status = getattr(getattr(app, "state", None), "portal_status", None)
+    if portal_status is None or not str(scope.get("path", "")).startswith("/portal"):
+        return None
+    try:
+        return portal_status(Request(scope), status)  # type: ignore[no-any-return]
+    except Exception:  # the error page must not fail in turn: the plain answer below still goes out
+        log.exception("portal error page failed", extra={"path": scope.get("path")})
+        return None
+
+
 class BodyTooLarge(HTTPException):
     """Raised by the counting receive the moment a body passes the cap; FastAPI re-raises HTTPExceptions met while
     reading a body, so it reaches the 413 handler (or this middleware) instead of becoming a 400."""
@@ -133,14 +147,15 @@ class Observability:
                 if status:
                     self._observe(scope, request_id, status, start)
                     raise
-                response = JSONResponse(error_body("too_large", str(exc.detail)), status_code=413)
+                response = _portal_page(scope, 413) or JSONResponse(error_body("too_large", str(exc.detail)),
+                                                                     status_code=413)
             except Exception:  # the last line of defence: log with the request id, answer without internals
                 log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
                 if status:  # the response had started: nothing more can be said to the client
                     self._observe(scope, request_id, 500, start)
                     raise
-                response = JSONResponse(error_body("internal", f"internal error (request id {request_id})"),
-                                        status_code=500)
+                response = _portal_page(scope, 500) or JSONResponse(
+                    error_body("internal", f"internal error (request id {request_id})"), status_code=500)
         if response is not None:
             await response(scope, receive, send_observed)
         self._observe(scope, request_id, status or 500, start)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from klean.adapters.api.errors import error_body
@@ -157,9 +157,16 @@ class RateLimit:
                 ip = client_host(request)
                 retry_after = self.owner.state.rate_limiter.check(action, ip=ip, key=_presented_key(request))
                 if retry_after:
-                    response = JSONResponse(
-                        error_body("rate_limited", f"too many {action} requests; try again in {retry_after} s"),
-                        status_code=429, headers={"Retry-After": str(retry_after)})
+                    response: Response
+                    headers = {"Retry-After": str(retry_after)}
+                    portal_status = getattr(self.owner.state, "portal_status", None)
+                    if portal_status is not None and scope["path"].startswith("/portal"):
+                        # a person at the portal: a page in their language, not the API's JSON
+                        response = portal_status(request, 429, headers)
+                    else:
+                        response = JSONResponse(
+                            error_body("rate_limited", f"too many {action} requests; try again in {retry_after} s"),
+                            status_code=429, headers=headers)
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)

@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from klean.adapters.api.app import discover_routers
 from klean.adapters.app_secret import app_secret
 from klean.adapters.web import routes
+from klean.adapters.web.error_pages import portal_invalid, portal_status
 from klean.adapters.web.server_messages import localise
 from klean.adapters.web.templating import render, request_lang
 from klean.adapters.web.views import PAGE_NOT_FOUND
@@ -57,6 +58,8 @@ def mount(app: FastAPI) -> None:
 
     app.state.portal_error = portal_error
     app.state.portal_not_found = portal_not_found
+    app.state.portal_invalid = portal_invalid
+    app.state.portal_status = portal_status
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

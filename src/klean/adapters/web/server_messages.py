@@ -19,6 +19,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from klean.adapters.i18n import gettext
+from klean.adapters.web.staff_messages import SOME_FIELD, STAFF_FIELDS, STAFF_PATTERNS
 
 
 def N_(english: str) -> str:
@@ -36,6 +37,22 @@ def _day(text: str, lang: str) -> str:
         return format_date(date.fromisoformat(text), "long", locale=lang)
     except ValueError:
         return text
+
+
+# The consumer forms' fields as their labels say them (the names are the forms' `name` attributes); the staff
+# forms' fields are in web/staff_messages.py. For messages naming a field: a service's "valid_until: ..." and the
+# portal's validation pages (web/error_pages.py).
+FIELD_LABELS: dict[str, str] = {
+    "login": N_("User id or e-mail"), "password": N_("Password"), "category": N_("What is wrong?"),
+    "text": N_("Tell us more"), "listing": N_("Listing link or id"),
+    "contact_email": N_("E-mail for the outcome (optional)"), "photos": N_("Photos (optional, up to 4)"),
+    "order_id": N_("Order number"), "note": N_("Note (optional)"), **STAFF_FIELDS,
+}
+
+
+def field_label(field: str, lang: str) -> str:
+    """A form field as its label names it in `lang` (without the label's closing `?` or `:`)."""
+    return gettext(FIELD_LABELS.get(field, SOME_FIELD), lang).rstrip("?:").removesuffix(" (optional)")
 
 
 Param = Callable[[str, str], str]
@@ -87,6 +104,7 @@ PATTERNS: list[tuple[re.Pattern[str], str, dict[str, Param]]] = [
     (re.compile(r"sign in as the buyer to claim a refund"), N_("Sign in as the buyer to claim a refund."), {}),
     # a role check inside a service (domain.auth.Principal.require): the portal's own wording
     (re.compile(r"role \w+ may not do this \(allowed: [\w, ]+\)"), N_("this page is not for your role"), {}),
+    *STAFF_PATTERNS,
 ]
 
 
@@ -106,3 +124,4 @@ def localise(english: str, lang: str) -> str:
         except (KeyError, TypeError, ValueError):
             return template % params
     return english
+

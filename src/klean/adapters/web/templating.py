@@ -8,12 +8,13 @@ with a note saying so.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.numbers import get_decimal_symbol, get_group_symbol
@@ -22,7 +23,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.filters import do_round
 
-from klean.adapters.i18n import LANGUAGE_NAMES, LANGUAGES, PARTIAL_LANGUAGES, normalise_lang, translations
+from klean.adapters.i18n import LANGUAGE_NAMES, LANGUAGES, PARTIAL_LANGUAGES, gettext, normalise_lang, translations
+from klean.adapters.web.server_messages import localise
 from klean.domain.auth import Principal
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -55,15 +57,61 @@ def format_amount(value: Any, lang: str = "en") -> str:
     return text.translate(str.maketrans({",": group, ".": decimal}))
 
 
-def format_when(value: Any, lang: str = "en") -> str:
-    """A moment (a datetime or its ISO text) as the reader's language writes a date and time, in UTC; what cannot
-    be read is shown as it is."""
+# Korean readers read Korean time, written as Korean forms and documents write it (2026. 12. 02. 14:30 KST);
+# the other languages keep UTC, named on the page, until their markets say otherwise.
+KST = ZoneInfo("Asia/Seoul")
+
+
+def _moment(value: Any) -> datetime | date | None:
+    """A datetime (stored times without a zone are UTC) or a date, from either or from ISO text; else None."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
     try:
-        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    except (TypeError, ValueError):
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def format_when(value: Any, lang: str = "en") -> str:
+    """A moment (a datetime or its ISO text) as the reader's language writes a date and time: Korean in KST as
+    `2026. 12. 02. 14:30 KST`, the others in UTC; a plain date is shown as a day; what cannot be read is shown as
+    it is."""
+    when = _moment(value)
+    if when is None:
         return str(value)
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if not isinstance(when, datetime):
+        return format_day(when, lang)
+    if lang == "ko":
+        local = when.astimezone(KST)
+        return f"{format_day(local, lang)} {local:%H:%M} KST"
+    when = when.astimezone(UTC)
     return f"{format_date(when, 'medium', locale=lang)} {format_time(when, 'short', tzinfo=UTC, locale=lang)} UTC"
+
+
+def format_day(value: Any, lang: str = "en") -> str:
+    """A day as the reader's language writes it: `2026. 12. 02.` in Korean (a moment is taken in KST), Babel's
+    medium date elsewhere (a moment in UTC); what cannot be read is shown as it is."""
+    when = _moment(value)
+    if when is None:
+        return str(value)
+    if isinstance(when, datetime):
+        when = when.astimezone(KST if lang == "ko" else UTC).date()
+    if lang == "ko":
+        return f"{when.year}. {when.month:02d}. {when.day:02d}."
+    return format_date(when, "medium", locale=lang)
+
+
+def format_hours(value: Any, lang: str = "en") -> str:
+    """A duration in hours with its unit in the reader's language (12.5 h, 12.5시간); None is a dash."""
+    if value is None:
+        return "—"
+    return gettext("%(n)s h", lang) % {"n": value}
 
 
 def safe_round(value: Any, precision: int = 0, method: str = "common") -> Any:
@@ -72,6 +120,10 @@ def safe_round(value: Any, precision: int = 0, method: str = "common") -> Any:
         return do_round(value, precision, method)  # type: ignore[arg-type]
     except (InvalidOperation, OverflowError):
         return value
+
+
+def _localise(english: Any, lang: str) -> str:
+    return localise(str(english or ""), lang)
 
 
 def _env(lang: str) -> Environment:
@@ -85,6 +137,10 @@ def _env(lang: str) -> Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["amount"] = partial(format_amount, lang=lang)
     env.filters["when"] = partial(format_when, lang=lang)
+    env.filters["day"] = partial(format_day, lang=lang)
+    env.filters["hours"] = partial(format_hours, lang=lang)
+    # a service's English message (a reason recorded with an event, an error) as web/server_messages re-words it
+    env.filters["server"] = partial(_localise, lang=lang)
     env.filters["round"] = safe_round
     return env
 
