@@ -36,6 +36,7 @@ import io
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -250,14 +251,13 @@ def official_photos(n: int) -> list[np.ndarray]:
     return out
 
 
-def unrelated_photos(n: int, seed: int = 99) -> list[np.ndarray]:
+def unrelated_photos(n: int, seed: int = 99) -> Iterator[np.ndarray]:
     """Photos that are not in the bank: crops, flips, turns and colour changes of the packaged photos not used as
     official ones, rendered scenes with the same logos as the official ones (the hardest), and the seller edits
-    applied to some of them."""
+    applied to some of them. One at a time: 10,000 photos held at once would take about 20 GB."""
     rng = np.random.default_rng(seed)
     sources = packaged_photos(UNRELATED_SOURCES)
     names = list(EDITS)
-    out = []
     for k in range(n):
         if k % 2 and sources:
             src = sources[k % len(sources)]
@@ -281,8 +281,7 @@ def unrelated_photos(n: int, seed: int = 99) -> list[np.ndarray]:
                                  angle=float(rng.uniform(-25, 25)), centre=(w // 2, h // 2))
         if k % 5 == 0:
             rgb = EDITS[names[k % len(names)]](np.ascontiguousarray(rgb), k)
-        out.append(np.ascontiguousarray(rgb))
-    return out
+        yield np.ascontiguousarray(rgb)
 
 
 def listing_features(rgb: np.ndarray, policy: ImagePolicy) -> ImageFeatures:
