@@ -176,6 +176,8 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
                 elif kind == "cue":
                     a.cues[p[1]].append((fs, fe))
 
+    if idx.shorthand_marks and mark_hits:
+        mark_hits = _without_shorthand(f, text, idx, mark_hits)
     # Marks: drop those that are part of a collision word (pineapple, 캐나다 구스다운: the word goes on as another
     # word), keep the longest where marks overlap.
     if collisions:
@@ -284,6 +286,25 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         o0, o1 = f.span(fs, fe)
         a.vocab.append(VocabHit(v.term, v.weight, v.kind, v.lang, text[o0:o1], (o0, o1), v.story))
     return a
+
+
+def _without_shorthand(f: Folded, text: str, idx: TextIndex, hits: list[tuple[int, int, str, str, str | None, str]]
+                       ) -> list[tuple[int, int, str, str, str | None, str]]:
+    """Marks that are also chat shorthand (lg for lagi, yg for yang, mcm for macam), written in lower case in a listing
+    that uses that shorthand (another shorthand word in it), are the words, not the marks; LG and YG as registered
+    still count, and so does "lg" in a listing with no shorthand (an English "lg oled tv")."""
+    t = f.text
+    chat = [h for h in hits if t[h[0]:h[1]] in idx.shorthand_marks]
+    if not chat:
+        return hits
+    lower = [h for h in chat if (raw := text[slice(*f.span(h[0], h[1]))]) != raw.upper()]
+    if not lower:
+        return hits
+    words = {w for w in _WORDS.findall(t) if w in idx.shorthand}
+    if len(words) < 2:
+        return hits
+    drop = {id(h) for h in lower}
+    return [h for h in hits if id(h) not in drop]
 
 
 class SpanIndex:

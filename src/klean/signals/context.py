@@ -85,6 +85,8 @@ class TextIndex:
     products_by_currency: dict[tuple[str, str, str], Product] = field(default_factory=dict)
     fx: FxTable | None = None  # converts a reference price when none is registered in the listing's currency
     common_words: frozenset[str] = frozenset()  # frequent words of every language (lexicons.common_words)
+    shorthand: frozenset[str] = frozenset()  # chat shorthand of every language (lexicons.shorthand)
+    shorthand_marks: frozenset[str] = frozenset()  # folded marks that are also a shorthand word (lg, yg, mcm)
     # Latin vocabulary, cue and nickname terms of several words: bare form -> their word splits ("nota" -> not a)
     term_words: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     # bare forms of Latin terms written without accents only: they do not match accented words (cap is not cấp)
@@ -334,7 +336,8 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         products_by_currency={(b.id, p.name, p.reference_price.currency): p for b in snapshot.brands
                               for p in reversed(b.products)},
         fx=snapshot.fx if snapshot.fx is not None else lexicons.shipped_fx(),
-        common_words=lexicons.common_words(),
+        common_words=lexicons.common_words(), shorthand=lexicons.shorthand(),
+        shorthand_marks=frozenset(k for k in mark_brands if k in lexicons.shorthand()),
         term_words={k: frozenset(v) for k, v in term_words.items()}, unaccented_terms=frozenset(unaccented - accented),
         fuzzy={k: tuple(sorted(v)) for k, v in fuzzy.items()}, fuzzy_marks=fuzzy_marks, wildcard=wildcard,
         initials={k: tuple(sorted(v)) for k, v in initials.items()},
@@ -364,8 +367,7 @@ ESSENTIAL_CUES = frozenset({"neg_before", "neg_after", "compatible", "logo", "ab
 
 
 def _alternation(kind: str) -> str:
-    words = sorted({t for k, t in lexicons.cues() if k == kind}, key=lambda w: (-len(w), w))
-    return "|".join(re.escape(w) for w in words) or "(?!)"
+    return "|".join(re.escape(w) for w in lexicons.regex_words(kind)) or "(?!)"
 
 
 # A lone capital that stands for a brand: T사, G家, C-brand (the word after it), nhà G, merek C (the word before it).

@@ -14,7 +14,7 @@ from importlib import resources
 from klean.domain.files import knowledge_from_dict
 from klean.domain.fx import FxTable, parse_fx_csv
 from klean.domain.registry import Brand, BrandTerm
-from klean.signals.text import fold_term
+from klean.signals.text import fold_term, strip_accents
 
 
 def languages() -> tuple[str, ...]:
@@ -73,6 +73,15 @@ def cues() -> tuple[tuple[str, str], ...]:
     return tuple((row[0], row[1].strip()) for lang in languages() for row in _rows(lang, "cues.tsv"))
 
 
+def regex_words(kind: str) -> list[str]:
+    """Cue words of one kind that are matched by regular expressions on the listing's own text (units, pack words,
+    the words next to a brand's initial), longest first, each also without its accents and with đ as d: Vietnamese
+    typed without diacritics (5 chiec, nha G) is common, and the folded text the automaton reads has none either."""
+    words = {t for k, t in cues() if k == kind}
+    words |= {strip_accents(t).replace("\u0111", "d").replace("\u0110", "D") for t in words}
+    return sorted(words, key=lambda w: (-len(w), w))
+
+
 @cache
 def brand_pack() -> BrandPack:
     """The shipped default pack of brand knowledge (data/brand_pack.json): see its `about`."""
@@ -108,6 +117,12 @@ def shipped_fx() -> FxTable:
     """The exchange-rate table that ships with Klean (data/fx/rates.csv), used when the registry has none."""
     text = resources.files("klean.signals").joinpath("data", "fx", "rates.csv").read_text("utf-8")
     return parse_fx_csv(text, source="shipped rates")
+
+
+@cache
+def shorthand() -> frozenset[str]:
+    """Chat shorthand of every language with a data/<lang>/shorthand.txt (folded): lg, yg, mcm ..."""
+    return frozenset(fold_term(row[0].strip()) for lang in languages() for row in _rows(lang, "shorthand.txt"))
 
 
 @cache

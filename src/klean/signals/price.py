@@ -50,8 +50,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 def _words(kind: str) -> list[str]:
-    """Cue words of one kind from every language's data, longest first (so "개입" wins over "개")."""
-    return sorted({t for k, t in lexicons.cues() if k == kind}, key=lambda w: (-len(w), w))
+    """Cue words of one kind from every language's data, longest first (so "개입" wins over "개"), with and without
+    accents (lexicons.regex_words)."""
+    return lexicons.regex_words(kind)
 
 
 # Bundle wording is language data (data/<lang>/cues.tsv): `unit` words after a number (3 pcs, 10瓶, 5 chiếc),
