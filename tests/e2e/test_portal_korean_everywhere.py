@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from fastapi.testclient import TestClient
 from klean.adapters.api.routes.qa import qa_policy, refund_policy
 from klean.adapters.screening_runtime import screener_for
 from klean.bootstrap import App
+from klean.config import Settings
 from klean.domain.auth import Principal, Role
 from klean.domain.cases import NoticeDraft, RightClaim
 from klean.domain.listing import Listing, Money
@@ -126,6 +128,81 @@ def problems(markup: str, data: list[str]) -> set[str]:
     return found
 
 
+# What a person types into a field the page leaves empty: Korean text long enough for every minimum, and values of
+# the kind the field asks for.
+TYPED = "정품 인증서와 구매 영수증을 함께 첨부합니다. 확인 부탁드립니다."
+
+
+class Forms(HTMLParser):
+    """The forms of a page as a browser would submit them: (action, fields), with hidden and pre-filled values
+    kept, the first option of a list or group chosen, ticked boxes ticked, the first named submit button pressed
+    and empty fields filled as a person would (TYPED, a date, a number, an e-mail address); file fields are left
+    empty."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._form: dict[str, str] | None = None
+        self._action = ""
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def _fill(self, a: dict[str, str | None]) -> str:
+        kind, name = (a.get("type") or "text").lower(), a.get("name") or ""
+        if a.get("value"):
+            return str(a["value"])
+        if kind == "date":
+            return date.today().isoformat()
+        if kind == "email":
+            return "buyer@example.com"
+        if kind == "number" or a.get("inputmode") == "decimal" or name in ("price", "amount", "weight"):
+            return "1"
+        return TYPED
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "get").lower() == "post":
+            self._form, self._action = {}, str(a.get("action") or "")
+        if self._form is None or not a.get("name"):
+            return
+        name, kind = str(a["name"]), (a.get("type") or "text").lower()
+        if tag == "input" and kind == "file":
+            return
+        if tag == "input" and kind in ("checkbox", "radio"):
+            if kind == "checkbox" or name not in self._form:
+                self._form[name] = str(a.get("value") or "on")
+        elif tag in ("button", "input") and kind in ("submit", "button"):
+            self._form.setdefault(name, str(a.get("value") or ""))
+        elif tag == "input":
+            self._form[name] = self._fill(a)
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and self._select not in self._form:
+            self._form[self._select] = str(a.get("value") or "")
+        elif tag == "textarea":
+            self._textarea = name
+            self._form[name] = TYPED
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            self.forms.append((self._action, self._form))
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._form is not None and self._textarea and data.strip():
+            self._form[self._textarea] = data  # what the page pre-filled
+
+
+def page_forms(markup: str) -> list[tuple[str, dict[str, str]]]:
+    parser = Forms()
+    parser.feed(markup)
+    return parser.forms
+
+
 def _csrf(markup: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', markup)
     assert m, "no CSRF token on the page"
@@ -141,6 +218,16 @@ def _sign_in(client: TestClient, klean_app: App, user_id: str | None) -> None:
     r = client.post("/portal/signin", data={"login": user_id, "password": PASSWORD, "csrf_token": _csrf(page.text)},
                     follow_redirects=False)
     assert r.status_code == 303, (user_id, r.status_code)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The suite's settings, with room for the walk's many sign-ins and reports from one address (the limits
+    themselves are tested elsewhere; their page is checked here with a stand-in limiter)."""
+    return Settings(home=tmp_path / "home", signing_key_path=tmp_path / "home" / "signing.pem",
+                    rate_limit_signin_per_ip=100_000, rate_limit_reports_per_ip=100_000,
+                    rate_limit_reports_per_key=100_000, rate_limit_refunds_per_ip=100_000,
+                    rate_limit_refunds_per_key=100_000)
 
 
 @pytest.fixture
@@ -270,11 +357,15 @@ def test_no_raw_code_or_english_on_any_korean_page(client: TestClient, klean_app
     for user in [None, *USERS]:
         _sign_in(client, klean_app, user)
         who = user or "signed out"
+        shown: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}  # the forms the pages show, once each
         for route in pages:
             for url in _addresses(route, story["values"]):
                 r = client.get(_with_lang(url))
                 walked += 1
                 _check(r, f"{who} GET {url} -> {r.status_code}", data, found)
+                if "text/html" in r.headers.get("content-type", ""):
+                    for action, fields in page_forms(r.text):
+                        shown.setdefault((action, tuple(sorted(fields))), fields)
         if user is None:
             r = client.get(_with_lang(story["follow"]))
             _check(r, f"{who} GET follow a case -> {r.status_code}", data, found)
@@ -285,6 +376,18 @@ def test_no_raw_code_or_english_on_any_korean_page(client: TestClient, klean_app
                 walked += 1
                 _check(r, f"{who} POST {url} (empty) -> {r.status_code}", data, found)
             token = _csrf(client.get("/portal/report?lang=ko").text)  # a form may have signed in again
+        # the forms as a person fills them in: the success or the refusal each one shows (the pages move on)
+        for (action, _names), fields in shown.items():
+            if action in NOT_POSTED or not action.startswith("/portal"):
+                continue
+            r = client.post(_with_lang(action), data={**fields, "csrf_token": token})
+            walked += 1
+            _check(r, f"{who} POST {action} (filled in) -> {r.status_code}", data, found)
+            start = client.get("/portal/report?lang=ko").text
+            if user is not None and 'action="/portal/signout"' not in start:  # a form signed the user out
+                _sign_in(client, klean_app, user)
+                start = client.get("/portal/report?lang=ko").text
+            token = _csrf(start)
     # The portal's own errors: an address that does not exist, a form without its token, a wrong password, too
     # many attempts, and a failure inside the server.
     _sign_in(client, klean_app, None)

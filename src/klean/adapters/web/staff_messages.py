@@ -41,8 +41,27 @@ STAFF_FIELDS: dict[str, str] = {
     "action_id": N_("Decision"), "proof_id": N_("Proof"), "listing_id": N_("Listing"),
     "correction": N_("Correction"), "use_pack": N_("Default pack"),
     "with_product": N_("Only next to one of the brand's product names"), "next": N_("Page"),
+    "id": N_("Identifier"),
 }
 SOME_FIELD = N_("A field of the form")
+
+def _day(text: str, lang: str) -> str:
+    from klean.adapters.web.templating import format_day  # at call time: templating imports server_messages
+
+    return format_day(text, lang)
+
+
+# A notice case's states as the case pages name them (components/staff_labels.html, macro case_state).
+CASE_STATES = {"received": N_("Received"), "under_review": N_("Under review"), "actioned": N_("Listing removed"),
+               "rejected": N_("Notice rejected"), "countered": N_("Counter-notice filed"), "restored": N_("Restored"),
+               "appealed": N_("Complaint open"), "closed": N_("Closed")}
+
+
+def _case_state(text: str, lang: str) -> str:
+    from klean.adapters.i18n import gettext
+
+    return gettext(CASE_STATES[text], lang) if text in CASE_STATES else text
+
 
 Param = Callable[[str, str], str]
 STAFF_PATTERNS: list[tuple[re.Pattern[str], str, dict[str, Param]]] = [
@@ -62,6 +81,18 @@ STAFF_PATTERNS: list[tuple[re.Pattern[str], str, dict[str, Param]]] = [
     (re.compile(r"notice received; the listing does not allude to the brand (?P<brand>.+): it waits for review"),
      N_("Notice received; the listing does not allude to the brand %(brand)s, so it waits for review."), {}),
     (re.compile(r"(?P<field>\w+): a date, YYYY-MM-DD"), N_("%(field)s: give a date."), {"field": _field}),
+    (re.compile(r"(?P<field>\w+): only letters, digits and _ \. : - \(got .*\)", re.DOTALL),
+     N_("%(field)s: use only letters, digits and the signs _ . : -"), {"field": _field}),
+    (re.compile(r"proof (?P<id>\d+) already ends on (?P<day>\d{4}-\d{2}-\d{2})"),
+     N_("Proof %(id)s already ends on %(day)s."), {"day": _day}),
+    (re.compile(r"(?P<brand>.+) already has the mark '(?P<mark>.*)'"), N_("%(brand)s already has the mark %(mark)s."),
+     {}),
+    (re.compile(r"review item (?P<id>\d+) is not open \(claimed or done\)"),
+     N_("Review item %(id)s is no longer open: someone has claimed or decided it."), {}),
+    (re.compile(r"review item (?P<id>\d+) is not claimed by (?P<who>.+)"),
+     N_("Review item %(id)s is not claimed by %(who)s: claim it first."), {}),
+    (re.compile(r"case (?P<id>\d+) is (?P<state>\w+): a counter-notice answers a removal"),
+     N_("Case %(id)s is at “%(state)s”: a counter-notice can only answer a removal."), {"state": _case_state}),
     # an operator's set-up step that is missing: the reader cannot fix it, the operator can
     (re.compile(r"no signing key at .*", re.DOTALL),
      N_("The evidence package cannot be made yet: the server has no signing key. Ask the operator to create one."),

@@ -14,7 +14,7 @@ from klean.adapters.mail.notify import mailer
 from klean.adapters.screening_runtime import rescan_after_change
 from klean.adapters.uploads import ImageInfo, validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
-from klean.adapters.web.templating import render, request_lang
+from klean.adapters.web.templating import format_day, render, request_lang
 from klean.adapters.web.views import (
     N_,
     app_of,
@@ -47,6 +47,11 @@ PRESET_REASONS = {
     "grant": [N_("The complaint is well founded.")],
     "deny": [N_("The decision stands: the complaint gives no new facts.")],
 }
+
+# The decisions' names as the decision buttons show them (components/labels.html, macro decision).
+DECISION_NAMES = {"remove": N_("Remove listing"), "allow": N_("Allow"), "dismiss": N_("Dismiss"),
+                  "uphold": N_("Uphold notice"), "reject": N_("Reject"), "restore": N_("Restore listing"),
+                  "grant": N_("Grant"), "deny": N_("Deny")}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -121,7 +126,8 @@ def proof_expiry(request: Request, proof_id: ItemId, uow: UowDep, principal: Rev
         return RedirectResponse(back, status_code=303)
     if updated["authorisation_moved"] or updated["state"] == "expired":
         rescan_after_change(app, brand_ids=[updated["brand_id"]], seller_ids=[updated["seller_id"]])
-    set_flash(request, N_("Proof %(id)s now ends on %(date)s."), id=proof_id, date=updated["valid_until"])
+    set_flash(request, N_("Proof %(id)s now ends on %(date)s."), id=proof_id,
+              date=format_day(updated["valid_until"], request_lang(request)))
     return RedirectResponse(back, status_code=303)
 
 
@@ -161,6 +167,8 @@ def decide(request: Request, item_id: ItemId, uow: UowDep, principal: Reviewer,
     def run() -> None:
         review.decide(uow=uow, principal=principal, item_id=item_id, decision=decision, reason=full,
                       policy=notice_policy(app.policy), notify=mailer(app.settings))
-        set_flash(request, N_("Item %(id)s decided: %(decision)s."), id=item_id, decision=decision)
+        # the decision as its button said it, in the language of the page the reviewer decided on
+        set_flash(request, N_("Item %(id)s decided: %(decision)s."), id=item_id,
+                  decision=tr(request, DECISION_NAMES.get(decision, decision)))
 
     return _act(request, item_id, "decide", run)
