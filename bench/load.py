@@ -7,7 +7,11 @@
 
 Without --url it starts `klean serve` itself on a free port, with a fresh home (SQLite) or a fresh PostgreSQL
 database, a small real registry (Samsung, Chanel, Gentle Monster, Nike) and a seller and an admin; rate limits are
-raised for the run (the bench is one address). The mix is --mix screen:submit:report (default 8:1:1).
+raised for the run (the bench is one address). The mix is --mix screen:submit:report (default 8:1:1); `batch` is
+`POST /v1/listings:batch` with --batch-size listings (each with its own Idempotency-Key), and the summary gives the
+listings stored per second (submissions plus batched listings):
+
+    python bench/load.py --db postgres --workers 4 --seconds 15 --clients 4 --mix batch:1 --batch-size 500
 
 Two ways to load the server:
 - closed loop (default): --clients connections, each sending its next request as soon as the last one is answered.
@@ -166,7 +170,16 @@ class Server:
             admin.dispose()
 
 
-def request_for(op: str, rng: random.Random, n: int) -> tuple[str, str, dict[str, Any]]:
+def _catalogue_listing(rng: random.Random) -> dict[str, Any]:
+    title, price = rng.choice(TITLES)
+    return {"id": f"load-{uuid.uuid4().hex[:12]}", "title": title, "price": price, "currency": "KRW",
+            "seller_id": "load-seller"}
+
+
+def request_for(op: str, rng: random.Random, n: int, batch_size: int = 500) -> tuple[str, str, dict[str, Any]]:
+    if op == "batch":  # a catalogue feed: each listing with its own Idempotency-Key
+        return "POST", "/v1/listings:batch", {"listings": [
+            {"idempotency_key": uuid.uuid4().hex, "listing": _catalogue_listing(rng)} for _ in range(batch_size)]}
     title, price = rng.choice(TITLES)
     if op == "screen":
         return "POST", "/v1/screen", {"title": title, "price": price, "currency": "KRW", "seller_id": "load-seller"}
@@ -185,8 +198,9 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.body = b""  # the last response body, when asked to keep it
 
-    async def request(self, raw: bytes) -> int:
+    async def request(self, raw: bytes, *, keep_body: bool = False) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -206,17 +220,19 @@ class Connection:
                     chunked = "chunked" in value.lower()
                 elif name == "connection":
                     close = "close" in value.lower()
+            body = b""
             if chunked:
                 while True:
                     size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                    await self.reader.readexactly(size + 2)
+                    body += (await self.reader.readexactly(size + 2))[:size]
                     if size == 0:
                         break
             elif length >= 0:
-                await self.reader.readexactly(length)
+                body = await self.reader.readexactly(length)
             else:
-                await self.reader.read()
+                body = await self.reader.read()
                 close = True
+            self.body = body if keep_body else b""
         except BaseException:
             self.close()
             raise
@@ -233,17 +249,18 @@ class Connection:
 class Requests:
     """Request bytes for the mix, drawn from a seeded generator."""
 
-    def __init__(self, url: str, key: str, ops: list[str], seed: int) -> None:
+    def __init__(self, url: str, key: str, ops: list[str], seed: int, batch_size: int = 500) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.head = f"Host: {parts.netloc}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n"
         self.ops = ops
+        self.batch_size = batch_size
         self.rng = random.Random(seed)
         self.n = 0
 
     def next(self) -> tuple[str, bytes]:
         op = self.rng.choice(self.ops)
-        method, path, body = request_for(op, self.rng, self.n)
+        method, path, body = request_for(op, self.rng, self.n, self.batch_size)
         self.n += 1
         data = json.dumps(body, ensure_ascii=False).encode()
         extra = f"Idempotency-Key: {uuid.uuid4().hex}\r\n" if op == "report" else ""
@@ -256,6 +273,7 @@ class Tally:
         self.latencies: dict[str, list[float]] = {}
         self.errors: dict[str, dict[str, int]] = {}  # op -> status code or exception name -> count
         self.lag: list[float] = []  # open loop: how late each request left the generator
+        self.listings = 0  # listings stored by batch requests
 
     def ok(self, op: str, seconds: float) -> None:
         self.latencies.setdefault(op, []).append(seconds)
@@ -267,11 +285,17 @@ class Tally:
 
 async def _send(conn: Connection, op: str, raw: bytes, since: float, tally: Tally) -> None:
     try:
-        async with asyncio.timeout(30):
-            status = await conn.request(raw)
+        async with asyncio.timeout(60 if op == "batch" else 30):
+            status = await conn.request(raw, keep_body=op == "batch")
     except Exception as exc:  # transport errors and timeouts count as errors
         tally.error(op, type(exc).__name__)
         return
+    if 200 <= status < 300 and op == "batch":
+        out = json.loads(conn.body)
+        if out["refused"]:  # a batch answered 200 with refused listings is an error of this run
+            tally.error(op, f"{out['refused']} listings refused")
+            return
+        tally.listings += out["submitted"] + out["replayed"]
     if 200 <= status < 300:
         tally.ok(op, time.perf_counter() - since)
     else:
@@ -325,7 +349,7 @@ async def _open_loop(reqs: Requests, clients: int, seconds: float, rate: float, 
 
 
 def _client_process(url: str, key: str, ops: list[str], clients: int, seconds: float, rate: float,
-                    start_at: float, seed: int, queue: Any) -> None:
+                    start_at: float, seed: int, queue: Any, batch_size: int = 500) -> None:
     try:
         import uvloop
 
@@ -333,7 +357,7 @@ def _client_process(url: str, key: str, ops: list[str], clients: int, seconds: f
     except ImportError:
         pass
     tally = Tally()
-    reqs = Requests(url, key, ops, seed)
+    reqs = Requests(url, key, ops, seed, batch_size)
 
     async def main() -> None:
         await asyncio.sleep(max(0.0, start_at - time.time()))
@@ -344,7 +368,7 @@ def _client_process(url: str, key: str, ops: list[str], clients: int, seconds: f
 
     cpu = time.process_time()
     asyncio.run(main())
-    queue.put((tally.latencies, tally.errors, tally.lag, time.process_time() - cpu))
+    queue.put((tally.latencies, tally.errors, tally.lag, time.process_time() - cpu, tally.listings))
 
 
 def _group_cpu_seconds(pgid: int) -> float:
@@ -364,14 +388,14 @@ def _group_cpu_seconds(pgid: int) -> float:
 
 
 def drive(url: str, key: str, *, mix: dict[str, int], clients: int, procs: int, seconds: float, rate: float = 0.0,
-          server_cpu: Callable[[], float] | None = None) -> dict[str, Any]:
+          server_cpu: Callable[[], float] | None = None, batch_size: int = 500) -> dict[str, Any]:
     ops = [op for op, weight in mix.items() for _ in range(weight)]
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     start_at = time.time() + 2.0  # every process starts together, after its imports
     per_proc = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     workers = [ctx.Process(target=_client_process,
-                           args=(url, key, ops, n, seconds, rate / procs, start_at, i, queue))
+                           args=(url, key, ops, n, seconds, rate / procs, start_at, i, queue, batch_size))
                for i, n in enumerate(per_proc) if n]
     for w in workers:
         w.start()
@@ -385,7 +409,9 @@ def drive(url: str, key: str, *, mix: dict[str, int], clients: int, procs: int, 
     errors: dict[str, dict[str, int]] = {}
     lag: list[float] = []
     client_cpu = 0.0
-    for out, errs, lags, cpu in results:
+    batched = 0
+    for out, errs, lags, cpu, listings in results:
+        batched += listings
         for op, values in out.items():
             latencies.setdefault(op, []).extend(values)
         for op, kinds in errs.items():
@@ -394,7 +420,7 @@ def drive(url: str, key: str, *, mix: dict[str, int], clients: int, procs: int, 
         lag.extend(lags)
         client_cpu += cpu
     return {"latencies": latencies, "errors": errors, "seconds": seconds, "rate": rate, "lag": lag,
-            "client_cpu": client_cpu, "server_cpu": server_used}
+            "client_cpu": client_cpu, "server_cpu": server_used, "batched_listings": batched}
 
 
 def summarise(run: dict[str, Any]) -> dict[str, Any]:
@@ -416,6 +442,8 @@ def summarise(run: dict[str, Any]) -> dict[str, Any]:
                 "per_s": len(everything) / seconds, "p50_ms": percentile(everything, 0.5) * 1000,
                 "p99_ms": percentile(everything, 0.99) * 1000},
         "client_cpu_ms_per_request": run["client_cpu"] / max(1, answered) * 1000,
+        # listings stored per second: single submissions plus the listings of batches
+        "listings_per_s": (rows.get("submit", {}).get("ok", 0) + run.get("batched_listings", 0)) / seconds,
     }
     if run.get("server_cpu") is not None:
         out["server_cpu_ms_per_request"] = run["server_cpu"] / max(1, answered) * 1000
@@ -433,6 +461,8 @@ def print_summary(label: str, s: dict[str, Any]) -> None:
     a = s["all"]
     print(f"{'all':<10} {a['ok']:>8} {a['errors']:>7} {a['per_s']:>9.1f} {a['p50_ms']:>8.1f} {a['p99_ms']:>8.1f}")
     print(f"screenings/s (screen + submit): {s['screenings_per_s']:.1f}")
+    if s.get("listings_per_s"):
+        print(f"listings stored/s (submit + batched listings): {s['listings_per_s']:.1f}")
     for op, r in s["ops"].items():
         if r["error_kinds"]:
             print(f"errors in {op}: " + ", ".join(f"{k} x{v}" for k, v in sorted(r["error_kinds"].items())))
@@ -461,7 +491,9 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="duration (bounded)")
     p.add_argument("--warmup", type=float, default=5.0,
                    help="seconds of unmeasured load first (each worker builds its screener on first use)")
-    p.add_argument("--mix", default="screen:8,submit:1,report:1")
+    p.add_argument("--mix", default="screen:8,submit:1,report:1",
+                   help="op:weight,... among screen, submit, report and batch")
+    p.add_argument("--batch-size", type=int, default=500, help="listings per batch request (1-500)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON too")
     args = p.parse_args()
     rate = max(0.0, min(args.rate, 100_000.0))
@@ -469,6 +501,7 @@ def main() -> None:
     procs = max(1, min(args.procs, clients))
     seconds = max(1.0, min(args.seconds, 600.0))
     mix = {k: int(v) for k, v in (part.split(":") for part in args.mix.split(","))}
+    batch_size = max(1, min(args.batch_size, 500))
     server = None
     if args.url:
         url, key = args.url, args.key or ""
@@ -481,16 +514,18 @@ def main() -> None:
         server_cpu = lambda: _group_cpu_seconds(pgid)  # noqa: E731
     try:
         if args.warmup > 0:
-            drive(url, key, mix=mix, clients=clients, procs=procs, seconds=min(args.warmup, 120.0), rate=rate)
+            drive(url, key, mix=mix, clients=clients, procs=procs, seconds=min(args.warmup, 120.0), rate=rate,
+                  batch_size=batch_size)
         run = drive(url, key, mix=mix, clients=clients, procs=procs, seconds=seconds, rate=rate,
-                    server_cpu=server_cpu)
+                    server_cpu=server_cpu, batch_size=batch_size)
     finally:
         if server is not None:
             server.stop()
     s = summarise(run)
     mode = f"open loop {rate:.0f}/s over at most {clients} connections" if rate else f"{clients} clients"
+    batches = f" (batches of {batch_size})" if "batch" in mix else ""
     label = f"{args.db if not args.url else url}, {args.workers} worker(s), {mode}, {seconds:.0f} s, " \
-            f"mix {args.mix}, {procs} client process(es), load average {os.getloadavg()[0]:.1f} on " \
+            f"mix {args.mix}{batches}, {procs} client process(es), load average {os.getloadavg()[0]:.1f} on " \
             f"{os.cpu_count()} CPUs"
     print_summary(label, s)
     if args.json:

@@ -2,9 +2,9 @@
 Streams through a consumer group. At least once, with idempotent effects.
 
 Every change goes through services.screening.submit_listings, the path `POST /v1/listings:batch` takes, in batches
-of up to 500 listings per transaction. A change is identified by its `idempotency_key`, else by its content (the
-SHA-256 of the listing as canonical JSON), so a change delivered twice (a file read again, a stream entry
-redelivered after a crash) is stored once and answers as the first time.
+of up to 500 listings (committed 50 at a time). A change is identified by its `idempotency_key`, else by its
+content (the SHA-256 of the listing as canonical JSON), so a change delivered twice (a file read again, a stream
+entry redelivered after a crash) is stored once and answers as the first time.
 
 Redis Streams: entries are read with XREADGROUP, and acknowledged (XACK) only after the transaction that stored
 their effects committed. A consumer that crashes between the commit and the acknowledgement leaves its entries

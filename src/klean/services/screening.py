@@ -358,6 +358,7 @@ def submit_listing_once(*, uow: AbstractUnitOfWork, principal: Principal, listin
 
 
 MAX_BATCH = 500
+COMMIT_EVERY = 50  # listings per transaction within a batch (see submit_listings)
 
 
 @dataclass(frozen=True)
@@ -379,10 +380,12 @@ class BatchOutcome:
 
 def submit_listings(*, uow: AbstractUnitOfWork, principal: Principal, items: Sequence[BatchItem],
                     screener: Screener, enforcement_policy: EnforcementPolicy | None = None) -> list[BatchOutcome]:
-    """Submit up to MAX_BATCH listings in one transaction, each once per its own Idempotency-Key: one outcome per
-    item, in order. A refused item (not the submitter's, removed, restricted, a key reused for another listing) is
-    reported in place and the others go on; a failure of the database fails the whole batch with nothing
-    committed, so sending it again with the same keys is safe."""
+    """Submit up to MAX_BATCH listings, each once per its own Idempotency-Key: one outcome per item, in order. A
+    refused item (not the submitter's, removed, restricted, a key reused for another listing) is reported in place
+    and the others go on. Committed COMMIT_EVERY listings at a time: every write holds the event log's lock from its
+    first event to its commit, and a whole batch holding it would stall every other writer for seconds. A failure
+    of the database raises after the chunks before it committed; sending the batch again with the same keys
+    replays those and stores the rest."""
     principal.require(Role.SELLER, Role.ADMIN)
     if not items:
         raise ValidationError("listings: send at least one listing", field="listings")
@@ -402,8 +405,18 @@ def submit_listings(*, uow: AbstractUnitOfWork, principal: Principal, items: Seq
         except DomainError as exc:
             screened.append(exc)
     outcomes: list[BatchOutcome] = []
+    pairs = list(zip(items, screened, strict=True))
+    for start in range(0, len(pairs), COMMIT_EVERY):
+        _submit_chunk(uow, principal, scope, pairs[start:start + COMMIT_EVERY], screener, enforcement_policy,
+                      outcomes)
+    return outcomes
+
+
+def _submit_chunk(uow: AbstractUnitOfWork, principal: Principal, scope: str,
+                  pairs: Sequence[tuple[BatchItem, ScreeningResult | DomainError | None]], screener: Screener,
+                  enforcement_policy: EnforcementPolicy | None, outcomes: list[BatchOutcome]) -> None:
     with uow:
-        for item, result in zip(items, screened, strict=True):
+        for item, result in pairs:
             if item.error is not None or item.listing is None:
                 outcomes.append(BatchOutcome(error=item.error or ValidationError("not a listing")))
                 continue
@@ -428,7 +441,6 @@ def submit_listings(*, uow: AbstractUnitOfWork, principal: Principal, items: Seq
             except DomainError as exc:
                 outcomes.append(BatchOutcome(error=exc))
         uow.commit()
-    return outcomes
 
 
 @dataclass(frozen=True)

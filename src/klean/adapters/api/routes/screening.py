@@ -128,8 +128,9 @@ def submit_batch(body: BatchIn, principal: PrincipalDep, uow: UowDep, app: AppDe
     """Submit up to 500 listings (a catalogue feed) in one request: each entry has its own result, HTTP status and
     Idempotency-Key, exactly as if sent alone to `POST /v1/listings`. A refused entry does not fail the batch.
 
-    The batch itself is refused when it is empty (422) or holds more than 500 entries (413); a failure of the
-    database fails it whole with nothing stored, so sending it again with the same keys is safe."""
+    The batch itself is refused when it is empty (422) or holds more than 500 entries (413). It is stored 50
+    listings per transaction; after a failure of the database (5xx) sending it again with the same keys is safe:
+    what was stored replays, the rest is stored."""
     principal.require(Role.SELLER, Role.ADMIN)
     if len(body.listings) > screening.MAX_BATCH:
         raise HTTPException(413, f"listings: at most {screening.MAX_BATCH} per batch, got {len(body.listings)}; "
