@@ -231,3 +231,31 @@ def _partition(nets: dict[str, str | None]) -> set[frozenset[str]]:
         if n is not None:
             groups.setdefault(n, set()).add(s)
     return {frozenset(g) for g in groups.values()}
+
+
+def test_a_stock_photo_links_nobody_in_the_database_however_each_seller_re_saved_it(klean_app: App) -> None:
+    stock = f"{random.Random(9).getrandbits(256):064x}"  # a supplier's catalogue photo, not in any bank
+    same_edit = _near(stock, 2, seed=1)
+    own = f"{random.Random(10).getrandbits(256):064x}"
+    with klean_app.uow_factory() as uow:
+        for i in range(8):  # two of them even posted the identical re-saved copy
+            photo = same_edit if i < 2 else _near(stock, 2, seed=100 + i)
+            seller_networks.record_facts(uow=uow, seller_id=f"shop-{i}", facts=[("image", photo)],
+                                         source=f"listing:stock-{i}")
+        seller_networks.record_facts(uow=uow, seller_id="ring-a", facts=[("image", own)], source="listing:ra")
+        seller_networks.record_facts(uow=uow, seller_id="ring-b", facts=[("image", _near(own, 3, seed=2))],
+                                     source="listing:rb")
+        uow.commit()
+    with klean_app.uow_factory() as uow:
+        assert all(seller_networks.links_for(uow=uow, seller_id=f"shop-{i}") == [] for i in range(8))
+        ring = seller_networks.links_for(uow=uow, seller_id="ring-a")
+        assert [(lk.a, lk.b, lk.kinds) for lk in ring] == [("ring-a", "ring-b", ("image",))]
+        # The database path and the batch reference agree on every seller.
+        facts = list(uow.seller_networks.all_facts())
+        everyone = sorted({f.seller_id for f in facts})
+        incremental = sorted({(lk.a, lk.b, lk.kinds) for s in everyone
+                              for lk in seller_networks.links_for(uow=uow, seller_id=s)})
+    from klean.domain.seller_network import links_from_facts
+
+    assert incremental == sorted((lk.a, lk.b, lk.kinds)
+                                 for lk in links_from_facts(facts, seller_networks.current_policy()))

@@ -435,20 +435,23 @@ def make_link(a: str, b: str, shared: Iterable[tuple[str, str]], policy: Network
     return Link(x, y, kinds, combine(by_kind.values()), facts)
 
 
-def links_from_facts(facts: Iterable[Fact], policy: NetworkPolicy) -> list[Link]:
+def links_from_facts(facts: Iterable[Fact], policy: NetworkPolicy,
+                     common: Iterable[tuple[str, str]] = ()) -> list[Link]:
     """Every link among a batch of facts (the batch job and the engine the database path is checked against).
 
     Exact kinds group by key; near kinds group by band and are kept within the kind's distance. A fact held by
-    more sellers than its kind's max_sellers links nobody (stock photos, shared logistics addresses).
+    more sellers than its kind's max_sellers links nobody (shared logistics addresses, a payment agent), nor does a
+    photo or text one of whose bands is found in more facts than that: a stock photo or a copied brand description,
+    however each reseller re-saved or edited it. `common`: (kind, key) known to be common beyond these facts.
     """
     groups: dict[tuple[str, str], set[str]] = {}
-    near: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    near: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for f in facts:
         if policy.strength(f.kind) <= 0:
             continue
         if f.kind in NEAR_KINDS:
             for band in bands(f.kind, f.key):
-                near.setdefault((f.kind, band), []).append((f.seller_id, f.key))
+                near.setdefault((f.kind, band), set()).add((f.seller_id, f.key))
         else:
             groups.setdefault((f.kind, f.key), set()).add(f.seller_id)
     pairs: dict[tuple[str, str], set[tuple[str, str]]] = {}
@@ -458,18 +461,23 @@ def links_from_facts(facts: Iterable[Fact], policy: NetworkPolicy) -> list[Link]
             for i, a in enumerate(ordered):
                 for b in ordered[i + 1:]:
                     pairs.setdefault((a, b), set()).add((kind, key))
+    # Following a crowded band would cost the square of its users and link none of them.
+    crowded = set(common)
+    crowded |= {(kind, key) for (kind, _), members in near.items() if len(members) > policy.max_sellers(kind)
+                for _, key in members}
     near_holders: dict[tuple[str, str], set[str]] = {}
     near_pairs: list[tuple[str, str, str, str, str]] = []
-    seen: set[tuple[str, str, str, str]] = set()
-    for (kind, _), members in near.items():
-        if len(members) < 2:
+    seen: set[tuple[str, str, str, str, str]] = set()
+    for (kind, _), listed in near.items():
+        members = sorted((s, k) for s, k in listed if (kind, k) not in crowded)
+        if not 2 <= len(members) <= policy.max_sellers(kind):
             continue
         for i, (sa, ka) in enumerate(members):
             for sb, kb in members[i + 1:]:
-                if sa == sb or (kind, ka, sb, kb) in seen or not is_near(kind, ka, kb, policy):
+                if sa == sb or (kind, sa, ka, sb, kb) in seen or not is_near(kind, ka, kb, policy):
                     continue
-                seen.add((kind, ka, sb, kb))
-                seen.add((kind, kb, sa, ka))
+                seen.add((kind, sa, ka, sb, kb))
+                seen.add((kind, sb, kb, sa, ka))
                 near_holders.setdefault((kind, ka), {sa}).add(sb)
                 near_holders.setdefault((kind, kb), {sb}).add(sa)
                 near_pairs.append((kind, sa, ka, sb, kb))

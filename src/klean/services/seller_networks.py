@@ -132,9 +132,12 @@ def links_for(*, uow: AbstractUnitOfWork, seller_id: str, policy: NetworkPolicy 
     mine = uow.seller_networks.facts(seller_id)
     if not mine:
         return []
-    limit = max((k.max_sellers for k in pol.kinds.values()), default=0)
-    others = uow.seller_networks.shared_with(seller_id, exact_limit=limit)
-    return [lk for lk in links_from_facts([*mine, *others], pol) if seller_id in (lk.a, lk.b)]
+    limits = {k: v.max_sellers for k, v in pol.kinds.items()}
+    others = uow.seller_networks.shared_with(seller_id, limits=limits)
+    # Whether a photo or text is a stock one depends on every seller's facts, not only these: asked of the store.
+    common = uow.seller_networks.crowded({(f.kind, f.key) for f in [*mine, *others] if f.kind in NEAR_KINDS},
+                                         limits=limits)
+    return [lk for lk in links_from_facts([*mine, *others], pol, common=common) if seller_id in (lk.a, lk.b)]
 
 
 def observe_identity(*, uow: AbstractUnitOfWork, seller_id: str, policy: NetworkPolicy | None = None) -> list[Link]:

@@ -23,8 +23,6 @@ from scipy.sparse.csgraph import connected_components
 
 from klean.domain.seller_network import EXACT_KINDS, FACT_KINDS, Fact, NetworkPolicy
 
-# A band value shared by more facts than this is noise (a blank or flat photo): not followed (as in the database).
-BAND_GROUP_LIMIT = 5000
 KIND_BIT = {k: 1 << i for i, k in enumerate(FACT_KINDS)}
 
 I32 = npt.NDArray[np.int32]
@@ -147,10 +145,19 @@ def _near_pairs(seller: I32, words: npt.NDArray[np.uint64] | npt.NDArray[np.uint
     else:  # 16 bands of two MinHash values
         h64 = hashes.astype(np.uint64)
         band_vals = [(h64[:, 2 * b] << np.uint64(32)) | h64[:, 2 * b + 1] for b in range(16)]
+    # A hash one of whose band values is found in more facts than max_sellers is a stock photo or a copied
+    # description, however re-saved or edited: it links nobody, and its crowded bands are never paired.
+    limit = policy.max_sellers(kind)
+    crowded = np.zeros(len(rows), dtype=bool)
+    for vals in band_vals:
+        _, inverse, counts = np.unique(vals, return_inverse=True, return_counts=True)
+        crowded |= counts[inverse.ravel()] > limit
     cand_i: list[I64] = []
     cand_j: list[I64] = []
     for vals in band_vals:
-        i, j = _group_pairs(vals.astype(np.uint64), BAND_GROUP_LIMIT)
+        i, j = _group_pairs(vals[~crowded].astype(np.uint64), limit)
+        live = np.flatnonzero(~crowded)
+        i, j = live[i], live[j]
         keep = seller_u[i] != seller_u[j]
         cand_i.append(i[keep])
         cand_j.append(j[keep])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, tuple_, update
@@ -15,9 +15,6 @@ from klean.adapters.db.models.listings import ListingRow
 from klean.adapters.db.models.registry import BrandImageRow, SellerRow
 from klean.adapters.db.models.seller_networks import SellerFactRow, SellerNetworkRow
 from klean.domain.seller_network import Fact, Standing
-
-# A band of a near-duplicate hash shared by more rows than this is noise (a flat or blank image): not followed.
-_BAND_ROWS_LIMIT = 5000
 
 
 class SellerNetworkRepository:
@@ -58,11 +55,11 @@ class SellerNetworkRepository:
             self.session.execute(delete(SellerFactRow).where(SellerFactRow.id.in_(gone)))
         return len(gone)
 
-    def shared_with(self, seller_id: str, *, exact_limit: int) -> list[Fact]:
+    def shared_with(self, seller_id: str, *, limits: Mapping[str, int]) -> list[Fact]:
         """Other sellers' facts that share a (kind, match) with this seller's: the candidates for its links.
 
-        An exact fact held by more than exact_limit other sellers is common and links nobody, so its holders are
-        not read (a payment agent's account shared by thousands would otherwise be read on every listing).
+        A key or band held by more rows than its kind's limit (max_sellers) is common and links nobody, so its
+        holders are not read (a payment agent's account or a stock photo would otherwise be read every time).
         """
         mine = self.session.execute(select(SellerFactRow.kind, SellerFactRow.match)
                                     .where(SellerFactRow.seller_id == seller_id).distinct()).all()
@@ -74,8 +71,7 @@ class SellerNetworkRepository:
                 select(SellerFactRow.kind, SellerFactRow.match, func.count())
                 .where(tuple_(SellerFactRow.kind, SellerFactRow.match).in_(chunk))
                 .group_by(SellerFactRow.kind, SellerFactRow.match)).all()
-            followed = [(k, m) for k, m, n in counts
-                        if n > 1 and n <= (_BAND_ROWS_LIMIT if k in ("image", "text") else exact_limit + 1)]
+            followed = [(k, m) for k, m, n in counts if 1 < n <= limits.get(k, 0)]
             if followed:
                 q = (select(SellerFactRow.seller_id, SellerFactRow.kind, SellerFactRow.key,
                             func.min(SellerFactRow.source))
@@ -83,6 +79,23 @@ class SellerNetworkRepository:
                             SellerFactRow.seller_id != seller_id)
                      .group_by(SellerFactRow.seller_id, SellerFactRow.kind, SellerFactRow.key))
                 out += [Fact(s, k, key, src) for s, k, key, src in self.session.execute(q)]
+        return out
+
+    def crowded(self, keys: Iterable[tuple[str, str]], *, limits: Mapping[str, int]) -> set[tuple[str, str]]:
+        """The (kind, key) of photos and texts one of whose bands is held by more rows than the kind's limit: stock
+        photos and copied descriptions, which link nobody."""
+        wanted = sorted(set(keys))
+        out: set[tuple[str, str]] = set()
+        for chunk in _chunks(wanted, 400):
+            matches = [(k, key, m) for k, key, m in self.session.execute(
+                select(SellerFactRow.kind, SellerFactRow.key, SellerFactRow.match)
+                .where(tuple_(SellerFactRow.kind, SellerFactRow.key).in_(chunk)).distinct())]
+            for part in _chunks(sorted({(k, m) for k, _, m in matches}), 400):
+                busy = {(k, m) for k, m, n in self.session.execute(
+                    select(SellerFactRow.kind, SellerFactRow.match, func.count())
+                    .where(tuple_(SellerFactRow.kind, SellerFactRow.match).in_(part))
+                    .group_by(SellerFactRow.kind, SellerFactRow.match)) if n > limits.get(k, 0)}
+                out |= {(k, key) for k, key, m in matches if (k, m) in busy}
         return out
 
     def all_facts(self, *, batch: int = 20_000) -> Iterator[Fact]:
