@@ -161,3 +161,28 @@ def test_a_violation_reads_no_more_of_a_long_history_than_of_a_short_one(klean_a
     assert _totals(k)["active_strikes"] == 60
     # The sanctions in force are read (a handful), never the strikes: 50 more strikes, not one more row.
     assert at_60 == at_10
+
+
+def test_the_check_command_exits_1_on_drift_and_fixes_it(klean_app: App, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    k = klean_app
+    _violate(k, 1)
+    env = {**os.environ, "KLEAN_DATABASE_URL": database_url, "KLEAN_HOME": str(tmp_path)}
+
+    def check(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "from klean.adapters.cli import main; main()", "enforcement",
+                               "check-totals", *args], capture_output=True, text=True, timeout=120, env=env)
+
+    ok = check()
+    assert ok.returncode == 0 and "no drift" in ok.stdout, ok.stderr
+    with k.uow_factory() as uow:
+        uow.session.execute(update(SellerTotalsRow).values(strike_points=7))
+        uow.commit()
+    drifted = check()
+    assert drifted.returncode == 1
+    assert json.loads(drifted.stdout.splitlines()[0])["recomputed"]["strike_points"] == 1
+    assert check("--fix").returncode == 0 and check().returncode == 0
