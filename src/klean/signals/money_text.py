@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 
+from klean.domain.listing import Money
+
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _DOT_THOUSANDS = frozenset({"IDR", "VND"})
 
@@ -28,6 +30,10 @@ class StatedPrice:
     span: tuple[int, int]
     per: str = ""  # the word after a slash: per unit (75k/áo) or per period (RM50/bulan)
     per_time: bool = False  # the slash word is a period of time: a rent or an instalment
+
+    def money(self) -> Money:
+        amount = self.amount
+        return Money(amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount, self.currency)
 
 
 @cache

@@ -157,30 +157,30 @@ def reference_for(listing: Listing, a: Analysis, ctx: ScreeningContext, brand_id
     return None
 
 
-def price_from_text(listing: Listing) -> StatedPrice | None:
+def price_from_text(listing: Listing, *, typed_in_thousands: bool = False) -> StatedPrice | None:
     """A price the listing's text states that should stand for the listing's price field (data/prices.tsv,
     signals/money_text.py): when the field is a placeholder (0 or 1), the first price the title (else the
-    description) states, in whatever currency it is written; when the field is a thousandth or a millionth of a price
-    the text states in the same currency (1299 for Rp 1.299.000: the seller typed thousands), that price; a price per
-    unit (75k/áo, Rp150.000/pcs) or per period of time (RM50/bulan) in the listing's currency, that price, so that
-    bundle words are not read as dividing it again. None when the field stands as it is."""
+    description) states, in whatever currency it is written; a price per unit (75k/áo, Rp150.000/pcs) or per period of
+    time (RM50/bulan) in the listing's currency, so that bundle words do not divide it again; with
+    `typed_in_thousands`, a price the text states in the same currency that the field is a thousandth or a millionth
+    of (1299 for Rp 1.299.000: the seller typed thousands). None when the field stands as it is."""
     field = listing.price
-    if not any(ch.isdigit() for ch in listing.text):
-        return None
     prices = stated_prices(listing.title, field.currency) + (
         stated_prices(listing.description, field.currency) if listing.description else [])
     if not prices:
         return None
+    if typed_in_thousands:
+        return next((sp for sp in prices if sp.currency == field.currency and not sp.per
+                     and sp.amount in (field.amount * 1000, field.amount * 1000000)), None)
     if field.amount <= 1:
         return next((sp for sp in prices if not sp.per_time), prices[0])
-    for sp in prices:
-        if sp.currency != field.currency:
-            continue
-        if sp.per and (sp.per_time or sp.amount <= field.amount):
-            return sp
-        if sp.amount in (field.amount * 1000, field.amount * 1000000) and not sp.per:
-            return sp
-    return None
+    return next((sp for sp in prices if sp.currency == field.currency and sp.per
+                 and (sp.per_time or sp.amount <= field.amount)), None)
+
+
+# Below this share of the reference a price is more often a slip of the seller's (1299 typed for Rp 1.299.000) than
+# a price, so the text is read for the price it states.
+TYPED_IN_THOUSANDS = 0.01
 
 
 def _band_weight(ratio: float, bands: Sequence[Sequence[float]]) -> float:
@@ -207,14 +207,14 @@ class PriceAnomaly:
             return ()
         if authorised_today(ctx, listing.seller_id, brand_id) or a.has("plan") or a.has("service"):
             return ()
-        stated = price_from_text(listing)
+        # the text is read only where it may say something the field does not: a placeholder, a price per unit or
+        # per month (below: a price typed in thousands)
+        stated = price_from_text(listing) if listing.price.amount <= 1 or "/" in listing.text else None
         if stated is not None:
             if stated.per_time:
                 return ()  # RM50/bulan: a rent or an instalment, not the price of the goods
             # the price as the text states it (shown next to the price in the reason: “Rp 1.299.000”, “75k/áo”)
-            amount = stated.amount
-            listing = replace(listing, price=Money(amount.quantize(Decimal(1)) if amount == amount.to_integral()
-                                                   else amount, stated.currency))
+            listing = replace(listing, price=stated.money())
         if listing.price.amount <= 1:
             return ()
         if a.has("compatible") or a.has("fits") or a.compares_only():
@@ -232,6 +232,12 @@ class PriceAnomaly:
         share = size_share(listing, hit[0].name, hit[0].aliases) if matched and hit is not None else None
         if share is not None:  # a travel size or mini of the product: compare with that share of its price
             ratio /= share
+        if stated is None and ratio < TYPED_IN_THOUSANDS:
+            stated = price_from_text(listing, typed_in_thousands=True)
+            if stated is not None:
+                factor = stated.amount / listing.price.amount
+                listing = replace(listing, price=stated.money())
+                unit_price, ratio = unit_price * factor, ratio * float(factor)
         used = listing.condition == "used" or a.has("used")
         part = sold_part(a, len(listing.title), brand_id)
         near = self._near_price_story(listing, a, ratio, used, part, brand_id, money, what, p, stated) \
