@@ -28,6 +28,8 @@ from klean.domain.messages import msg
 from klean.domain.registry import Authorisation
 from klean.domain.screening import Evidence, ScreeningContext
 from klean.signals import lexicons
+from klean.signals.analysis import analyse
+from klean.signals.context import INDEX_KEY as TEXT_INDEX
 from klean.signals.examples import listing
 from klean.signals.text import fold, fold_term, script_of, strip_spaces
 
@@ -124,7 +126,8 @@ class OfficialInsignia:
             index = ctx.indexes[INDEX_KEY] = build_insignia_index(ctx, p)
         if index.automaton is None:
             return ()
-        f = fold(listing.text)
+        # The brand-mention analysis has folded this listing's text already (cached for the listing at hand).
+        f = analyse(listing, ctx).folded if TEXT_INDEX in ctx.indexes else fold(listing.text)
         t = f.text
         found: list[tuple[str, tuple[int, int]]] = []
         honest: set[str] = set()
