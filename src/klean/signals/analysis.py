@@ -206,7 +206,7 @@ def _analyse(text: str, idx: TextIndex, category: str | None = None) -> Analysis
         _negated_marks(f, a)
     find_typos(f, text, idx, covered + collisions, a)
     find_mixed_script(f, text, idx, covered + collisions, a)
-    if idx.thai_sound and not text_ascii and THAI_RUN.search(t):
+    if idx.thai_sound and f.other_scripts and THAI_RUN.search(t):
         find_thai_sounds(f, text, idx, covered + collisions, a)
     find_masked(text, idx, a)
 

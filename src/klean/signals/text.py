@@ -179,6 +179,9 @@ class Folded:
     had_jamo: bool
     _starts: tuple[list[int], list[int]] | None = None  # (compact start, folded start) of each piece, lazily
     had_bidi: bool = False  # bidirectional controls were dropped (their runs screened reversed too)
+    # characters outside ASCII, Hangul syllables and common Han (Thai, accents, symbols ...): scripts that need their
+    # own look-ups (phonetic.THAI_RUN) are looked for only then
+    other_scripts: bool = False
 
     def span(self, fs: int, fe: int) -> tuple[int, int]:
         """Folded [fs, fe) -> original [start, end)."""
@@ -231,20 +234,21 @@ _NOT_BYTE_FOLDABLE = re.compile("[^\x00-\x7f\uac00-\ud7a3\u4e00-\u9fff]")
 def fold(text: str) -> Folded:
     """Fold a text for matching; see the module docstring."""
     offsets: list[int] | None = None
-    zero = jamo_seen = bidi = thai = False
+    zero = jamo_seen = bidi = other = False
     if text.isascii() or not _NOT_BYTE_FOLDABLE.search(text):
         folded = text.encode().translate(_FOLD_BYTES).decode()
     else:
-        thai = True  # only text outside ASCII, Hangul and common Han can hold Thai marks
+        other = True  # only text outside ASCII, Hangul and common Han can hold Thai marks
         folded = text.translate(_TABLE)
         if len(folded) != len(text) or _VANISHING_RE.search(text):
             folded, offsets, zero, jamo_seen, bidi = _slow_fold(text)
     if _LEET_HINT.search(folded):
         folded = _LEET_RE.sub(_leet_sub, folded)
-    tokens = (_SEP_SPLIT_THAI_RE if thai and _THAI_MARK_RE.search(folded) else _SEP_SPLIT_RE).split(folded)
+    tokens = (_SEP_SPLIT_THAI_RE if other and _THAI_MARK_RE.search(folded) else _SEP_SPLIT_RE).split(folded)
     if len(tokens) == 1:
-        return Folded(text, folded, offsets, folded, None, zero, jamo_seen, had_bidi=bidi)
-    return Folded(text, folded, offsets, "".join(tokens[0::2]), tokens, zero, jamo_seen, had_bidi=bidi)
+        return Folded(text, folded, offsets, folded, None, zero, jamo_seen, had_bidi=bidi, other_scripts=other)
+    return Folded(text, folded, offsets, "".join(tokens[0::2]), tokens, zero, jamo_seen, had_bidi=bidi,
+                  other_scripts=other)
 
 
 def rtl_runs(text: str) -> list[tuple[int, int]]:
