@@ -21,8 +21,10 @@ def test_reviewer_signs_in_in_korean_then_english(live_server, page, klean_cli: 
     page.fill("#password", "correct horse 1")
     page.shot("signin-ko")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/portal/")
-    assert "minji" in page.inner_text("body")
+    page.wait_for_url(f"{base}/portal/review")  # a reviewer lands on the review queue
+    assert "minji" in page.inner_text("body") and "검토 대기열" in page.inner_text("h1")
     page.click("text=English")
+    assert "Review queue" in page.inner_text("h1")
+    page.goto(f"{base}/portal/")
     assert "Signed in as minji (reviewer)." in page.inner_text("body")
     page.shot("home-en")

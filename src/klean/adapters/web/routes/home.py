@@ -12,10 +12,23 @@ from klean.adapters.app_secret import client_digest
 from klean.adapters.web.deps import CsrfChecked, PortalPrincipal
 from klean.adapters.web.templating import render
 from klean.adapters.web.views import app_of, tr
+from klean.domain.auth import Role
 from klean.domain.errors import RateLimited, Unauthenticated
 from klean.services import accounts
 
 router = APIRouter(prefix="/portal")
+
+
+# Where each role works: sign-in without a page to return to lands there rather than on the public start page.
+WORKSPACE = {Role.ADMIN: "/portal/admin", Role.RIGHTS_HOLDER: "/portal/brands", Role.TRUSTED_PARTNER: "/portal/brands",
+             Role.SELLER: "/portal/seller", Role.REVIEWER: "/portal/review", Role.INSPECTOR: "/portal/inspector",
+             Role.CONSUMER: "/portal/refund"}
+
+
+def landing(next_url: str | None, role: Role) -> str:
+    """The page asked for (only inside the portal), else the role's own workspace."""
+    target = safe_next(next_url)
+    return WORKSPACE.get(role, target) if target == "/portal/" else target
 
 
 def safe_next(url: str | None) -> str:
@@ -53,7 +66,7 @@ def signin(
     request.session.clear()  # a new session on sign-in: no fixation
     request.session["user_id"] = principal.user_id
     request.session["gen"] = generation
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(landing(next, principal.role), status_code=303)
 
 
 @router.post("/signout", dependencies=[CsrfChecked])
