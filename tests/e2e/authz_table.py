@@ -10,6 +10,8 @@ the owner of the seeded objects (seller busan-shades, rights holder and trusted 
 from __future__ import annotations
 
 A, RH, TP, S, C, RV, INS = "admin", "rights_holder", "trusted_partner", "seller", "consumer", "reviewer", "inspector"
+# Not one of the matrix's callers: an agency's allowed and refused cases are in tests/integration/test_agencies.py.
+AG = "agency"
 ALL = frozenset({A, RH, TP, S, C, RV, INS})
 PUBLIC = frozenset(ALL | {"anonymous"})
 STAFF = frozenset({A, RV})
@@ -84,6 +86,14 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/cases/{case_id}/counter-notice"): only(S),
     ("POST", "/v1/cases/{case_id}/court-action"): only(RH, TP),
     ("POST", "/v1/cases/{case_id}/complaints"): only(S, RH, TP),
+    # agencies (issue 23): mandates, bulk notices over many brands, the per-member report
+    ("POST", "/v1/mandates"): only(AG),
+    ("GET", "/v1/mandates"): STAFF | only(RH, AG),
+    ("GET", "/v1/mandates/{mandate_id}"): STAFF | only(RH, AG),  # others' mandates 404
+    ("POST", "/v1/mandates/{mandate_id}/decision"): STAFF,
+    ("POST", "/v1/mandates/{mandate_id}/end"): STAFF | only(RH, AG),  # the member's rights holder, the agency
+    ("POST", "/v1/notices/bulk"): only(RH, TP, AG),
+    ("GET", "/v1/agency/report"): STAFF | only(AG),
     ("GET", "/v1/notifiers/{user_id}/record"): STAFF | only(RH),  # {user_id} is the rights holder: its own record
     ("POST", "/v1/notifiers/{user_id}/readmit"): only(A),
     # review queue

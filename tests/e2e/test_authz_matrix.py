@@ -9,6 +9,7 @@ role check itself, not the body check: a 422 for a denied role fails the test.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +45,8 @@ PATH_VALUES = {"brand_id": "chanel", "listing_id": "busan-flap-01", "seller_id":
                "product_id": "chanel.flap", "sha256": "0" * 64, "bank": "known_fake", "entry_id": "999",
                "case_id": "999", "case_number": "R-000000", "user_id": "chanel-legal", "item_id": "999",
                "action_id": "999", "appeal_id": "999", "period": "2025-10", "pick_id": "999", "order_id": "ORD-0",
-               "claim_id": "999", "proof_id": "999", "key_id": "0000000000000000", "name": "decisions"}
+               "claim_id": "999", "proof_id": "999", "mandate_id": "999", "key_id": "0000000000000000",
+               "name": "decisions"}
 QUERIES = {"/v1/transparency/report": {"from": "2025-10-01"}, "/v1/transparency/statements": {"from": "2025-10-01"}}
 REGISTRY = {"brands": [{"id": "chanel", "name": "Chanel", "owner": "Chanel", "marks": ["Chanel", "샤넬", "CC"],
                         "products": [{"id": "chanel.flap", "name": "Classic Flap Bag",
@@ -98,6 +100,18 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
                                                                          "own distributor."}},
     ("POST", "/v1/cases/{case_id}/court-action"): {"json": {"reference": "Seoul Central District Court 2025GH1"}},
     ("POST", "/v1/cases/{case_id}/complaints"): {"json": {"grounds": "The decision overlooked the invoice."}},
+    ("POST", "/v1/mandates"): {"files": {"file": ("mandate.pdf", PDF, "application/pdf")},
+                               "data": {"brand_id": "chanel", "valid_until": "2027-12-31"}},
+    ("POST", "/v1/mandates/{mandate_id}/decision"): {"json": {"approve": True, **REASON}},
+    ("POST", "/v1/mandates/{mandate_id}/end"): {"json": REASON},
+    ("POST", "/v1/notices/bulk"): {"files": {"file": ("notice.csv", b"listing\ndaegu-tote-07\n", "text/csv")},
+                                   "data": {"notice": json.dumps({
+                                       "brand_id": "chanel", "notifier_name": "Chanel Legal",
+                                       "notifier_email": "legal@chanel.example",
+                                       "right": {"kind": "trademark", "registration_number": "40-0123456",
+                                                 "office": "KIPO"},
+                                       "explanation": "Bags sold as Chanel that Chanel never made.",
+                                       "good_faith": True, "accurate": True, "signature": "Chanel Legal"})}},
     ("POST", "/v1/qa/periods/{period}/sample"): {"json": {"seed": 7}},
     ("POST", "/v1/qa/picks/{pick_id}/assign"): {"json": {"org": "Seoul Inspection Co."}},
     ("POST", "/v1/qa/picks/{pick_id}/purchase"): {"json": {"order_ref": "ORD-QA-1", "amount": 89_000,

@@ -16,13 +16,15 @@ class Role(StrEnum):
     CONSUMER = "consumer"
     REVIEWER = "reviewer"
     INSPECTOR = "inspector"
+    AGENCY = "agency"  # acts for many rights holders, brand by brand, each by a reviewed mandate (issue 23)
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     user_id: str
     role: Role
-    org: str | None = None  # rights holder / trusted partner: the brand owner it acts for; inspector: its firm
+    org: str | None = None  # rights holder / trusted partner: the brand owner it acts for; inspector: its firm;
+    # agency: the agency itself (the brands it acts for are those it holds a live mandate for)
     seller_id: str | None = None  # seller: the seller account it is
 
     def require(self, *roles: Role) -> None:

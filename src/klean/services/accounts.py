@@ -36,7 +36,7 @@ def create_user(
         actor.require(Role.ADMIN)
     if not _ID.match(user_id):
         raise ValidationError("user id: 1-100 letters, digits, _ . @ -", field="id")
-    if role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.INSPECTOR) and not org:
+    if role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.INSPECTOR, Role.AGENCY) and not org:
         raise ValidationError(f"a {role.value} needs an org (the brand owner or firm it acts for)", field="org")
     if role is Role.SELLER and not seller_id:
         raise ValidationError("a seller user needs a seller_id", field="seller_id")
@@ -177,7 +177,7 @@ def update_user(*, uow: AbstractUnitOfWork, actor: Principal | None, user_id: st
         new_role = role.value if role is not None else user.role
         new_org = org if org is not None else user.org
         new_seller = seller_id if seller_id is not None else user.seller_id
-        if new_role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.INSPECTOR) and not new_org:
+        if new_role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.INSPECTOR, Role.AGENCY) and not new_org:
             raise ValidationError(f"a {new_role} needs an org (the brand owner or firm it acts for)", field="org")
         if new_role == Role.SELLER and not new_seller:
             raise ValidationError("a seller user needs a seller_id", field="seller_id")

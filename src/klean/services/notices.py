@@ -156,7 +156,7 @@ def case_view(case: Case) -> dict[str, Any]:
 
 def in_trusted_lane(*, uow: AbstractUnitOfWork, principal: Principal) -> bool:
     """Whether this principal's notices take effect at once (a trusted partner not removed from the lane)."""
-    if principal.role is not Role.TRUSTED_PARTNER:
+    if principal.role not in (Role.TRUSTED_PARTNER, Role.AGENCY):  # an agency's lane is gated like a partner's
         return False
     return uow.cases.standing(principal.user_id).trusted_removed_at is None  # type: ignore[no-any-return]
 
@@ -201,7 +201,7 @@ def file_notice(*, uow: AbstractUnitOfWork, principal: Principal, draft: NoticeD
     a reviewer, marked as not alluding to the brand, and counts in the notifier's record.
     """
     # A notice is the rights holder's own statement (good faith, accuracy, signature): admins do not file them.
-    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER)
+    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.AGENCY)
     validate_notice_shape(draft)
     missing = missing_elements(draft)
     if missing:
@@ -216,7 +216,11 @@ def file_notice(*, uow: AbstractUnitOfWork, principal: Principal, draft: NoticeD
         exists, owner = uow.cases.brand_owner(draft.brand_id)
         if not exists:
             raise NotFound(f"no brand {draft.brand_id} in the registry", field="brand_id")
-        if not principal.may_manage_brand(owner):
+        if principal.role is Role.AGENCY:  # only for member brands it holds a live mandate for, today
+            from klean.services import agencies
+
+            agencies.require_live_mandate(uow=uow, principal=principal, brand_id=draft.brand_id, today=now.date())
+        elif not principal.may_manage_brand(owner):
             raise Forbidden(f"you may file notices only for brands your organisation owns ({draft.brand_id} is not)",
                             field="brand_id")
         standing = uow.cases.standing(principal.user_id)
@@ -309,6 +313,10 @@ def _may_see(uow: AbstractUnitOfWork, principal: Principal, case: Case) -> bool:
     if principal.role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER):
         return case.notifier_id == principal.user_id or principal.may_manage_brand(uow.cases.brand_owner(
             case.brand_id)[1])
+    if principal.role is Role.AGENCY:
+        from klean.services import agencies
+
+        return agencies.may_see_case(uow=uow, principal=principal, case=case)
     return principal.role is Role.SELLER and principal.seller_id == case.seller_id
 
 
@@ -402,7 +410,8 @@ def _after_decision(uow: AbstractUnitOfWork, notifier_id: str, *, actor: str, po
                           payload={**misuse.as_dict(), "until": until.isoformat()}, policy_version=policy.version,
                           reason="manifestly unfounded notices after a warning (DSA Art. 23)")
     user = uow.users.get(notifier_id)
-    if user is not None and user.role == Role.TRUSTED_PARTNER.value and standing.trusted_removed_at is None:
+    if user is not None and user.role in (Role.TRUSTED_PARTNER.value, Role.AGENCY.value) \
+            and standing.trusted_removed_at is None:
         acc = accuracy(decided, now=now, window_days=policy.trusted_window_days)
         if trusted_should_be_removed(acc, policy):
             barred = now + timedelta(days=policy.trusted_removal_bar_days)
@@ -465,7 +474,7 @@ def file_counter_notice(*, uow: AbstractUnitOfWork, principal: Principal, case_i
 def report_court_action(*, uow: AbstractUnitOfWork, principal: Principal, case_id: int, reference: str,
                         policy: NoticePolicy, now: datetime | None = None) -> dict[str, Any]:
     """Show that the rights holder has gone to court, so the listing stays down."""
-    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.ADMIN)
+    principal.require(Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.AGENCY, Role.ADMIN)
     reference = reference.strip()
     if not 3 <= len(reference) <= 500:
         raise ValidationError("reference: the court and case number, 3-500 characters", field="reference")
@@ -555,7 +564,8 @@ def file_complaint(*, uow: AbstractUnitOfWork, principal: Principal, case_id: in
         case = uow.cases.get(case_id, lock=True)
         if principal.role is Role.SELLER and principal.seller_id == case.seller_id:
             side, allowed = "seller", (CaseState.ACTIONED,)
-        elif principal.role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER) and principal.user_id == case.notifier_id:
+        elif principal.role in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER, Role.AGENCY) \
+                and principal.user_id == case.notifier_id:
             side, allowed = "notifier", (CaseState.REJECTED, CaseState.RESTORED)
         else:
             raise NotFound(f"no case {case_id}", field="case_id")
@@ -634,7 +644,8 @@ def notifier_record(*, uow: AbstractUnitOfWork, principal: Principal, user_id: s
         return {
             "user_id": user_id, "accuracy": acc.as_dict(),
             "meets_trusted_bar": meets_trusted_bar(acc, policy),
-            "trusted_lane": user.role == Role.TRUSTED_PARTNER.value and standing.trusted_removed_at is None,
+            "trusted_lane": user.role in (Role.TRUSTED_PARTNER.value, Role.AGENCY.value)
+            and standing.trusted_removed_at is None,
             "warnings": standing.warnings,
             "suspended_until": standing.suspended_until.isoformat() if standing.suspended(now) and
             standing.suspended_until else None,

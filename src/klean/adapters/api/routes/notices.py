@@ -13,7 +13,7 @@ from klean.adapters.api.schemas_notices import ComplaintIn, CounterNoticeIn, Cou
 from klean.adapters.mail.notify import mailer
 from klean.adapters.screening_runtime import screener_for
 from klean.domain.auth import Role
-from klean.services import notices
+from klean.services import agencies, notices
 from klean.services.notices import case_view
 
 router = APIRouter(prefix="/v1", tags=["notices"])
@@ -41,7 +41,9 @@ def file_notice(body: NoticeIn, app: AppDep, uow: UowDep, principal: PrincipalDe
 @router.get("/cases")
 def list_cases(uow: UowDep, principal: PrincipalDep,
                state: str | None = Query(default=None, pattern=r"^[a-z_]{1,20}$")) -> list[dict[str, Any]]:
-    """Your cases: as notifier, as seller, or all (reviewers, admins)."""
+    """Your cases: as notifier, as seller, an agency's members', or all (reviewers, admins)."""
+    if principal.role is Role.AGENCY:  # its own notices' cases and those on its live-mandate brands
+        return [case_view(c) for c in agencies.member_cases(uow=uow, principal=principal, state=state)]
     with uow:
         if principal.role in (Role.ADMIN, Role.REVIEWER):
             cases = uow.cases.list(state=state)

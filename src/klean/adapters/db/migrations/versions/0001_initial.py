@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 13:11:04.160320
+Create Date: 2026-12-02 13:40:05.000747
 """
 from __future__ import annotations
 
@@ -397,6 +397,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    op.create_table('agency_mandates',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('agency', sa.String(length=200), nullable=False),
+    sa.Column('brand_id', sa.String(length=100), nullable=False),
+    sa.Column('member', sa.String(length=200), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('document_sha256', sa.String(length=64), nullable=False),
+    sa.Column('media_type', sa.String(length=100), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('submitted_by', sa.String(length=100), nullable=False),
+    sa.Column('decided_by', sa.String(length=100), nullable=True),
+    sa.Column('decided_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('ended_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_by', sa.String(length=100), nullable=True),
+    sa.Column('end_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_agency_mandates_brand_id_brands'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agency_mandates'))
+    )
+    with op.batch_alter_table('agency_mandates', schema=None) as batch_op:
+        batch_op.create_index('ix_agency_mandates_agency_brand', ['agency', 'brand_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agency_mandates_brand_id'), ['brand_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agency_mandates_valid_until'), ['valid_until'], unique=False)
+
     op.create_table('api_keys',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('user_id', sa.String(length=100), nullable=False),
@@ -852,6 +879,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_user_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('agency_mandates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agency_mandates_valid_until'))
+        batch_op.drop_index(batch_op.f('ix_agency_mandates_brand_id'))
+        batch_op.drop_index('ix_agency_mandates_agency_brand')
+
+    op.drop_table('agency_mandates')
     op.drop_table('users')
     with op.batch_alter_table('signin_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signin_throttle_updated_at'))
