@@ -284,3 +284,38 @@ def test_the_agencys_trusted_lane_is_gated_by_its_own_accuracy(client: TestClien
     r = client.post("/v1/notices", headers=agency, json=statement("chanel", ["cp-2002"]))
     assert r.status_code == 201 and r.json()["trusted"] is False
     assert listing_status(klean_app, "cp-2002") == "live"
+
+
+def test_the_report_from_the_command_line_and_the_jobs_expire_mandates(
+        client: TestClient, klean_app: App, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from klean.adapters.cli import app as cli
+    from klean.config import get_settings
+    from klean.services import jobs
+
+    seed(klean_app)
+    agency = make_user("kipa-desk", "agency", org=AGENCY_ORG)
+    reviewer = make_user("rev-hana", "reviewer")
+    approve(client, reviewer, upload_mandate(client, agency, "samsung")["id"])
+    short = upload_mandate(client, agency, "chanel",
+                           valid_until=(datetime.now(UTC).date() + timedelta(days=3)).isoformat())
+    approve(client, reviewer, short["id"])
+    assert client.post("/v1/notices", headers=agency, json=statement("samsung")).status_code == 201
+    monkeypatch.setenv("KLEAN_DATABASE_URL", klean_app.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("KLEAN_HOME", str(tmp_path / "cli-home"))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["agency", "report", AGENCY_ORG])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("samsung-electronics\tsamsung"))
+    assert line.split("\t")[2:6] == ["live", "1", "1", "1"]
+    result = CliRunner().invoke(cli, ["agency", "report", AGENCY_ORG, "--json"])
+    assert json.loads(result.output)["agency"] == AGENCY_ORG
+    assert CliRunner().invoke(cli, ["agency", "report", AGENCY_ORG, "--since", "yesterday"]).exit_code == 2
+
+    report = jobs.run_jobs(uow_factory=klean_app.uow_factory, notify=lambda **_: None,
+                           now=datetime.now(UTC) + timedelta(days=4))
+    assert report.mandates_expired == 1
+    assert client.get(f"/v1/mandates/{short['id']}", headers=agency).json()["state"] == "expired"
+    get_settings.cache_clear()

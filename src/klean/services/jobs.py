@@ -38,6 +38,7 @@ class JobReport:
     rescan_skipped: str | None = None
     sellers_flagged: list[str] = field(default_factory=list)
     counter_notices_restored: int = 0
+    mandates_expired: int = 0  # agencies' mandates past their end date (they stopped counting on the day already)
     dsa: dict[str, Any] | None = None  # statements of reasons sent to the Transparency Database (when configured)
 
     def as_dict(self) -> dict[str, Any]:
@@ -176,5 +177,8 @@ def run_jobs(*, uow_factory: Callable[[], AbstractUnitOfWork], notify: Notifier,
         report.actions_expired = expire_due(uow=uow, policy=pol, now=now)
         report.sellers_flagged = flag_unverified_high_volume(uow=uow, policy=pol, now=now)
         uow.commit()
+    from klean.services import agencies  # here: agencies imports notices, which the jobs' callers import too
+
+    report.mandates_expired = agencies.expire_mandates(uow=uow_factory(), today=now.date())
     _rescan(uow_factory, app_extras, pairs, report, pol, now)
     return report
