@@ -123,5 +123,16 @@ def localise(english: str, lang: str) -> str:
             return gettext(template, lang) % params
         except (KeyError, TypeError, ValueError):
             return template % params
+    return _preset_then_note(english, lang)
+
+
+def _preset_then_note(english: str, lang: str) -> str:
+    """A reason recorded as a preset sentence (a catalog msgid, such as a reviewer's one-click reason) followed by
+    what the person typed: the preset in `lang`, the rest as it was typed; anything else as it is."""
+    head, sep, rest = english.partition(". ")
+    if sep and rest:
+        preset = gettext(head + ".", lang)
+        if preset != head + ".":
+            return f"{preset} {rest}"
     return english
 
