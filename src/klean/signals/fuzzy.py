@@ -15,6 +15,7 @@ from rapidfuzz.distance import OSA
 from klean.signals.context import TextIndex, fuzzy_budget
 from klean.signals.findings import Analysis, Mention
 from klean.signals.phonetic import (
+    THAI_PREFIX,
     THAI_RUN,
     consonants_in,
     han_sound,
@@ -395,7 +396,8 @@ def _thai_run(run: str, idx: TextIndex) -> list[ThaiHit]:
     for m in THAI_RUN.finditer(run):
         for s, e in thai_clusters(run, m.start(), m.end()):
             clusters.append((s, e, *thai_cluster_keys(run[s:e])))
-    longest = idx.thai_key_max
+    longest, shapes, prefixes, sound = idx.thai_key_max, idx.thai_fuzzy_shapes, idx.thai_prefixes, idx.thai_sound
+    near_prefixes = idx.thai_fuzzy_prefixes
     out: list[ThaiHit] = []
     n = len(clusters)
     i = 0
@@ -414,11 +416,16 @@ def _thai_run(run: str, idx: TextIndex) -> list[ThaiHit]:
                 break
             if len(ck) < 3:
                 continue
+            head = ck[:THAI_PREFIX]
+            if head not in prefixes and not (near_prefixes and _near_prefix(head, near_prefixes)):
+                break  # no mark's key starts so, nor one letter off it: longer spellings will not be marks either
             start, end = clusters[i][0], clusters[j][1]
-            found = _thai_verified(idx.thai_sound.get(ck, ()), ck, fine, run[start:end], idx, fuzzy=False)
+            mids = sound.get(ck)
+            found = _thai_verified(mids, ck, fine, run[start:end], idx, fuzzy=False) if mids else ()
             if found:
                 best, best_fuzzy = (start, end, found), False
-            elif best_fuzzy and consonants_in(ck) >= THAI_FUZZY_MIN - 1:
+            elif best_fuzzy and ((ck[0], ck[-1], len(ck)) in shapes or (ck[0], ck[-1], len(ck) + 1) in shapes
+                                 or (ck[0], ck[-1], len(ck) - 1) in shapes):
                 found = _thai_verified(_thai_near(ck, idx), ck, fine, run[start:end], idx, fuzzy=True)
                 if found:
                     best = (start, end, found)
@@ -429,6 +436,14 @@ def _thai_run(run: str, idx: TextIndex) -> list[ThaiHit]:
         while i < n and clusters[i][0] < best[1]:
             i += 1
     return out
+
+
+def _near_prefix(head: str, near_prefixes: frozenset[str]) -> bool:
+    """Whether a Thai mark's key, or one with a letter dropped, starts like this spelling or like it with one letter
+    (not the first) dropped: a spelling one letter off a mark may still become one."""
+    if head in near_prefixes:
+        return True
+    return any(head[:i] + head[i + 1:] in near_prefixes for i in range(1, len(head)))
 
 
 def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, *, fuzzy: bool
@@ -443,11 +458,10 @@ def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, 
         if bid in brands:
             continue
         consonants = consonants_in(mark_coarse)
-        if fuzzy:
-            if mark_fine and OSA.distance(fine, mark_fine, score_cutoff=1) > 1:
+        if fuzzy:  # only Thai marks have a fuzzy index
+            if OSA.distance(fine, mark_fine, score_cutoff=1) > 1:
                 continue
-            how = "typo" if mark_fine else "mark"  # a Latin mark one letter off in Thai: named, less surely
-            corroborate = not mark_fine
+            how, corroborate = "typo", False
         elif mark_fine and fine == mark_fine:
             how = "mark" if thai_letters(written) == mark_letters else "phonetic"
             corroborate = consonants < 3
