@@ -434,3 +434,39 @@ def test_no_raw_code_or_english_on_any_korean_page(client: TestClient, klean_app
     count = sum(len(v) for v in found.values())
     assert not found, f"{count} pieces of raw code or English on {len(found)} Korean pages:\n" + "\n".join(
         f"{page}: {sorted(v)}" for page, v in sorted(found.items()))
+
+
+def _alert(markup: str) -> str:
+    m = re.search(r'<div class="flash error" role="alert">([^<]*)</div>', markup)
+    assert m, markup[:500]
+    return m.group(1)
+
+
+@pytest.mark.parametrize("lang", ("id", "th", "vi"))
+def test_consumers_error_pages_in_their_language(client: TestClient, lang: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The error pages a consumer meets on the report, sign-in and refund forms (a field missing, too many
+    attempts, a failure inside the server) are pages in the consumer's language, as the forms themselves are."""
+    token = _csrf(client.get(f"/portal/report?lang={lang}").text)
+
+    def answers(query: str) -> dict[str, Any]:
+        out = {"missing field": client.post(f"/portal/report?lang={query}", data={"csrf_token": token, "text": "x"})}
+
+        class _Limited:
+            def check(self, action: str, *, ip: str, key: str | None) -> int:
+                return 42
+
+        with monkeypatch.context() as m:
+            m.setattr(client.app.state, "rate_limiter", _Limited())  # type: ignore[attr-defined]
+            out["too many"] = client.post(f"/portal/signin?lang={query}", data={"login": "hana", "password": "x"})
+        with monkeypatch.context() as m:
+            m.setattr("klean.services.transparency.transparency_report",
+                      lambda **_: (_ for _ in ()).throw(RuntimeError("the database went away")))
+            out["server failure"] = client.get(f"/portal/transparency?lang={query}")
+        return out
+
+    english, translated = answers("en"), answers(lang)
+    for what, page in translated.items():
+        assert page.status_code == english[what].status_code and page.status_code in (422, 429, 500), what
+        assert f'<html lang="{lang}">' in page.text, what
+        assert _alert(page.text) != _alert(english[what].text), (what, _alert(page.text))

@@ -27,9 +27,10 @@ PO_PATH = PACKAGE / "locales" / "ko" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = PACKAGE / "adapters" / "web" / "templates"
 
 # Python sources whose marked messages consumer pages show (besides the templates): the consumer routes, the
-# portal's own errors, the services' messages re-worded for the portal, the sign-in errors.
+# portal's own errors and error pages (a form that does not validate, 405/413/429/500), the services' messages
+# re-worded for the portal, the sign-in errors.
 CONSUMER_SOURCES = ("adapters/web/routes/consumer.py", "adapters/web/routes/home.py", "adapters/web/views.py",
-                    "adapters/web/server_messages.py", "services/accounts.py")
+                    "adapters/web/server_messages.py", "adapters/web/error_pages.py", "services/accounts.py")
 
 
 def po_path(lang: str) -> Path:
