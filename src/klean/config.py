@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: a SQLite file under `home`
     blob_dir: Path | None = None  # uploaded files by content hash; default home/blobs
     signing_key_path: Path | None = None  # Ed25519 private key (PEM) for evidence packages
+    exchange_name: str = "klean"  # this Klean's name to its exchange peers (issue 23); key: home/exchange-ed25519.pem
     policy_path: Path | None = None  # enforcement and screening policy; default: the bundled one
     smtp_relay_host: str = "127.0.0.1"
     smtp_relay_port: int = 8025

@@ -94,6 +94,14 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/mandates/{mandate_id}/end"): STAFF | only(RH, AG),  # the member's rights holder, the agency
     ("POST", "/v1/notices/bulk"): only(RH, TP, AG),
     ("GET", "/v1/agency/report"): STAFF | only(AG),
+    # Klean-to-Klean exchange (issue 23, first part)
+    ("GET", "/v1/exchange/identity"): STAFF | only(AG),
+    ("POST", "/v1/exchange/outbox"): only(A, AG),
+    ("POST", "/v1/exchange/revocations"): only(A, AG),
+    ("POST", "/v1/exchange/peers"): only(A),
+    ("GET", "/v1/exchange/peers"): STAFF,
+    ("GET", "/v1/exchange/items"): STAFF,
+    ("POST", "/v1/exchange/inbox"): only(A),  # the signature, checked against the peer's registered key, decides
     ("GET", "/v1/notifiers/{user_id}/record"): STAFF | only(RH),  # {user_id} is the rights holder: its own record
     ("POST", "/v1/notifiers/{user_id}/readmit"): only(A),
     # review queue

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 13:40:05.000747
+Create Date: 2026-12-02 13:49:21.561195
 """
 from __future__ import annotations
 
@@ -146,6 +146,52 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_subject', ['subject_type', 'subject_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
+    op.create_table('exchange_items',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('peer', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('item_id', sa.String(length=100), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('payload_id', sa.String(length=32), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('updated_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_exchange_items')),
+    sa.UniqueConstraint('peer', 'kind', 'item_id', name='uq_exchange_items_peer_kind_item')
+    )
+    op.create_table('exchange_peers',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('public_key', sa.String(length=64), nullable=False),
+    sa.Column('accept', sa.JSON(), nullable=False),
+    sa.Column('last_sequence', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_exchange_peers'))
+    )
+    op.create_table('exchange_received',
+    sa.Column('payload_id', sa.String(length=32), nullable=False),
+    sa.Column('peer', sa.String(length=100), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('items', sa.Integer(), nullable=False),
+    sa.Column('received_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('payload_id', name=op.f('pk_exchange_received'))
+    )
+    with op.batch_alter_table('exchange_received', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exchange_received_peer'), ['peer'], unique=False)
+
+    op.create_table('exchange_sent',
+    sa.Column('sequence', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('payload_id', sa.String(length=32), nullable=False),
+    sa.Column('op', sa.String(length=20), nullable=False),
+    sa.Column('item_ids', sa.JSON(), nullable=False),
+    sa.Column('sent_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', klean.adapters.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('sequence', name=op.f('pk_exchange_sent')),
+    sa.UniqueConstraint('payload_id', name=op.f('uq_exchange_sent_payload_id'))
+    )
     op.create_table('fx_rates',
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('per_usd', sa.Numeric(precision=24, scale=8), nullable=False),
@@ -943,6 +989,13 @@ def downgrade() -> None:
     op.drop_table('image_bank_entries')
     op.drop_table('idempotency_keys')
     op.drop_table('fx_rates')
+    op.drop_table('exchange_sent')
+    with op.batch_alter_table('exchange_received', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exchange_received_peer'))
+
+    op.drop_table('exchange_received')
+    op.drop_table('exchange_peers')
+    op.drop_table('exchange_items')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index('ix_events_subject')
