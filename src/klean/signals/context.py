@@ -22,7 +22,7 @@ from klean.domain.registry import Authorisation, Product, RegistrySnapshot
 from klean.domain.screening import ScreeningContext
 from klean.signals import lexicons
 from klean.signals.phonetic import (
-    THAI_PREFIX,
+    THAI_FUZZY_MIN,
     THAI_RUN,
     consonants_in,
     han_sound,
@@ -76,17 +76,13 @@ class TextIndex:
     mixed_other_suffix: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     brand_categories: dict[str, frozenset[str]] = field(default_factory=dict)
     # Thai spellings by sound (phonetic.thai_keys): coarse key of Latin marks of three consonants or more and of Thai
-    # marks of two or more -> mark ids; coarse keys of Thai marks of five consonants or more with one letter dropped
-    # -> mark ids (a letter dropped, added or changed); per mark its vowel classes, for Thai marks fine key and letters.
+    # marks of two or more -> mark ids; coarse keys of Thai marks of five consonants or more with one letter (not the
+    # first or last) dropped -> mark ids; per mark its vowel classes, and for Thai marks the fine key and letters.
     thai_sound: dict[str, tuple[int, ...]] = field(default_factory=dict)
     thai_sound_fuzzy: dict[str, tuple[int, ...]] = field(default_factory=dict)
     thai_marks: dict[int, tuple[str, str, str, str]] = field(default_factory=dict)  # coarse, vowels, fine, letters
-    thai_key_max: int = 0
-    # (first letter, last letter, length) of the Thai marks' keys that have a fuzzy index; every key's prefixes of
-    # 3 to phonetic.THAI_PREFIX letters (a spelling no key starts with is not extended further)
-    thai_fuzzy_shapes: frozenset[tuple[str, str, int]] = frozenset()
-    thai_prefixes: frozenset[str] = frozenset()
-    thai_fuzzy_prefixes: frozenset[str] = frozenset()  # the same of those Thai marks' keys with a letter dropped
+    # one automaton over both kinds of key, run over a Thai run's joined key: (length, key, a letter dropped)
+    thai_automaton: Any = None
     # (brand, product name, currency) -> the product: one product registered with a reference per currency
     products_by_currency: dict[tuple[str, str, str], Product] = field(default_factory=dict)
     fx: FxTable | None = None  # converts a reference price when none is registered in the listing's currency
@@ -175,8 +171,6 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
     thai_sound: dict[str, set[int]] = defaultdict(set)
     thai_fuzzy: dict[str, set[int]] = defaultdict(set)
     thai_marks: dict[int, tuple[str, str, str, str]] = {}
-    thai_fuzzy_shapes: set[tuple[str, str, int]] = set()
-    thai_fuzzy_prefixes: set[str] = set()
     wildcard: dict[str, tuple[str, str]] = {}
     initials: dict[str, set[str]] = defaultdict(set)
     mark_brands: dict[str, set[str]] = defaultdict(set)
@@ -227,14 +221,11 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
             if mid in thai_marks:
                 sound = thai_marks[mid][0]
                 thai_sound[sound].add(mid)
-                # one letter off only from the brand's own Thai marks: a Latin mark's Thai spelling varies too much
+                # a letter dropped only from the brand's own Thai marks: a Latin mark's Thai spelling varies too much
                 # to tell a slip from another word, and every Latin mark in the index would cost each Thai listing
-                if consonants_in(sound) >= 5 and thai_marks[mid][2]:  # fuzzy.THAI_FUZZY_MIN
-                    thai_fuzzy_shapes.add((sound[0], sound[-1], len(sound)))
-                    for variant in (sound, *(sound[:i] + sound[i + 1:] for i in range(1, len(sound)))):
-                        thai_fuzzy_prefixes.update(variant[:n] for n in range(2, THAI_PREFIX + 1))
-                    for d in _deletions(sound):
-                        thai_fuzzy[d].add(mid)
+                if consonants_in(sound) >= THAI_FUZZY_MIN and thai_marks[mid][2]:
+                    for i in range(1, len(sound) - 1):  # a letter dropped, not the first or the last
+                        thai_fuzzy[sound[:i] + sound[i + 1:]].add(mid)
             if script == "latin" and len(key) >= 4 and key.isalpha():
                 phonetic["L" + latin_key(key)].add(mid)
                 _add_pieces(mixed["latin_prefix"], key, brand.id, prefixes=True, shortest=1)
@@ -344,9 +335,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
         thai_sound={k: tuple(sorted(v)) for k, v in thai_sound.items()},
         thai_sound_fuzzy={k: tuple(sorted(v)) for k, v in thai_fuzzy.items()}, thai_marks=thai_marks,
-        thai_key_max=max(map(len, thai_sound), default=0), thai_fuzzy_shapes=frozenset(thai_fuzzy_shapes),
-        thai_prefixes=frozenset(k[:n] for k in thai_sound for n in range(3, THAI_PREFIX + 1)),
-        thai_fuzzy_prefixes=frozenset(thai_fuzzy_prefixes),
+        thai_automaton=_thai_automaton(thai_sound, thai_fuzzy),
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},
         products_by_currency={(b.id, p.name, p.reference_price.currency): p for b in snapshot.brands
                               for p in reversed(b.products)},
@@ -365,6 +354,20 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         fuzzy_han_lengths=tuple(sorted(han_lengths)),
         stats={"marks": n_marks, "terms": len(entries), "fuzzy_keys": len(fuzzy), "wildcards": len(wildcard)},
     )
+
+
+def _thai_automaton(exact: dict[str, set[int]], near: dict[str, set[int]]) -> Any:
+    """One automaton over the Thai sound keys (phonetic.thai_keys) of three letters or more, as they are and with a
+    letter dropped: a Thai run's joined key is read once, at C speed, whatever the number of marks."""
+    keys = {k: False for k in near if len(k) >= 3}
+    keys.update((k, True) for k in exact if len(k) >= 3)
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, is_exact in keys.items():
+        automaton.add_word(key, (len(key), key, not is_exact))
+    automaton.make_automaton()
+    return automaton
 
 
 def build_context(snapshot: RegistrySnapshot, today: date | None = None) -> ScreeningContext:

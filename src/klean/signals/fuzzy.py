@@ -15,7 +15,6 @@ from rapidfuzz.distance import OSA
 from klean.signals.context import TextIndex, fuzzy_budget
 from klean.signals.findings import Analysis, Mention
 from klean.signals.phonetic import (
-    THAI_PREFIX,
     THAI_RUN,
     consonants_in,
     han_sound,
@@ -25,7 +24,6 @@ from klean.signals.phonetic import (
     thai_cluster_keys,
     thai_clusters,
     thai_letters,
-    trim_key,
     vowel_classes,
     vowels_agree,
 )
@@ -351,10 +349,6 @@ def _overlaps(fs: int, fe: int, spans: list[tuple[int, int]]) -> bool:
 
 # Thai runs, joined across single spaces (หลุยส์ วิตตอง): a mark's spelling may start and end at any cluster in them.
 _THAI_SPAN = re.compile("[\u0e01-\u0e4e]+(?: [\u0e01-\u0e4e]+)*")
-THAI_MAX_CLUSTERS = 16
-# A Thai spelling one letter off a mark counts only for marks of five consonants or more (Thai text has no spaces,
-# so shorter keys one letter off turn up inside ordinary words), and only with the mark's first and last letters.
-THAI_FUZZY_MIN = 5
 
 
 def find_thai_sounds(f: Folded, text: str, idx: TextIndex, covered: list[tuple[int, int]], a: Analysis) -> None:
@@ -362,9 +356,10 @@ def find_thai_sounds(f: Folded, text: str, idx: TextIndex, covered: list[tuple[i
 
     A Latin mark written in Thai the way it sounds (ชาแนล for Chanel, when no Thai mark is registered) is a plain
     mention of it. Against the brand's registered Thai marks (the anchors): the same letters up to tone marks and
-    vowel length (ไนกี๊ for ไนกี้) is the mark; another spelling of the same sound (คาซิโอ้, ชัมซุง) a respelling; one
-    letter dropped, added or changed on a mark of five consonants or more (หลุยวิตตอง) a typo. Sound keys that agree
-    must agree in vowel classes too (สามเส้น is not Samsung). Short marks need corroboration, as short Latin ones do."""
+    vowel length (ไนกี๊ for ไนกี้) is the mark; another spelling of the same sound (คาซิโอ้, ชัมซุง) a respelling; a
+    letter dropped (not the first or last) from one of five consonants or more (หลุยวิตตอง) a typo. Sound keys that
+    agree must agree in vowel classes too (สามเส้น is not Samsung). Short marks need corroboration, as short Latin
+    ones do."""
     t = f.text
     for m in _THAI_SPAN.finditer(t):
         key = ("t", m.group())
@@ -391,59 +386,60 @@ ThaiHit = tuple[int, int, tuple[tuple[int, str, bool], ...]]  # start, end, (mar
 
 
 def _thai_run(run: str, idx: TextIndex) -> list[ThaiHit]:
-    """The marks spelt by sound in one Thai run: from each cluster the longest spelling found, then on from its end."""
+    """The marks spelt by sound in one Thai run, longest first. The clusters' keys are joined into the run's key
+    (a letter doubled across clusters once), and the automaton of mark keys is run over it once; a key found counts
+    where it starts at a cluster (after a vowel the key drops) and ends at one (before such a vowel)."""
+    if idx.thai_automaton is None:
+        return []
     clusters: list[tuple[int, int, str, str]] = []
     for m in THAI_RUN.finditer(run):
         for s, e in thai_clusters(run, m.start(), m.end()):
             clusters.append((s, e, *thai_cluster_keys(run[s:e])))
-    longest, shapes, prefixes, sound = idx.thai_key_max, idx.thai_fuzzy_shapes, idx.thai_prefixes, idx.thai_sound
-    near_prefixes = idx.thai_fuzzy_prefixes
-    out: list[ThaiHit] = []
-    n = len(clusters)
-    i = 0
-    while i < n:
-        if clusters[i][2] in ("", "a") and (i + 1 == n or clusters[i + 1][2][:1] in ("", "a")):
-            i += 1  # a spelling starts at a consonant, or at a vowel carrier right before one (อาดิดาส, หลุยส์)
+    joined = ""
+    owner: list[int] = []  # key position -> cluster
+    starts: list[int] = []  # cluster -> where its letters begin in the joined key
+    for k, (_s, _e, coarse, _fine) in enumerate(clusters):
+        if joined and coarse and joined[-1] == coarse[0]:
+            coarse = coarse[1:]
+        starts.append(len(joined))
+        joined += coarse
+        owner.extend([k] * len(coarse))
+    ends = [*starts[1:], len(joined)]
+    found: list[tuple[int, int, tuple[tuple[int, str, bool], ...], bool]] = []
+    for last, (length, key, fuzzy) in idx.thai_automaton.iter(joined):
+        first = last - length + 1
+        c0, c1 = owner[first], owner[last]
+        if not (first == starts[c0] or (first == starts[c0] + 1 and joined[first - 1] == "a")):
             continue
-        best: ThaiHit | None = None
-        best_fuzzy = True
-        coarse = fine = ""
-        for j in range(i, min(n, i + THAI_MAX_CLUSTERS)):
-            coarse = join_keys(coarse, clusters[j][2])
-            fine = join_keys(fine, clusters[j][3])
-            ck = trim_key(coarse)
-            if len(ck) > longest + 1:
-                break
-            if len(ck) < 3:
+        if not (last == ends[c1] - 1 or (last == ends[c1] - 2 and joined[last + 1] == "a")):
+            continue
+        mids = (idx.thai_sound_fuzzy if fuzzy else idx.thai_sound).get(key, ())
+        # the clusters that add only a vowel or nothing to the key on either side may be the mark's too: a vowel
+        # carrier or a silent ห before it (อาดิดาส, หลุยส์), a vowel after it (คาสิโอ)
+        firsts = [c0 - 1, c0] if c0 > 0 and clusters[c0 - 1][2] in ("", "a") else [c0]
+        lasts = [c1]
+        while len(lasts) < 3 and lasts[-1] + 1 < len(clusters) and clusters[lasts[-1] + 1][2] in ("", "a"):
+            lasts.append(lasts[-1] + 1)
+        for a0 in firsts:
+            for a1 in reversed(lasts):
+                fine = ""
+                for k in range(a0, a1 + 1):
+                    fine = join_keys(fine, clusters[k][3])
+                start, end = clusters[a0][0], clusters[a1][1]
+                marks = _thai_verified(mids, key, fine, run[start:end], idx, fuzzy=fuzzy)
+                if marks:
+                    found.append((start, end, marks, fuzzy))
+                    break
+            else:
                 continue
-            head = ck[:THAI_PREFIX]
-            if head not in prefixes and not (near_prefixes and _near_prefix(head, near_prefixes)):
-                break  # no mark's key starts so, nor one letter off it: longer spellings will not be marks either
-            start, end = clusters[i][0], clusters[j][1]
-            mids = sound.get(ck)
-            found = _thai_verified(mids, ck, fine, run[start:end], idx, fuzzy=False) if mids else ()
-            if found:
-                best, best_fuzzy = (start, end, found), False
-            elif best_fuzzy and ((ck[0], ck[-1], len(ck)) in shapes or (ck[0], ck[-1], len(ck) + 1) in shapes
-                                 or (ck[0], ck[-1], len(ck) - 1) in shapes):
-                found = _thai_verified(_thai_near(ck, idx), ck, fine, run[start:end], idx, fuzzy=True)
-                if found:
-                    best = (start, end, found)
-        if best is None:
-            i += 1
-            continue
-        out.append(best)
-        while i < n and clusters[i][0] < best[1]:
-            i += 1
+            break
+    out: list[ThaiHit] = []
+    taken = -1
+    for start, end, marks, _fuzzy in sorted(found, key=lambda h: (h[0], -(h[1] - h[0]), h[3])):
+        if start >= taken:
+            out.append((start, end, marks))
+            taken = end
     return out
-
-
-def _near_prefix(head: str, near_prefixes: frozenset[str]) -> bool:
-    """Whether a Thai mark's key, or one with a letter dropped, starts like this spelling or like it with one letter
-    (not the first) dropped: a spelling one letter off a mark may still become one."""
-    if head in near_prefixes:
-        return True
-    return any(head[:i] + head[i + 1:] in near_prefixes for i in range(1, len(head)))
 
 
 def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, *, fuzzy: bool
@@ -475,22 +471,4 @@ def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, 
             how, corroborate = "mark", consonants < 4
         brands.add(bid)
         out.append((mid, how, corroborate))
-    return tuple(out)
-
-
-def _thai_near(key: str, idx: TextIndex) -> tuple[int, ...]:
-    """Marks of five consonants or more whose coarse key is one edit from this one, with the same first and last
-    letter (a letter dropped, added, changed or swapped)."""
-    sound, near = idx.thai_sound, idx.thai_sound_fuzzy
-    cands: set[int] = set(near.get(key, ()))  # the text dropped a letter
-    for i in range(len(key)):
-        d = key[:i] + key[i + 1:]
-        cands.update(sound.get(d, ()))  # the text added one
-        cands.update(near.get(d, ()))  # changed or swapped one
-    out = []
-    for mid in sorted(cands):
-        mark_key = idx.thai_marks[mid][0]
-        if consonants_in(mark_key) >= THAI_FUZZY_MIN and mark_key[0] == key[0] and mark_key[-1] == key[-1] and \
-                OSA.distance(key, mark_key, score_cutoff=1) <= 1:
-            out.append(mid)
     return tuple(out)

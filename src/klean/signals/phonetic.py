@@ -116,7 +116,9 @@ def han_sound(text: str) -> str:
 # cluster before it); a mark can start and end only between clusters. Each cluster is romanised letter by letter
 # (data/th/phonetic.tsv), and romanised Thai and Latin marks go through the same sound classes (sound_key).
 THAI_RUN = re.compile("[\u0e01-\u0e4e]+")
-THAI_PREFIX = 8  # the index keeps the keys' prefixes up to this length, so a spelling no key starts with stops early
+# A Thai spelling with a letter dropped counts only for the brand's Thai marks of five consonants or more (Thai text
+# has no spaces, so shorter keys one letter off turn up inside ordinary words), and not its first or last letter.
+THAI_FUZZY_MIN = 5
 
 
 @cache
