@@ -32,7 +32,7 @@ def test_sign_in_and_out_with_csrf(client: TestClient, klean_app: App, make_user
     r = client.post("/portal/signin", data={"login": "minji", "password": "correct horse 1", "csrf_token": token,
                                              "next": "https://evil.example/"}, follow_redirects=False)
     assert r.status_code == 303
-    assert r.headers["location"] == "/portal/"  # no open redirect
+    assert r.headers["location"] == "/portal/review"  # no open redirect: the reviewer's own workspace instead
     home = client.get("/portal/?lang=en")
     assert "Signed in as minji (reviewer)." in home.text
     # the API does not accept the portal's session cookie
