@@ -124,7 +124,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     # rights holders: sellers of their brands, personal data masked
     ("GET", "/v1/sellers/{seller_id}/network"): HOLDERS | STAFF,
     # evidence and transparency
-    ("GET", "/v1/evidence/cases/{case_id}"): only(A, RH, TP),
+    ("GET", "/v1/evidence/cases/{case_id}"): only(A, RH, TP, AG),  # agency: its live-mandate members' cases
     ("GET", "/v1/evidence/listings/{listing_id}"): only(A),
     ("GET", "/v1/evidence/sellers/{seller_id}"): only(A),
     ("GET", "/v1/transparency/report"): PUBLIC,

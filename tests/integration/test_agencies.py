@@ -245,6 +245,14 @@ def test_the_agency_sees_its_members_cases_and_a_per_member_report(client: TestC
     other = make_user("brandguard-desk", "agency", org="BrandGuard Asia")
     assert client.get("/v1/cases", headers=other).json() == []
     assert client.get(f"/v1/cases/{own['cases'][0]['case_id']}", headers=other).status_code == 404
+    # ... and its members' evidence packages, not others'
+    from klean.adapters import evidence_package
+
+    evidence_package.keygen(klean_app.settings.signing_key_path)
+    r = client.get(f"/v1/evidence/cases/{own['cases'][0]['case_id']}", headers=agency)
+    assert r.status_code == 200 and evidence_package.verify_zip(r.content).ok
+    assert client.get(f"/v1/evidence/cases/{own['cases'][0]['case_id']}", headers=other).status_code == 403
+    assert client.get("/v1/evidence/listings/cp-2001", headers=agency).status_code == 403
 
     report = client.get("/v1/agency/report", headers=agency)
     assert report.status_code == 200, report.text

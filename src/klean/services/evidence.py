@@ -110,6 +110,17 @@ def _authorise(uow: AbstractUnitOfWork, principal: Principal | None, subject_typ
                events: Iterable[Event]) -> None:
     if principal is None or principal.role is Role.ADMIN:
         return  # the operator at the command line, or an admin
+    if principal.role is Role.AGENCY:  # its own notices' cases, and its live-mandate members' cases
+        if subject_type != "case":
+            raise Forbidden("agencies export packages for their members' cases only", field="subject")
+        from klean.services import agencies
+
+        brands, filer = _case_brands(uow, subject_id, events)
+        mandated = agencies.mandated_brands(uow=uow, principal=principal, today=datetime.now(UTC).date())
+        if filer == principal.user_id or brands & set(mandated):
+            return
+        raise Forbidden(f"case {subject_id} is not about a brand {principal.org} holds a live mandate for",
+                        field="case_id")
     if principal.role not in (Role.RIGHTS_HOLDER, Role.TRUSTED_PARTNER):
         raise Forbidden(f"role {principal.role.value} may not export evidence")
     if subject_type != "case":
