@@ -39,9 +39,15 @@ def report(request: Request, uow: UowDep, principal: PortalPrincipal,
            start: Annotated[date | None, Query(alias="from")] = None,
            end: Annotated[date | None, Query(alias="to")] = None) -> Response:
     figures = _report(request, uow, start, end)
-    labels = transparency_render.LABELS.get(request_lang(request), transparency_render.LABELS["en"])
+    lang = request_lang(request)
+    labels = transparency_render.LABELS.get(lang, transparency_render.LABELS["en"])
+    # Each chart's figures as a table too: a small screen cannot read a chart's labels, a screen reader none.
+    buckets = transparency_render.BUCKETS.get(lang, {})
+    histogram = [(buckets.get(str(b["bucket"]), str(b["bucket"])), b["count"])
+                 for b in figures["time_to_action_hours"]["histogram"]]
+    weeks = [(transparency_render.week_label(w["week"], lang), w) for w in figures["weekly"]]
     return render(request, "pages/transparency.html", principal=principal, r=figures,
-                  period=figures["period"], labels=labels)
+                  period=figures["period"], labels=labels, histogram=histogram, weeks=weeks)
 
 
 @router.get("/charts/{name}.svg")
