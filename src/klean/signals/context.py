@@ -333,7 +333,7 @@ def build_index(snapshot: RegistrySnapshot) -> TextIndex:
         han_sound_automaton=sound_automaton,
         mixed_latin_prefix=frozen(mixed["latin_prefix"]), mixed_latin_suffix=frozen(mixed["latin_suffix"]),
         mixed_other_prefix=frozen(mixed["other_prefix"]), mixed_other_suffix=frozen(mixed["other_suffix"]),
-        thai_sound={k: tuple(sorted(v)) for k, v in thai_sound.items()},
+        thai_sound={k: tuple(sorted(v, key=lambda m: (not thai_marks[m][2], m))) for k, v in thai_sound.items()},
         thai_sound_fuzzy={k: tuple(sorted(v)) for k, v in thai_fuzzy.items()}, thai_marks=thai_marks,
         thai_automaton=_thai_automaton(thai_sound, thai_fuzzy),
         brand_categories={b.id: frozenset(p.category for p in b.products if p.category) for b in snapshot.brands},

@@ -21,9 +21,8 @@ from klean.signals.phonetic import (
     hangul_key,
     join_keys,
     latin_key,
-    thai_cluster_keys,
-    thai_clusters,
     thai_letters,
+    thai_word_clusters,
     vowel_classes,
     vowels_agree,
 )
@@ -393,8 +392,8 @@ def _thai_run(run: str, idx: TextIndex) -> list[ThaiHit]:
         return []
     clusters: list[tuple[int, int, str, str]] = []
     for m in THAI_RUN.finditer(run):
-        for s, e in thai_clusters(run, m.start(), m.end()):
-            clusters.append((s, e, *thai_cluster_keys(run[s:e])))
+        at = m.start()
+        clusters.extend((at + s, at + e, coarse, fine) for s, e, coarse, fine in thai_word_clusters(m.group()))
     joined = ""
     owner: list[int] = []  # key position -> cluster
     starts: list[int] = []  # cluster -> where its letters begin in the joined key
@@ -448,7 +447,7 @@ def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, 
     out: list[tuple[int, str, bool]] = []
     brands: set[str] = set()
     vowels = None
-    for mid in sorted(mids, key=lambda mid: not idx.thai_marks[mid][2]):  # the brand's Thai marks first
+    for mid in mids:  # the brands' Thai marks come first (context.build_index)
         mark_coarse, mark_vowels, mark_fine, mark_letters = idx.thai_marks[mid]
         bid = idx.fuzzy_marks[mid][1]
         if bid in brands:
@@ -466,7 +465,8 @@ def _thai_verified(mids: Any, ck: str, fine: str, written: str, idx: TextIndex, 
         else:
             if vowels is None:
                 vowels = vowel_classes(fine)
-            if not vowels_agree(vowels, mark_vowels):
+            if vowels != mark_vowels and (("*" not in vowels and "*" not in mark_vowels)
+                                          or not vowels_agree(vowels, mark_vowels)):
                 continue
             how, corroborate = "mark", consonants < 4
         brands.add(bid)

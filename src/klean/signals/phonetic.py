@@ -201,6 +201,12 @@ def thai_cluster_keys(cluster: str) -> tuple[str, str]:
     return _coarse(fine), fine
 
 
+@lru_cache(maxsize=65536)
+def thai_word_clusters(word: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, coarse key, fine key) of each cluster of a Thai word (memoised: listings share their words)."""
+    return tuple((s, e, *thai_cluster_keys(word[s:e])) for s, e in thai_clusters(word, 0, len(word)))
+
+
 def sound_key(latin: str, *, coarse: bool = True) -> str:
     """Sound key of Latin letters (a mark, or romanised Thai): consonant classes, doubled letters once, and in the
     coarse key one 'a' for any run of vowels (data/th/phonetic.tsv). Vowels at the ends are kept (trim_key)."""
