@@ -101,6 +101,7 @@ TABLE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/exchange/peers"): only(A),
     ("GET", "/v1/exchange/peers"): STAFF,
     ("GET", "/v1/exchange/items"): STAFF,
+    ("POST", "/v1/exchange/items/{item_id}/decision"): STAFF,
     ("POST", "/v1/exchange/inbox"): only(A),  # the signature, checked against the peer's registered key, decides
     ("GET", "/v1/notifiers/{user_id}/record"): STAFF | only(RH),  # {user_id} is the rights holder: its own record
     ("POST", "/v1/notifiers/{user_id}/readmit"): only(A),

@@ -104,6 +104,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/exchange/revocations"): {"json": {"brand_ids": ["chanel"]}},
     ("POST", "/v1/exchange/peers"): {"json": {"name": "authz-peer", "public_key": "ab" * 32}},
     ("POST", "/v1/exchange/inbox"): {"json": {"payload": {}, "signature": ""}},
+    ("POST", "/v1/exchange/items/{item_id}/decision"): {"json": {"accept": False, **REASON}},
     ("POST", "/v1/mandates"): {"files": {"file": ("mandate.pdf", PDF, "application/pdf")},
                                "data": {"brand_id": "chanel", "valid_until": "2027-12-31"}},
     ("POST", "/v1/mandates/{mandate_id}/decision"): {"json": {"approve": True, **REASON}},

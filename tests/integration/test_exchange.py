@@ -98,7 +98,7 @@ def test_two_kleans_exchange_signed_registry_entries_replays_and_forgeries_chang
     # the marketplace registers the agency's Klean by name and public key
     ident = agency_client.get("/v1/exchange/identity", headers=agency).json()
     assert ident["name"] == "kipa-klean" and len(ident["public_key"]) == 64
-    r = market.post("/v1/exchange/peers", headers=market_admin, json={**ident, "accept": ["brand"]})
+    r = market.post("/v1/exchange/peers", headers=market_admin, json={**ident, "accept": ["brand"], "trust": "live"})
     assert r.status_code == 201, r.text
 
     # one exchange cycle: the agency's members' brands, signed, pushed to the marketplace's inbox
@@ -173,7 +173,7 @@ def test_the_sender_revokes_an_item_and_a_local_brand_is_never_overwritten(
                                     price=Money.of(39_000, "KRW")))
         uow.commit()
     ident = agency_client.get("/v1/exchange/identity", headers=agency).json()
-    market.post("/v1/exchange/peers", headers=market_admin, json=ident)
+    market.post("/v1/exchange/peers", headers=market_admin, json={**ident, "trust": "live"})
     r = market.post("/v1/exchange/inbox", headers=market_admin,
                     json=agency_client.post("/v1/exchange/outbox", headers=agency, json={}).json())
     assert r.status_code == 200, r.text
@@ -210,3 +210,37 @@ def test_the_sender_revokes_an_item_and_a_local_brand_is_never_overwritten(
     assert r.status_code == 403 and "no live mandate" in r.json()["error"]["message"]
     assert agency_client.post("/v1/exchange/outbox", headers=reviewer, json={}).status_code == 403
     assert market.post("/v1/exchange/peers", headers=market_reviewer, json=ident).status_code == 403
+
+
+def test_a_peer_under_review_trust_waits_for_a_reviewer(client: TestClient, klean_app: App,
+                                                        agency_klean: tuple[App, TestClient]) -> None:
+    agency_app, agency_client = agency_klean
+    market_app, market = klean_app, client
+    seed_agency_registry(agency_app)
+    agency = make(agency_app, "kipa-desk", "agency", org=AGENCY_ORG)
+    reviewer = make(agency_app, "kipa-reviewer", "reviewer")
+    for brand in ("sulwhasoo", "gentle-monster"):
+        mandate(agency_client, agency, reviewer, brand)
+    market_admin = make(market_app, "market-ops", "admin")
+    market_reviewer = make(market_app, "market-reviewer", "reviewer")
+    ident = agency_client.get("/v1/exchange/identity", headers=agency).json()
+    peer = market.post("/v1/exchange/peers", headers=market_admin, json=ident).json()
+    assert peer["trust"] == "review"  # the default: nothing a peer sends applies unseen
+    r = market.post("/v1/exchange/inbox", headers=market_admin,
+                    json=agency_client.post("/v1/exchange/outbox", headers=agency, json={}).json())
+    assert r.status_code == 200 and [p["id"] for p in r.json()["pending"]] == ["gentle-monster", "sulwhasoo"]
+    with market_app.uow_factory() as uow:
+        assert uow.brands.get("sulwhasoo") is None
+    items = {i["item_id"]: i for i in market.get("/v1/exchange/items", params={"state": "pending"},
+                                                  headers=market_reviewer).json()}
+    r = market.post(f"/v1/exchange/items/{items['sulwhasoo']['id']}/decision", headers=market_reviewer,
+                    json={"accept": True, "reason": "Marks and prices match the member's own site"})
+    assert r.status_code == 200 and r.json()["state"] == "active" and r.json()["brand_ids"] == ["sulwhasoo"]
+    r = market.post(f"/v1/exchange/items/{items['gentle-monster']['id']}/decision", headers=market_reviewer,
+                    json={"accept": False, "reason": "We hold no agreement for this brand yet"})
+    assert r.status_code == 200 and r.json()["state"] == "rejected"
+    with market_app.uow_factory() as uow:
+        assert uow.brands.get("sulwhasoo").owner == "peer:kipa-klean"
+        assert uow.brands.get("gentle-monster") is None
+    assert market.post(f"/v1/exchange/items/{items['gentle-monster']['id']}/decision", headers=market_reviewer,
+                       json={"accept": True, "reason": "again"}).status_code == 409

@@ -118,21 +118,27 @@ def _send(uow: AbstractUnitOfWork, principal: Principal, sender: str, key: Ed255
 
 # --- receiving -------------------------------------------------------------------------------------------
 
+TRUST = ("review", "live")
+
+
 def register_peer(*, uow: AbstractUnitOfWork, principal: Principal, name: str, public_key: str,
-                  accept: list[str] | None = None, note: str | None = None) -> dict[str, Any]:
-    """Register another Klean by name and Ed25519 public key, with the kinds taken from it."""
+                  accept: list[str] | None = None, trust: str = "review", note: str | None = None) -> dict[str, Any]:
+    """Register another Klean by name and Ed25519 public key, with the kinds taken from it and at what trust
+    (`review`: each item waits for a reviewer; `live`: applied on receipt)."""
     principal.require(Role.ADMIN)
     check_peer_name(name)
     check_public_key(public_key)
+    if trust not in TRUST:
+        raise ValidationError(f"trust: one of {', '.join(TRUST)}", field="trust")
     accept = list(accept) if accept is not None else list(KINDS)
     unknown = [k for k in accept if k not in KINDS]
     if unknown:
         raise ValidationError(f"accept: kinds among {', '.join(KINDS)} (not {', '.join(unknown)})", field="accept")
     with uow:
-        peer = uow.exchange.add_peer(name=name, public_key=public_key, accept=accept, note=note,
+        peer = uow.exchange.add_peer(name=name, public_key=public_key, accept=accept, trust=trust, note=note,
                                      created_by=principal.user_id)
         uow.events.append(type="exchange.peer_registered", actor=principal.user_id, subject_type="exchange_peer",
-                          subject_id=name, payload={"public_key": public_key, "accept": accept},
+                          subject_id=name, payload={"public_key": public_key, "accept": accept, "trust": trust},
                           policy_version=POLICY_VERSION)
         uow.commit()
         return peer  # type: ignore[no-any-return]
@@ -189,10 +195,10 @@ def receive(*, uow: AbstractUnitOfWork, principal: Principal, message: Any) -> d
             _refuse(uow, principal.user_id, envelope, "sequence not after the last accepted")
             raise Conflict(f"sequence {sequence} is not after {peer['last_sequence']}, the last accepted from "
                            f"{sender}: nothing applied", field="payload.sequence")
-        applied, skipped, revoked = [], [], []
+        applied, pending, skipped, revoked = [], [], [], []
         for item in envelope["items"]:
             outcome, note = _apply(uow, peer, envelope, item)
-            {"applied": applied, "skipped": skipped, "revoked": revoked}[outcome].append(
+            {"applied": applied, "pending": pending, "skipped": skipped, "revoked": revoked}[outcome].append(
                 {"kind": item["kind"], "id": item["id"], **({"note": note} if note else {})})
         uow.exchange.record_received(payload_id=payload_id, peer=sender, sequence=sequence,
                                      sha256=hashlib.sha256(signed_bytes(envelope)).hexdigest(),
@@ -201,12 +207,13 @@ def receive(*, uow: AbstractUnitOfWork, principal: Principal, message: Any) -> d
         uow.events.append(type="exchange.received", actor=principal.user_id, subject_type="exchange_peer",
                           subject_id=sender, payload={"payload_id": payload_id, "sequence": sequence,
                                                       "applied": [a["id"] for a in applied],
+                                                      "pending": [p["id"] for p in pending],
                                                       "skipped": skipped, "revoked": [r["id"] for r in revoked]},
                           policy_version=POLICY_VERSION)
         uow.commit()
     changed = sorted({i["id"] for i in applied + revoked})
-    return {"peer": sender, "payload_id": payload_id, "sequence": sequence, "applied": applied, "skipped": skipped,
-            "revoked": revoked, "brand_ids": changed}
+    return {"peer": sender, "payload_id": payload_id, "sequence": sequence, "applied": applied, "pending": pending,
+            "skipped": skipped, "revoked": revoked, "brand_ids": changed}
 
 
 def _apply(uow: AbstractUnitOfWork, peer: dict[str, Any], envelope: dict[str, Any],
@@ -219,19 +226,40 @@ def _apply(uow: AbstractUnitOfWork, peer: dict[str, Any], envelope: dict[str, An
     existing = uow.brands.get(bid, lock=True)
     if item["op"] == "revoke":
         held = uow.exchange.item(name, "brand", bid)
-        if held is None or held["state"] != "active":
+        if held is None or held["state"] not in ("active", "pending"):
             return "skipped", f"no active brand {bid} from {name} to revoke"
-        if existing is not None and existing.owner == tag:
+        if held["state"] == "active" and existing is not None and existing.owner == tag:
             uow.brands.delete(bid)
         uow.exchange.put_item(**where, state="revoked", data={})
         uow.events.append(type="exchange.item_revoked", actor=f"peer:{name}", subject_type="brand", subject_id=bid,
                           payload={"payload_id": envelope["payload_id"]}, policy_version=POLICY_VERSION)
         return "revoked", None
-    if existing is not None and existing.owner != tag:
-        note = f"brand {bid} is held here by {existing.owner or 'the platform'}, not by {name}"
+    brand, note = _brand_from(uow, name, existing, item["data"])
+    if brand is None:
         uow.exchange.put_item(**where, state="skipped", data=item["data"], note=note)
         return "skipped", note
-    data = {**item["data"], "owner": tag}
+    if peer["trust"] != "live":  # a reviewer accepts it first (decide_item); the registry is unchanged till then
+        uow.exchange.put_item(**where, state="pending", data=item["data"])
+        uow.events.append(type="exchange.item_pending", actor=f"peer:{name}", subject_type="brand", subject_id=bid,
+                          payload={"payload_id": envelope["payload_id"], "sequence": envelope["sequence"]},
+                          policy_version=POLICY_VERSION)
+        return "pending", None
+    _store(uow, brand, existing)
+    uow.exchange.put_item(**where, state="active", data=item["data"])
+    uow.events.append(type="exchange.item_received", actor=f"peer:{name}", subject_type="brand", subject_id=bid,
+                      payload={"payload_id": envelope["payload_id"], "sequence": envelope["sequence"],
+                               "marks": list(brand.marks), "products": len(brand.products)},
+                      policy_version=POLICY_VERSION)
+    return "applied", None
+
+
+def _brand_from(uow: AbstractUnitOfWork, name: str, existing: Any, entry: dict[str, Any]) -> tuple[Any, str | None]:
+    """The brand a received entry makes, attributed to its peer, or None and why not."""
+    tag = owner_tag(name)
+    bid = entry.get("id")
+    if existing is not None and existing.owner != tag:
+        return None, f"brand {bid} is held here by {existing.owner or 'the platform'}, not by {name}"
+    data = {**entry, "owner": tag}
     for key in ("logos", "official_images"):  # hashes only cross; the entry's path names where they came from
         if isinstance(data.get(key), list):
             data[key] = [{**i, "path": f"exchange:{name}/{i.get('sha256') or i.get('pdq')}"}
@@ -239,17 +267,44 @@ def _apply(uow: AbstractUnitOfWork, peer: dict[str, Any], envelope: dict[str, An
     try:
         snap, _ = registry._check_file(uow, {"brands": [data]})
     except ValidationError as exc:
-        note = f"refused: {exc.message}"
-        uow.exchange.put_item(**where, state="skipped", data=item["data"], note=note)
-        return "skipped", note
-    brand = snap.brands[0]
+        return None, f"refused: {exc.message}"
+    return snap.brands[0], None
+
+
+def _store(uow: AbstractUnitOfWork, brand: Any, existing: Any) -> None:
     if existing is None:
         uow.brands.add(brand)
     else:
         uow.brands.save(brand)
-    uow.exchange.put_item(**where, state="active", data=item["data"])
-    uow.events.append(type="exchange.item_received", actor=f"peer:{name}", subject_type="brand", subject_id=bid,
-                      payload={"payload_id": envelope["payload_id"], "sequence": envelope["sequence"],
-                               "marks": list(brand.marks), "products": len(brand.products)},
-                      policy_version=POLICY_VERSION)
-    return "applied", None
+
+
+def decide_item(*, uow: AbstractUnitOfWork, principal: Principal, item_id: int, accept: bool,
+                reason: str) -> dict[str, Any]:
+    """Accept (apply to the registry) or reject an item received from a peer under review trust."""
+    principal.require(Role.ADMIN, Role.REVIEWER)
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= 2000:
+        raise ValidationError("reason: 1-2000 characters; every decision is explained", field="reason")
+    with uow:
+        item, data = uow.exchange.item_by_id(item_id, lock=True)
+        if item["state"] != "pending":
+            raise Conflict(f"exchange item {item_id} is {item['state']}, not pending", field="item_id")
+        where = {k: item[k] for k in ("peer", "kind", "item_id", "payload_id", "sequence")}
+        bid, changed = item["item_id"], []
+        if accept:
+            existing = uow.brands.get(bid, lock=True)
+            brand, note = _brand_from(uow, item["peer"], existing, data)
+            if brand is None:
+                raise Conflict(f"exchange item {item_id} cannot be applied: {note}", field="item_id")
+            _store(uow, brand, existing)
+            uow.exchange.put_item(**where, state="active", data=data, note=reason)
+            changed = [bid]
+        else:
+            uow.exchange.put_item(**where, state="rejected", data=data, note=reason)
+        uow.events.append(type="exchange.item_accepted" if accept else "exchange.item_rejected",
+                          actor=principal.user_id, subject_type="brand", subject_id=bid,
+                          payload={"peer": item["peer"], "item": item_id, "payload_id": item["payload_id"]},
+                          policy_version=POLICY_VERSION, reason=reason)
+        uow.commit()
+        decided, _ = uow.exchange.item_by_id(item_id)
+    return {**decided, "brand_ids": changed}

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from klean.adapters.api.deps import AppDep, PrincipalDep, UowDep
 from klean.adapters.api.schemas_exchange import (
     BrandIdsIn,
+    DecidedItemOut,
     IdentityOut,
+    ItemDecisionIn,
     ItemOut,
     PeerIn,
     PeerOut,
@@ -58,7 +60,7 @@ def revoke_brands(body: BrandIdsIn, app: AppDep, uow: UowDep, principal: Princip
 def register_peer(body: PeerIn, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """Register another Klean by name and public key (admins)."""
     return exchange.register_peer(uow=uow, principal=principal, name=body.name, public_key=body.public_key,
-                                  accept=body.accept, note=body.note)
+                                  accept=body.accept, trust=body.trust, note=body.note)
 
 
 @router.get("/peers", response_model=list[PeerOut])
@@ -77,6 +79,17 @@ def list_items(uow: UowDep, principal: PrincipalDep, peer: str | None = Query(de
 def inbox(body: SignedIn, app: AppDep, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     """Verify and apply a peer's signed envelope (admins relay it); a forged or replayed one changes nothing."""
     result = exchange.receive(uow=uow, principal=principal, message=body.model_dump())
+    if result["brand_ids"]:
+        rescan_after_change(app, brand_ids=result["brand_ids"])
+    return result
+
+
+@router.post("/items/{item_id}/decision", response_model=DecidedItemOut)
+def decide_item(body: ItemDecisionIn, app: AppDep, uow: UowDep, principal: PrincipalDep,
+                item_id: int = Path(ge=1, le=2**31 - 1)) -> dict[str, Any]:
+    """Accept (apply to the registry) or reject an item a peer under review trust sent (staff)."""
+    result = exchange.decide_item(uow=uow, principal=principal, item_id=item_id, accept=body.accept,
+                                  reason=body.reason)
     if result["brand_ids"]:
         rescan_after_change(app, brand_ids=result["brand_ids"])
     return result

@@ -18,6 +18,7 @@ class ExchangePeerRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     public_key: Mapped[str] = mapped_column(String(64))  # Ed25519, hex
     accept: Mapped[list[Any]] = mapped_column(default=list)  # the kinds taken from this peer
+    trust: Mapped[str] = mapped_column(String(10), default="review")  # live: applied at once; review: a reviewer
     last_sequence: Mapped[int] = mapped_column(default=0)
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(100))
@@ -43,7 +44,7 @@ class ExchangeItemRow(Base):
     peer: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     item_id: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(String(20))  # active | revoked | skipped
+    state: Mapped[str] = mapped_column(String(20))  # pending | active | rejected | revoked | skipped
     note: Mapped[str | None] = mapped_column(Text)  # why skipped
     payload_id: Mapped[str] = mapped_column(String(32))
     sequence: Mapped[int]

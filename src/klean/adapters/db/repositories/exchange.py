@@ -11,17 +11,17 @@ from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
 from klean.adapters.db.models.exchange import ExchangeItemRow, ExchangePeerRow, ExchangeReceivedRow, ExchangeSentRow
-from klean.domain.errors import Conflict
+from klean.domain.errors import Conflict, NotFound
 
 
 def _peer(r: ExchangePeerRow) -> dict[str, Any]:
-    return {"name": r.name, "public_key": r.public_key, "accept": list(r.accept or []),
+    return {"name": r.name, "public_key": r.public_key, "accept": list(r.accept or []), "trust": r.trust,
             "last_sequence": r.last_sequence, "note": r.note, "created_by": r.created_by,
             "created_at": r.created_at.isoformat() if r.created_at else None}
 
 
 def _item(r: ExchangeItemRow) -> dict[str, Any]:
-    return {"peer": r.peer, "kind": r.kind, "item_id": r.item_id, "state": r.state, "note": r.note,
+    return {"id": r.id, "peer": r.peer, "kind": r.kind, "item_id": r.item_id, "state": r.state, "note": r.note,
             "payload_id": r.payload_id, "sequence": r.sequence,
             "updated_at": r.updated_at.isoformat() if r.updated_at else None}
 
@@ -33,11 +33,11 @@ class ExchangeRepository:
         self.session = session
 
     # peers
-    def add_peer(self, *, name: str, public_key: str, accept: Sequence[str], note: str | None,
+    def add_peer(self, *, name: str, public_key: str, accept: Sequence[str], trust: str, note: str | None,
                  created_by: str) -> dict[str, Any]:
         if self.session.get(ExchangePeerRow, name) is not None:
             raise Conflict(f"peer {name} is registered already", field="name")
-        row = ExchangePeerRow(name=name, public_key=public_key, accept=list(accept), note=note,
+        row = ExchangePeerRow(name=name, public_key=public_key, accept=list(accept), trust=trust, note=note,
                               created_by=created_by, last_sequence=0)
         self.session.add(row)
         self.session.flush()
@@ -86,6 +86,16 @@ class ExchangeRepository:
         row.state, row.payload_id, row.sequence, row.data, row.note = state, payload_id, sequence, data, note
         row.updated_at = utcnow()
         self.session.flush()
+
+    def item_by_id(self, item_id: int, *, lock: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the item, its data)."""
+        q = select(ExchangeItemRow).where(ExchangeItemRow.id == item_id)
+        if lock:
+            q = q.with_for_update()
+        row = self.session.scalars(q).first()
+        if row is None:
+            raise NotFound(f"no exchange item {item_id}", field="item_id")
+        return _item(row), dict(row.data or {})
 
     def items(self, *, peer: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
         q = select(ExchangeItemRow).order_by(ExchangeItemRow.id)

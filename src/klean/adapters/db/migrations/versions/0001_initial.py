@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 13:49:21.561195
+Create Date: 2026-12-02 13:54:08.665161
 """
 from __future__ import annotations
 
@@ -164,6 +164,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('public_key', sa.String(length=64), nullable=False),
     sa.Column('accept', sa.JSON(), nullable=False),
+    sa.Column('trust', sa.String(length=10), nullable=False),
     sa.Column('last_sequence', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('created_by', sa.String(length=100), nullable=False),
