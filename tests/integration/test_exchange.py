@@ -4,6 +4,7 @@ replayed or stale payload changes nothing; the sender revokes a brand and the ma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,3 +245,44 @@ def test_a_peer_under_review_trust_waits_for_a_reviewer(client: TestClient, klea
         assert uow.brands.get("gentle-monster") is None
     assert market.post(f"/v1/exchange/items/{items['gentle-monster']['id']}/decision", headers=market_reviewer,
                        json={"accept": True, "reason": "again"}).status_code == 409
+
+
+def test_the_exchange_from_the_command_line_between_two_databases(
+        klean_app: App, agency_klean: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from typer.testing import CliRunner, Result
+
+    from klean.adapters.cli import app as cli
+    from klean.config import get_settings
+
+    agency_app, _ = agency_klean
+    seed_agency_registry(agency_app)
+
+    def on(app: App, name: str, home: Path, *args: str) -> Result:
+        monkeypatch.setenv("KLEAN_DATABASE_URL", app.engine.url.render_as_string(hide_password=False))
+        monkeypatch.setenv("KLEAN_HOME", str(home))
+        monkeypatch.setenv("KLEAN_EXCHANGE_NAME", name)
+        get_settings.cache_clear()
+        return CliRunner().invoke(cli, ["exchange", *args])
+
+    agency_home, market_home = agency_app.settings.home, tmp_path / "market-cli-home"
+    ident = json.loads(on(agency_app, "kipa-klean", agency_home, "identity").output)
+    assert ident["name"] == "kipa-klean"
+    added = on(klean_app, "market-klean", market_home, "peer-add", "kipa-klean", ident["public_key"], "--trust", "live")
+    assert added.exit_code == 0, added.output
+    envelope = tmp_path / "to-market.json"
+    out = on(agency_app, "kipa-klean", agency_home, "export", "--brand", "sulwhasoo", "--brand", "gentle-monster",
+             "-o", str(envelope))
+    assert out.exit_code == 0, out.output
+    got = on(klean_app, "market-klean", market_home, "receive", str(envelope))
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.output)["brand_ids"] == ["gentle-monster", "sulwhasoo"]
+    again = on(klean_app, "market-klean", market_home, "receive", str(envelope))
+    assert again.exit_code == 2 and "received already" in again.output
+    revocation = tmp_path / "revoke.json"
+    assert on(agency_app, "kipa-klean", agency_home, "revoke", "--brand", "sulwhasoo", "-o",
+              str(revocation)).exit_code == 0
+    assert on(klean_app, "market-klean", market_home, "receive", str(revocation)).exit_code == 0
+    with klean_app.uow_factory() as uow:
+        assert uow.brands.get("sulwhasoo") is None and uow.brands.get("gentle-monster") is not None
+    get_settings.cache_clear()
