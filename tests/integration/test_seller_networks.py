@@ -220,6 +220,13 @@ def test_the_batch_rebuild_finds_the_networks_the_incremental_updates_built(
     with klean_app.uow_factory() as uow:
         after = {s: uow.seller_networks.network_of(s) for s in REGISTRY_SELLERS}
     assert _partition(after) == _partition(before)
+    # The command line's columnar engine rebuilds the same networks.
+    from klean.adapters.scan.networks import columnar_engine
+
+    again = seller_networks.rebuild(uow=klean_app.uow_factory(), engine=columnar_engine)
+    assert (again["links"], again["networks"]) == (result["links"], result["networks"])
+    with klean_app.uow_factory() as uow:
+        assert _partition({s: uow.seller_networks.network_of(s) for s in REGISTRY_SELLERS}) == _partition(before)
 
 
 REGISTRY_SELLERS = [s["id"] for s in REGISTRY["sellers"]]

@@ -16,11 +16,13 @@ def register(app: typer.Typer) -> None:
     @group.command("rebuild")
     def rebuild() -> None:
         """Read every fact from stored identities, listings and proofs, and recompute every network."""
+        from klean.adapters.scan.networks import columnar_engine
         from klean.bootstrap import bootstrap
         from klean.services import seller_networks
 
         k = bootstrap()
-        result = seller_networks.rebuild(uow=k.uow_factory(), policy=seller_networks.policy_of(k.policy))
+        result = seller_networks.rebuild(uow=k.uow_factory(), policy=seller_networks.policy_of(k.policy),
+                                         engine=columnar_engine)
         typer.echo(json.dumps(result, ensure_ascii=False))
 
     @group.command("show")

@@ -238,3 +238,10 @@ def networks_of(labels: I32, sellers: Sequence[str]) -> list[list[str]]:
     for idx in np.flatnonzero(counts[labels] > 1).tolist():
         groups.setdefault(int(labels[idx]), []).append(sellers[idx])
     return sorted((sorted(g) for g in groups.values()), key=lambda c: (-len(c), c))
+
+
+def columnar_engine(facts: list[Fact], policy: NetworkPolicy) -> tuple[int, list[list[str]]]:
+    """The rebuild engine for `klean networks rebuild`: (how many links, the networks) of every stored fact."""
+    cols = columns_from_facts(facts)
+    links = build_links(cols, policy)
+    return len(links), networks_of(network_labels(links, len(cols.sellers), policy), cols.sellers)
