@@ -119,21 +119,29 @@ def record_facts(*, uow: AbstractUnitOfWork, seller_id: str, facts: Sequence[tup
     if replace:
         uow.seller_networks.remove_facts(seller_id, source=source, keep=facts)
     uow.seller_networks.add_facts(seller_id, _rows(facts, source))
-    found = links_for(uow=uow, seller_id=seller_id, policy=pol)
+    # Links through this source's facts: the others were merged when their own facts arrived. A pair that reaches
+    # the threshold only by combining kinds from different sources is not merged here (with the bundled strengths
+    # every kind but text reaches it alone); `klean networks rebuild` finds it.
+    found = links_for(uow=uow, seller_id=seller_id, policy=pol, sources=[source])
     for link in found:
         if link.strength >= pol.network_threshold:
             uow.seller_networks.merge(link.a, link.b)
     return found
 
 
-def links_for(*, uow: AbstractUnitOfWork, seller_id: str, policy: NetworkPolicy | None = None) -> list[Link]:
-    """The seller's links now, computed by the same function as the batch job over its facts and their sharers."""
+def links_for(*, uow: AbstractUnitOfWork, seller_id: str, policy: NetworkPolicy | None = None,
+              sources: Sequence[str] | None = None) -> list[Link]:
+    """The seller's links now, computed by the same function as the batch job over its facts and their sharers.
+
+    sources: only through the facts from these ("identity", "listing:L1", "proof:*"), so that a submission reads
+    what it changed and the seller's identity, not every fact of a seller with ten thousand listings.
+    """
     pol = policy or current_policy()
-    mine = uow.seller_networks.facts(seller_id)
+    mine = uow.seller_networks.facts(seller_id, sources=sources)
     if not mine:
         return []
     limits = {k: v.max_sellers for k, v in pol.kinds.items()}
-    others = uow.seller_networks.shared_with(seller_id, limits=limits)
+    others = uow.seller_networks.shared_with(seller_id, limits=limits, sources=sources)
     # Whether a photo or text is a stock one depends on every seller's facts, not only these: asked of the store.
     common = uow.seller_networks.crowded({(f.kind, f.key) for f in [*mine, *others] if f.kind in NEAR_KINDS},
                                          limits=limits)
@@ -167,11 +175,15 @@ def observe_proof(*, uow: AbstractUnitOfWork, seller_id: str, proof_id: int, doc
 # --- ban evasion ---------------------------------------------------------------------------------------------------
 
 
-def evasion(*, uow: AbstractUnitOfWork, seller_id: str, links: Sequence[Link] | None = None,
+# What ban evasion is judged on: who the seller is (identity, proofs), and the listing at hand.
+EVASION_SOURCES = ("identity", "proof:*")
+
+
+def evasion(*, uow: AbstractUnitOfWork, seller_id: str, sources: Sequence[str] = EVASION_SOURCES,
             policy: NetworkPolicy | None = None) -> list[tuple[Link, Standing]]:
     """Links strong enough to hold this seller: to a seller suspended or restricted now."""
     pol = policy or current_policy()
-    found = links if links is not None else links_for(uow=uow, seller_id=seller_id, policy=pol)
+    found = links_for(uow=uow, seller_id=seller_id, policy=pol, sources=sources)
     if not found:
         return []
     standings = uow.seller_networks.standings([lk.other(seller_id) for lk in found])
@@ -195,7 +207,8 @@ def gate_listing(*, uow: AbstractUnitOfWork, listing: Listing, result: Screening
     """
     pol = policy or current_policy()
     observe_listing(uow=uow, listing=listing, policy=pol)
-    pairs = evasion(uow=uow, seller_id=listing.seller_id, policy=pol)
+    pairs = evasion(uow=uow, seller_id=listing.seller_id, policy=pol,
+                    sources=(*EVASION_SOURCES, f"listing:{listing.id}"))
     if not pairs:
         return result
     decision = Decision.REVIEW if result.decision is Decision.ALLOW else result.decision

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
@@ -25,9 +26,10 @@ class SellerNetworkRepository:
 
     # --- facts ---------------------------------------------------------------------------------------------------
 
-    def facts(self, seller_id: str) -> list[Fact]:
+    def facts(self, seller_id: str, *, sources: Sequence[str] | None = None) -> list[Fact]:
+        """The seller's facts; with `sources`, only those from them ("identity", "listing:L1", "proof:*")."""
         q = (select(SellerFactRow.kind, SellerFactRow.key, func.min(SellerFactRow.source))
-             .where(SellerFactRow.seller_id == seller_id)
+             .where(SellerFactRow.seller_id == seller_id, *_from_sources(sources))
              .group_by(SellerFactRow.kind, SellerFactRow.key).order_by(SellerFactRow.kind, SellerFactRow.key))
         return [Fact(seller_id, k, key, src) for k, key, src in self.session.execute(q)]
 
@@ -55,14 +57,16 @@ class SellerNetworkRepository:
             self.session.execute(delete(SellerFactRow).where(SellerFactRow.id.in_(gone)))
         return len(gone)
 
-    def shared_with(self, seller_id: str, *, limits: Mapping[str, int]) -> list[Fact]:
+    def shared_with(self, seller_id: str, *, limits: Mapping[str, int],
+                    sources: Sequence[str] | None = None) -> list[Fact]:
         """Other sellers' facts that share a (kind, match) with this seller's: the candidates for its links.
 
         A key or band held by more rows than its kind's limit (max_sellers) is common and links nobody, so its
         holders are not read (a payment agent's account or a stock photo would otherwise be read every time).
         """
         mine = self.session.execute(select(SellerFactRow.kind, SellerFactRow.match)
-                                    .where(SellerFactRow.seller_id == seller_id).distinct()).all()
+                                    .where(SellerFactRow.seller_id == seller_id, *_from_sources(sources))
+                                    .distinct()).all()
         if not mine:
             return []
         out: list[Fact] = []
@@ -197,6 +201,14 @@ class SellerNetworkRepository:
             n += len(members)
         self.session.flush()
         return n
+
+
+def _from_sources(sources: Sequence[str] | None) -> list[Any]:
+    if sources is None:
+        return []
+    exact = [s for s in sources if not s.endswith("*")]
+    prefixes = [s[:-1] for s in sources if s.endswith("*")]
+    return [or_(SellerFactRow.source.in_(exact), *(SellerFactRow.source.startswith(p) for p in prefixes))]
 
 
 def _chunks(items: Sequence[tuple[str, str]] | Sequence[str], size: int) -> Iterator[list]:  # type: ignore[type-arg]
