@@ -22,6 +22,12 @@ from klean.domain.registry import Brand, BrandTerm, Product
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 AGENCY_ORG = "Korea IP Protection Agency"
 PDQ = "f" * 16 + "0" * 48
+FAKE_PDQ = "0f" * 32  # a test buy's confirmed fake, in the agency's known-fake bank
+
+
+def peer_fakes(app: App) -> list[tuple[str, str | None, str | None]]:
+    with app.uow_factory() as uow:
+        return [(e.pdq, e.brand_id, e.source_ref) for e in uow.image_banks.entries(bank="known_fake")]
 
 
 @pytest.fixture
@@ -66,6 +72,7 @@ def seed_agency_registry(app: App) -> None:
                              products=(Product(id="gm.lilit", brand_id="gentle-monster", name="Lilit 01",
                                                reference_price=Money.of(269_000, "KRW"), category="eyewear"),)))
         uow.brands.add(Brand(id="mlb-korea", name="MLB Korea", marks=("MLB Korea", "엠엘비코리아"), owner="fnf"))
+        uow.image_banks.add(bank="known_fake", pdq=FAKE_PDQ, brand_id="sulwhasoo", source_ref="testbuy:7")
         uow.commit()
 
 
@@ -99,18 +106,24 @@ def test_two_kleans_exchange_signed_registry_entries_replays_and_forgeries_chang
     # the marketplace registers the agency's Klean by name and public key
     ident = agency_client.get("/v1/exchange/identity", headers=agency).json()
     assert ident["name"] == "kipa-klean" and len(ident["public_key"]) == 64
-    r = market.post("/v1/exchange/peers", headers=market_admin, json={**ident, "accept": ["brand"], "trust": "live"})
+    r = market.post("/v1/exchange/peers", headers=market_admin, json={**ident, "accept": ["brand", "known_fake"],
+                                                                       "trust": "live"})
     assert r.status_code == 201, r.text
 
     # one exchange cycle: the agency's members' brands, signed, pushed to the marketplace's inbox
     sent = agency_client.post("/v1/exchange/outbox", headers=agency, json={}).json()
-    assert [i["id"] for i in sent["payload"]["items"]] == ["gentle-monster", "mlb-korea", "sulwhasoo"]
+    assert [i["id"] for i in sent["payload"]["items"] if i["kind"] == "brand"] == \
+        ["gentle-monster", "mlb-korea", "sulwhasoo"]
+    assert {"kind": "known_fake", "id": FAKE_PDQ, "op": "upsert", "data": {"brand_id": "sulwhasoo"}} in \
+        sent["payload"]["items"]
     sulwhasoo = next(i for i in sent["payload"]["items"] if i["id"] == "sulwhasoo")["data"]
     assert "owner" not in sulwhasoo and "authorized_sellers" not in sulwhasoo
     assert sulwhasoo["official_images"] == [{"pdq": PDQ, "sha256": "a" * 64}]  # no file path crosses
     r = market.post("/v1/exchange/inbox", headers=market_admin, json=sent)
     assert r.status_code == 200, r.text
-    assert [a["id"] for a in r.json()["applied"]] == ["gentle-monster", "mlb-korea", "sulwhasoo"], r.json()
+    assert [a["id"] for a in r.json()["applied"] if a["kind"] == "brand"] == \
+        ["gentle-monster", "mlb-korea", "sulwhasoo"], r.json()
+    assert peer_fakes(market_app) == [(FAKE_PDQ, "sulwhasoo", "peer:kipa-klean")]  # the known fake, attributed
     with market_app.uow_factory() as uow:
         brand = uow.brands.get("sulwhasoo")
     assert brand.owner == "peer:kipa-klean"  # attributed to its peer
@@ -229,9 +242,11 @@ def test_a_peer_under_review_trust_waits_for_a_reviewer(client: TestClient, klea
     assert peer["trust"] == "review"  # the default: nothing a peer sends applies unseen
     r = market.post("/v1/exchange/inbox", headers=market_admin,
                     json=agency_client.post("/v1/exchange/outbox", headers=agency, json={}).json())
-    assert r.status_code == 200 and [p["id"] for p in r.json()["pending"]] == ["gentle-monster", "sulwhasoo"]
+    assert r.status_code == 200 and [p["id"] for p in r.json()["pending"]] == \
+        ["gentle-monster", "sulwhasoo", FAKE_PDQ]
     with market_app.uow_factory() as uow:
         assert uow.brands.get("sulwhasoo") is None
+    assert peer_fakes(market_app) == []
     items = {i["item_id"]: i for i in market.get("/v1/exchange/items", params={"state": "pending"},
                                                   headers=market_reviewer).json()}
     r = market.post(f"/v1/exchange/items/{items['sulwhasoo']['id']}/decision", headers=market_reviewer,
@@ -243,6 +258,9 @@ def test_a_peer_under_review_trust_waits_for_a_reviewer(client: TestClient, klea
     with market_app.uow_factory() as uow:
         assert uow.brands.get("sulwhasoo").owner == "peer:kipa-klean"
         assert uow.brands.get("gentle-monster") is None
+    r = market.post(f"/v1/exchange/items/{items[FAKE_PDQ]['id']}/decision", headers=market_reviewer,
+                    json={"accept": True, "reason": "The test buy's photos match the listing"})
+    assert r.status_code == 200 and peer_fakes(market_app) == [(FAKE_PDQ, "sulwhasoo", "peer:kipa-klean")]
     assert market.post(f"/v1/exchange/items/{items['gentle-monster']['id']}/decision", headers=market_reviewer,
                        json={"accept": True, "reason": "again"}).status_code == 409
 
@@ -277,6 +295,7 @@ def test_the_exchange_from_the_command_line_between_two_databases(
     got = on(klean_app, "market-klean", market_home, "receive", str(envelope))
     assert got.exit_code == 0, got.output
     assert json.loads(got.output)["brand_ids"] == ["gentle-monster", "sulwhasoo"]
+    assert peer_fakes(klean_app) == [(FAKE_PDQ, "sulwhasoo", "peer:kipa-klean")]
     again = on(klean_app, "market-klean", market_home, "receive", str(envelope))
     assert again.exit_code == 2 and "received already" in again.output
     revocation = tmp_path / "revoke.json"
@@ -285,4 +304,5 @@ def test_the_exchange_from_the_command_line_between_two_databases(
     assert on(klean_app, "market-klean", market_home, "receive", str(revocation)).exit_code == 0
     with klean_app.uow_factory() as uow:
         assert uow.brands.get("sulwhasoo") is None and uow.brands.get("gentle-monster") is not None
+    assert peer_fakes(klean_app) == []  # its known fake went with it
     get_settings.cache_clear()

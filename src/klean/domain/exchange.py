@@ -18,12 +18,13 @@ from klean.domain.files import brand_to_dict
 from klean.domain.registry import Brand
 
 FORMAT = "klean-exchange/1"
-KINDS = ("brand",)  # registry entries; image banks, vocabulary, notices and outcomes are later parts
+KINDS = ("brand", "known_fake")  # registry entries, known-fake image hashes (PDQ); vocabulary, notices, later
 OPS = ("upsert", "revoke")
 MAX_ITEMS = 1000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _PAYLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
+_PDQ = re.compile(r"^[0-9a-f]{64}$")
 LOCAL_ONLY = ("owner", "authorized_sellers")  # who owns a brand and whom it authorises stay on each side
 
 
@@ -79,6 +80,11 @@ def check_envelope(envelope: Any) -> dict[str, Any]:
             raise ValidationError(f"{where}: kind one of {KINDS}, op one of {OPS}", field=where)
         if not isinstance(item.get("id"), str) or not 1 <= len(item["id"]) <= 100:
             raise ValidationError(f"{where}.id: 1-100 characters", field=where)
-        if item["op"] == "upsert" and (not isinstance(item.get("data"), dict) or item["data"].get("id") != item["id"]):
+        if item["op"] == "upsert" and item["kind"] == "brand" and (
+                not isinstance(item.get("data"), dict) or item["data"].get("id") != item["id"]):
             raise ValidationError(f"{where}.data: the brand entry, with the item's id", field=where)
+        if item["kind"] == "known_fake" and (not _PDQ.match(item["id"]) or (item["op"] == "upsert" and (
+                not isinstance(item.get("data"), dict) or not isinstance(item["data"].get("brand_id"), str | None)))):
+            raise ValidationError(f"{where}: a known fake is its PDQ hash (64 hex) with its brand_id",
+                                  field=where)
     return envelope

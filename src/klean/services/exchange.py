@@ -85,6 +85,8 @@ def export_brands(*, uow: AbstractUnitOfWork, principal: Principal, sender: str,
             if brand is None:
                 raise NotFound(f"no brand {bid}", field="brand_ids")
             items.append({"kind": "brand", "id": bid, "op": "upsert", "data": exported_brand(brand)})
+            for fake in uow.image_banks.entries(bank="known_fake", brand_id=bid):  # confirmed fakes' photos
+                items.append({"kind": "known_fake", "id": fake.pdq, "op": "upsert", "data": {"brand_id": bid}})
         return _send(uow, principal, sender, key, items, op="upsert", now=now)
 
 
@@ -98,6 +100,8 @@ def revoke_brands(*, uow: AbstractUnitOfWork, principal: Principal, sender: str,
     with uow:
         ids = _sendable(uow, principal, list(dict.fromkeys(brand_ids)), revoking=True)
         items = [{"kind": "brand", "id": bid, "op": "revoke"} for bid in ids]
+        items += [{"kind": "known_fake", "id": fake.pdq, "op": "revoke"}
+                  for bid in ids for fake in uow.image_banks.entries(bank="known_fake", brand_id=bid)]
         return _send(uow, principal, sender, key, items, op="revoke", now=now)
 
 
@@ -211,7 +215,7 @@ def receive(*, uow: AbstractUnitOfWork, principal: Principal, message: Any) -> d
                                                       "skipped": skipped, "revoked": [r["id"] for r in revoked]},
                           policy_version=POLICY_VERSION)
         uow.commit()
-    changed = sorted({i["id"] for i in applied + revoked})
+    changed = sorted({i["id"] for i in applied + revoked if i["kind"] == "brand"})  # the registry entries to rescan
     return {"peer": sender, "payload_id": payload_id, "sequence": sequence, "applied": applied, "pending": pending,
             "skipped": skipped, "revoked": revoked, "brand_ids": changed}
 
@@ -223,6 +227,8 @@ def _apply(uow: AbstractUnitOfWork, peer: dict[str, Any], envelope: dict[str, An
              "sequence": envelope["sequence"]}
     if item["kind"] not in peer["accept"]:
         return "skipped", f"{item['kind']} is not accepted from {name}"
+    if item["kind"] == "known_fake":
+        return _apply_fake(uow, peer, envelope, item, where)
     existing = uow.brands.get(bid, lock=True)
     if item["op"] == "revoke":
         held = uow.exchange.item(name, "brand", bid)
@@ -251,6 +257,41 @@ def _apply(uow: AbstractUnitOfWork, peer: dict[str, Any], envelope: dict[str, An
                                "marks": list(brand.marks), "products": len(brand.products)},
                       policy_version=POLICY_VERSION)
     return "applied", None
+
+
+def _apply_fake(uow: AbstractUnitOfWork, peer: dict[str, Any], envelope: dict[str, Any], item: dict[str, Any],
+                where: dict[str, Any]) -> tuple[str, str | None]:
+    """A known fake's PDQ hash into the known-fake bank, attributed to the peer (source `peer:<name>`)."""
+    name, pdq = peer["name"], item["id"]
+    held = uow.exchange.item(name, "known_fake", pdq)
+    if item["op"] == "revoke":
+        if held is None or held["state"] not in ("active", "pending"):
+            return "skipped", f"no known fake {pdq[:16]}... from {name} to revoke"
+        if held["state"] == "active":
+            _remove_fake(uow, name, pdq)
+        uow.exchange.put_item(**where, state="revoked", data={})
+        return "revoked", None
+    brand_id = item["data"].get("brand_id")
+    state = "active" if peer["trust"] == "live" else "pending"
+    if state == "active":
+        _add_fake(uow, name, pdq, brand_id)
+    uow.exchange.put_item(**where, state=state, data={"brand_id": brand_id})
+    uow.events.append(type=f"exchange.item_{'received' if state == 'active' else 'pending'}", actor=f"peer:{name}",
+                      subject_type="image_bank", subject_id="known_fake",
+                      payload={"pdq": pdq, "brand_id": brand_id, "payload_id": envelope["payload_id"]},
+                      policy_version=POLICY_VERSION)
+    return ("applied" if state == "active" else "pending"), None
+
+
+def _add_fake(uow: AbstractUnitOfWork, peer: str, pdq: str, brand_id: str | None) -> None:
+    uow.image_banks.add(bank="known_fake", pdq=pdq, brand_id=brand_id, source_ref=f"peer:{peer}",
+                        added_by=f"peer:{peer}", note=f"received from exchange peer {peer}")
+
+
+def _remove_fake(uow: AbstractUnitOfWork, peer: str, pdq: str) -> None:
+    for entry in uow.image_banks.entries(bank="known_fake"):
+        if entry.pdq == pdq and entry.source_ref == f"peer:{peer}":
+            uow.image_banks.remove(entry.id, removed_by=f"peer:{peer}")
 
 
 def _brand_from(uow: AbstractUnitOfWork, name: str, existing: Any, entry: dict[str, Any]) -> tuple[Any, str | None]:
@@ -291,7 +332,12 @@ def decide_item(*, uow: AbstractUnitOfWork, principal: Principal, item_id: int, 
             raise Conflict(f"exchange item {item_id} is {item['state']}, not pending", field="item_id")
         where = {k: item[k] for k in ("peer", "kind", "item_id", "payload_id", "sequence")}
         bid, changed = item["item_id"], []
-        if accept:
+        if item["kind"] == "known_fake":
+            if accept:
+                _add_fake(uow, item["peer"], bid, data.get("brand_id"))
+            uow.exchange.put_item(**where, state="active" if accept else "rejected", data=data, note=reason)
+            bid = "known_fake"
+        elif accept:
             existing = uow.brands.get(bid, lock=True)
             brand, note = _brand_from(uow, item["peer"], existing, data)
             if brand is None:
@@ -302,7 +348,8 @@ def decide_item(*, uow: AbstractUnitOfWork, principal: Principal, item_id: int, 
         else:
             uow.exchange.put_item(**where, state="rejected", data=data, note=reason)
         uow.events.append(type="exchange.item_accepted" if accept else "exchange.item_rejected",
-                          actor=principal.user_id, subject_type="brand", subject_id=bid,
+                          actor=principal.user_id, subject_type="image_bank" if bid == "known_fake" else "brand",
+                          subject_id=bid,
                           payload={"peer": item["peer"], "item": item_id, "payload_id": item["payload_id"]},
                           policy_version=POLICY_VERSION, reason=reason)
         uow.commit()
