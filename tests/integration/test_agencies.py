@@ -327,3 +327,19 @@ def test_the_report_from_the_command_line_and_the_jobs_expire_mandates(
     assert report.mandates_expired == 1
     assert client.get(f"/v1/mandates/{short['id']}", headers=agency).json()["state"] == "expired"
     get_settings.cache_clear()
+
+
+def test_a_mandate_waits_in_the_reviewers_portal_queue_in_korean(client: TestClient, klean_app: App,
+                                                                   make_user: MakeUser) -> None:
+    from klean.services import accounts
+
+    seed(klean_app)
+    agency = make_user("kipa-desk", "agency", org=AGENCY_ORG)
+    upload_mandate(client, agency, "samsung", kind="membership")
+    make_user("rev-hana", "reviewer")
+    accounts.set_password(uow=klean_app.uow_factory(), actor=None, user_id="rev-hana", password="a long passphrase 7")
+    token = client.get("/portal/signin").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post("/portal/signin", data={"login": "rev-hana", "password": "a long passphrase 7",
+                                               "csrf_token": token}, follow_redirects=False).status_code == 303
+    page = client.get("/portal/review?lang=ko")
+    assert page.status_code == 200 and "대행기관 위임장" in page.text
