@@ -254,6 +254,12 @@ def test_the_agency_sees_its_members_cases_and_a_per_member_report(client: TestC
     assert client.get(f"/v1/evidence/cases/{own['cases'][0]['case_id']}", headers=other).status_code == 403
     assert client.get("/v1/evidence/listings/cp-2001", headers=agency).status_code == 403
 
+    with klean_app.uow_factory() as uow:  # the ladder restricts the Chanel copier after the removal
+        uow.enforcement.add(seller_id="mirror-lux", kind="restriction", state="active", rule="ladder[1]",
+                            ground="repeated counterfeit listings", violation_kind="trusted_takedown",
+                            cause_ref=f"case:{filed['cases'][0]['case_id']}", actor="rule:ladder",
+                            policy_version="test")
+        uow.commit()
     report = client.get("/v1/agency/report", headers=agency)
     assert report.status_code == 200, report.text
     members = {m["member"]: m for m in report.json()["members"]}
@@ -262,6 +268,7 @@ def test_the_agency_sees_its_members_cases_and_a_per_member_report(client: TestC
     # the agency's own notices count (both of its users'), not the member's own notice
     assert chanel_row["notices"] == 1 and chanel_row["listings_removed"] == 1 and chanel_row["mandate_live"]
     assert chanel_row["time_to_action_median_seconds"] is not None
+    assert chanel_row["sellers_restricted"] == 1 and members["samsung-electronics"]["totals"]["sellers_restricted"] == 0
     assert members["samsung-electronics"]["totals"]["listings_removed"] == 1
     only_chanel = client.get("/v1/agency/report", params={"member": "chanel-sas"}, headers=agency).json()
     assert [m["member"] for m in only_chanel["members"]] == ["chanel-sas"]

@@ -336,6 +336,8 @@ def member_report(*, uow: AbstractUnitOfWork, principal: Principal, agency: str 
         for c in cases:
             by_brand[c.brand_id].append(c)
         rows: dict[str, dict[str, Any]] = {}
+        member_tta: dict[str, list[float]] = defaultdict(list)  # over every removal, not a median of medians
+        member_restricted: dict[str, set[str]] = defaultdict(set)  # a seller counted once per member
         for brand_id in brands:
             mine = [m for m in mandates if m.brand_id == brand_id]
             latest = max(mine, key=lambda m: m.id)
@@ -351,6 +353,8 @@ def member_report(*, uow: AbstractUnitOfWork, principal: Principal, agency: str 
             tta = [t for c in removed if (t := c.time_to_action_seconds()) is not None]
             key = latest.member or "(no owner)"
             row = rows.setdefault(key, {"member": latest.member, "brands": []})
+            member_tta[key] += tta
+            member_restricted[key] |= restricted
             row["brands"].append({
                 "brand_id": brand_id, "mandate_id": latest.id, "mandate_live": any(m.live(today) for m in mine),
                 "why_not_live": why_no_live_mandate(mine, brand_id, today),
@@ -364,13 +368,13 @@ def member_report(*, uow: AbstractUnitOfWork, principal: Principal, agency: str 
                 "time_to_action_median_seconds": median(tta), "time_to_action_p90_seconds": _p90(tta),
             })
         members = []
-        for row in rows.values():
+        for key, row in rows.items():
             b = row["brands"]
-            tta_all = [x["time_to_action_median_seconds"] for x in b if x["time_to_action_median_seconds"] is not None]
             members.append({**row, "totals": {
                 "notices": sum(x["notices"] for x in b), "cases": sum(x["cases"] for x in b),
                 "listings_removed": sum(x["listings_removed"] for x in b),
-                "sellers_restricted": sum(x["sellers_restricted"] for x in b),
-                "time_to_action_median_seconds": median(tta_all)}})
+                "sellers_restricted": len(member_restricted[key]),
+                "time_to_action_median_seconds": median(member_tta[key]),
+                "time_to_action_p90_seconds": _p90(member_tta[key])}})
         return {"agency": agency, "as_of": today.isoformat(), "since": since.isoformat() if since else None,
                 "members": sorted(members, key=lambda r: r["member"] or "")}
