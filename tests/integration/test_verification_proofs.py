@@ -387,8 +387,8 @@ def test_the_reviewer_portal_sets_a_proofs_end_date(client: TestClient, people: 
     assert r.status_code == 303 and r.headers["location"] == f"/portal/review/{item.id}"
     assert client.get(f"/v1/verification/proofs/{pid}", headers=people["reviewer"]).json()["valid_until"] == \
         end.isoformat()
-    page = client.get(f"/portal/review/{item.id}?lang=en").text
-    assert f"Proof {pid} now ends on {end.isoformat()}" in page
+    page = client.get(f"/portal/review/{item.id}?lang=en").text  # the date as the page's reader reads dates
+    assert f"Proof {pid} now ends on {end.strftime('%b')} {end.day}, {end.year}." in page
     r = client.post(f"/portal/review/proofs/{pid}/expiry", follow_redirects=False,
                     data={"csrf_token": csrf, "item_id": str(item.id),
                           "valid_until": (TODAY - timedelta(days=2)).isoformat(), "reason": "typo"})

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from fastapi import Request, UploadFile
 
 from klean.adapters.i18n import gettext, render
 from klean.adapters.web.server_messages import localise
-from klean.adapters.web.templating import request_lang
+from klean.adapters.web.templating import format_day, request_lang
 from klean.bootstrap import App
 from klean.domain.errors import ValidationError
 from klean.services import screening
@@ -24,9 +25,14 @@ def app_of(request: Request) -> App:
     return request.app.state.klean  # type: ignore[no-any-return]
 
 
+_DAY_PARAM = "__day__"
+
+
 def set_flash(request: Request, english: str, **params: Any) -> None:
-    """A message for the next page, translated there (the English text is the msgid)."""
-    request.session["flash"] = [english, params]
+    """A message for the next page, translated there (the English text is the msgid); a date parameter is written
+    there too, as the reader of that page reads dates (they may switch language in between)."""
+    request.session["flash"] = [english, {k: {_DAY_PARAM: v.isoformat()} if isinstance(v, date) else v
+                                          for k, v in params.items()}]
 
 
 def pop_flash(request: Request) -> str | None:
@@ -34,7 +40,11 @@ def pop_flash(request: Request) -> str | None:
     if not isinstance(stored, list) or len(stored) != 2:
         return None
     english, params = stored
-    text = gettext(str(english), request_lang(request))
+    lang = request_lang(request)
+    text = gettext(str(english), lang)
+    if isinstance(params, dict):
+        params = {k: format_day(v[_DAY_PARAM], lang) if isinstance(v, dict) and _DAY_PARAM in v else v
+                  for k, v in params.items()}
     try:
         return text % params if params else text
     except (KeyError, TypeError, ValueError):

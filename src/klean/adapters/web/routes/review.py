@@ -14,7 +14,7 @@ from klean.adapters.mail.notify import mailer
 from klean.adapters.screening_runtime import rescan_after_change
 from klean.adapters.uploads import ImageInfo, validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
-from klean.adapters.web.templating import format_day, render, request_lang
+from klean.adapters.web.templating import render, request_lang
 from klean.adapters.web.views import (
     N_,
     app_of,
@@ -127,7 +127,7 @@ def proof_expiry(request: Request, proof_id: ItemId, uow: UowDep, principal: Rev
     if updated["authorisation_moved"] or updated["state"] == "expired":
         rescan_after_change(app, brand_ids=[updated["brand_id"]], seller_ids=[updated["seller_id"]])
     set_flash(request, N_("Proof %(id)s now ends on %(date)s."), id=proof_id,
-              date=format_day(updated["valid_until"], request_lang(request)))
+              date=date.fromisoformat(str(updated["valid_until"])[:10]))
     return RedirectResponse(back, status_code=303)
 
 
