@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
@@ -15,7 +15,7 @@ from klean.adapters.db.models.image_banks import ImageBankEntryRow
 from klean.adapters.db.models.listings import ListingRow
 from klean.adapters.db.models.registry import BrandImageRow, SellerRow
 from klean.adapters.db.models.seller_networks import SellerFactRow, SellerNetworkRow
-from klean.domain.seller_network import Fact, Standing
+from klean.domain.seller_network import Fact, Standing, bands
 
 
 class SellerNetworkRepository:
@@ -57,6 +57,19 @@ class SellerNetworkRepository:
             self.session.execute(delete(SellerFactRow).where(SellerFactRow.id.in_(gone)))
         return len(gone)
 
+    def _match_counts(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Rows per (kind, match), one kind at a time so that the (kind, match) index serves the look-up."""
+        by_kind: dict[str, set[str]] = {}
+        for k, m in pairs:
+            by_kind.setdefault(k, set()).add(m)
+        out: dict[tuple[str, str], int] = {}
+        for k, matches in by_kind.items():
+            for chunk in _chunks(sorted(matches), 400):
+                q = (select(SellerFactRow.match, func.count())
+                     .where(SellerFactRow.kind == k, SellerFactRow.match.in_(chunk)).group_by(SellerFactRow.match))
+                out.update({(k, m): int(n) for m, n in self.session.execute(q)})
+        return out
+
     def shared_with(self, seller_id: str, *, limits: Mapping[str, int],
                     sources: Sequence[str] | None = None) -> list[Fact]:
         """Other sellers' facts that share a (kind, match) with this seller's: the candidates for its links.
@@ -67,40 +80,27 @@ class SellerNetworkRepository:
         mine = self.session.execute(select(SellerFactRow.kind, SellerFactRow.match)
                                     .where(SellerFactRow.seller_id == seller_id, *_from_sources(sources))
                                     .distinct()).all()
-        if not mine:
-            return []
+        counts = self._match_counts((k, m) for k, m in mine)
+        followed: dict[str, list[str]] = {}
+        for (k, m), n in counts.items():
+            if 1 < n <= limits.get(k, 0):
+                followed.setdefault(k, []).append(m)
         out: list[Fact] = []
-        for chunk in _chunks(mine, 400):
-            counts = self.session.execute(
-                select(SellerFactRow.kind, SellerFactRow.match, func.count())
-                .where(tuple_(SellerFactRow.kind, SellerFactRow.match).in_(chunk))
-                .group_by(SellerFactRow.kind, SellerFactRow.match)).all()
-            followed = [(k, m) for k, m, n in counts if 1 < n <= limits.get(k, 0)]
-            if followed:
-                q = (select(SellerFactRow.seller_id, SellerFactRow.kind, SellerFactRow.key,
-                            func.min(SellerFactRow.source))
-                     .where(tuple_(SellerFactRow.kind, SellerFactRow.match).in_(followed),
+        for k, matches in followed.items():
+            for chunk in _chunks(sorted(matches), 400):
+                q = (select(SellerFactRow.seller_id, SellerFactRow.key, func.min(SellerFactRow.source))
+                     .where(SellerFactRow.kind == k, SellerFactRow.match.in_(chunk),
                             SellerFactRow.seller_id != seller_id)
-                     .group_by(SellerFactRow.seller_id, SellerFactRow.kind, SellerFactRow.key))
-                out += [Fact(s, k, key, src) for s, k, key, src in self.session.execute(q)]
+                     .group_by(SellerFactRow.seller_id, SellerFactRow.key))
+                out += [Fact(s, k, key, src) for s, key, src in self.session.execute(q)]
         return out
 
     def crowded(self, keys: Iterable[tuple[str, str]], *, limits: Mapping[str, int]) -> set[tuple[str, str]]:
         """The (kind, key) of photos and texts one of whose bands is held by more rows than the kind's limit: stock
         photos and copied descriptions, which link nobody."""
-        wanted = sorted(set(keys))
-        out: set[tuple[str, str]] = set()
-        for chunk in _chunks(wanted, 400):
-            matches = [(k, key, m) for k, key, m in self.session.execute(
-                select(SellerFactRow.kind, SellerFactRow.key, SellerFactRow.match)
-                .where(tuple_(SellerFactRow.kind, SellerFactRow.key).in_(chunk)).distinct())]
-            for part in _chunks(sorted({(k, m) for k, _, m in matches}), 400):
-                busy = {(k, m) for k, m, n in self.session.execute(
-                    select(SellerFactRow.kind, SellerFactRow.match, func.count())
-                    .where(tuple_(SellerFactRow.kind, SellerFactRow.match).in_(part))
-                    .group_by(SellerFactRow.kind, SellerFactRow.match)) if n > limits.get(k, 0)}
-                out |= {(k, key) for k, key, m in matches if (k, m) in busy}
-        return out
+        matches = [(k, key, f"{k}:{b}") for k, key in set(keys) for b in bands(k, key)]
+        counts = self._match_counts((k, m) for k, _, m in matches)
+        return {(k, key) for k, key, m in matches if counts.get((k, m), 0) > limits.get(k, 0)}
 
     def all_facts(self, *, batch: int = 20_000) -> Iterator[Fact]:
         """Every fact, one row per (seller, kind, key), for the batch rebuild."""
