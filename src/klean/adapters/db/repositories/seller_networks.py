@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from klean.adapters.db.base import utcnow
@@ -41,10 +41,10 @@ class SellerNetworkRepository:
         have = {(k, key, m) for k, key, m in self.session.execute(
             select(SellerFactRow.kind, SellerFactRow.key, SellerFactRow.match)
             .where(SellerFactRow.seller_id == seller_id, SellerFactRow.kind.in_({k for k, _, _ in wanted})))}
-        new = [SellerFactRow(seller_id=seller_id, kind=k, key=key, match=m, source=src[:250])
+        new = [{"seller_id": seller_id, "kind": k, "key": key, "match": m, "source": src[:250], "created_at": utcnow()}
                for (k, key, m), src in wanted.items() if (k, key, m) not in have]
-        self.session.add_all(new)
-        self.session.flush()
+        if new:  # one executemany: a photo is eight rows, and the ORM would flush them one by one
+            self.session.execute(insert(SellerFactRow), new)
         return len(new)
 
     def remove_facts(self, seller_id: str, *, source: str, keep: Iterable[tuple[str, str]] = ()) -> int:
