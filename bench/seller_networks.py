@@ -241,12 +241,64 @@ def spark_cost(cols: FactColumns, n_facts: int) -> dict[str, Any]:
             "cpu_us_per_fact": cpu / written * 1e6, "identical": identical, "links": len(links)}
 
 
+def gate_cost(n_sellers: int, submissions: int = 60) -> tuple[int, float, float]:
+    """The network gate of one submission (facts stored, links looked up, evasion judged) on a fresh SQLite
+    database holding n_sellers' facts; (fact rows, p50 ms, p99 ms), the commit not counted."""
+    import random
+    import statistics
+    import tempfile
+    from decimal import Decimal
+    from pathlib import Path
+
+    from klean.adapters.db import migrate
+    from klean.adapters.db.base import make_engine
+    from klean.bootstrap import bootstrap
+    from klean.config import Settings
+    from klean.domain.listing import ImageRef, Listing, Money
+    from klean.domain.screening import Decision, ScreeningResult
+    from klean.services import seller_networks as sn
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        url = f"sqlite:///{d / 'k.db'}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        app = bootstrap(Settings(home=d / "home", signing_key_path=d / "home" / "s.pem"), database_url=url)
+        rng = random.Random(1)
+        with app.uow_factory() as uow:
+            for i in range(n_sellers):
+                ident = [("bank_account", str(rng.getrandbits(40))), ("phone", f"+8210{rng.getrandbits(27)}")]
+                photos = [("image", f"{rng.getrandbits(256):064x}") for _ in range(2)]
+                uow.seller_networks.add_facts(f"s{i}", sn._rows(ident, "identity") + sn._rows(photos, f"listing:l{i}"))
+            uow.commit()
+            rows = uow.seller_networks.count_facts()
+        words = ("bag", "leather", "gold", "chain", "flap", "caviar", "mirror", "ships", "seoul", "box", "dust",
+                 "card", "receipt", "new", "used", "mint")
+        times = []
+        for k in range(submissions):
+            listing = Listing(id=f"x{k}", title="Leather bag", price=Money(Decimal("1000"), "KRW"),
+                              seller_id="big-seller", description=" ".join(rng.choice(words) for _ in range(40)),
+                              images=tuple(ImageRef(pdq=f"{rng.getrandbits(256):064x}") for _ in range(4)))
+            result = ScreeningResult(listing_id=listing.id, score=0.0, decision=Decision.ALLOW, evidence=(),
+                                     policy_version="bench")
+            with app.uow_factory() as uow:
+                t0 = time.perf_counter()
+                sn.gate_listing(uow=uow, listing=listing, result=result)
+                times.append(time.perf_counter() - t0)
+                uow.commit()
+        app.engine.dispose()
+    times.sort()
+    return rows, statistics.median(times) * 1000, times[int(len(times) * 0.99)] * 1000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sellers", type=int, default=1_000_000)
     ap.add_argument("--reference-sellers", type=int, default=50_000)
     ap.add_argument("--naive-sellers", type=int, default=1_500)
     ap.add_argument("--spark-facts", type=int, default=0)
+    ap.add_argument("--gate-sellers", type=int, default=0, help="also time the submission gate on SQLite")
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs")
 
@@ -303,6 +355,11 @@ def main() -> None:
     print(f"naive pairwise on {len(naive_sample):,} sellers: {pairs:,} pairs in {naive_cpu:.1f} s CPU "
           f"({pairs / naive_cpu:,.0f} pairs/s, {naive_found} linked, stock photos included); all {total_pairs:.3g} "
           f"pairs would take {est:.3g} CPU-s ≈ {est / 86400:,.0f} CPU-days: {est / cpu:,.0f}x the batch engine")
+
+    if args.gate_sellers:
+        rows, p50, p99 = gate_cost(args.gate_sellers)
+        print(f"submission gate on SQLite with {rows:,} fact rows ({args.gate_sellers:,} sellers): p50 {p50:.1f} ms, "
+              f"p99 {p99:.1f} ms (4 photos and a text per listing; the commit not counted)")
 
     if args.spark_facts:
         result = spark_cost(cols, args.spark_facts)
