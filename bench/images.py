@@ -93,8 +93,10 @@ def bench_hashing(n_images: int) -> dict[str, float]:
     for d in data[:3]:
         image_features(d, policy, keypoints=False)  # warm up
     out: dict[str, float] = {"side": float(decoded[0].shape[1])}
-    for name, work in (("with_decode", lambda: [image_features(d, policy, keypoints=False) for d in data]),
+    for name, work in (("with_decode", lambda: [image_features(d, policy, keypoints=False, regions=False)
+                                                for d in data]),
                        ("without_decode", lambda: [pdq_of(rgb) for rgb in decoded]),
+                       ("with_regions", lambda: [image_features(d, policy, keypoints=False) for d in data]),
                        ("full_features", lambda: [image_features(d, policy, keypoints=True) for d in data])):
         wall, cpu = time.perf_counter(), time.process_time()
         work()
@@ -475,7 +477,8 @@ def main() -> None:
           f"{h['side']:.0f} px long side for PDQ)")
     for key, label in (("with_decode", "decode included (bytes -> PDQ + 8 variants)"),
                        ("without_decode", "decode excluded (512 px array -> PDQ + 8 variants)"),
-                       ("full_features", "full screening features (PDQ + variants + ORB)")):
+                       ("with_regions", "decode, PDQ + variants and the regions' hashes"),
+                       ("full_features", "full screening features (PDQ + variants + regions + ORB)")):
         print(f"  {label:<52} {h[key]:8.0f} images/s/core   (wall {h[key + '_wall']:.0f}/s)")
 
     r, index = bench_index(args.bank, args.queries)
