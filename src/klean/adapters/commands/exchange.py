@@ -48,43 +48,36 @@ def register(app: typer.Typer) -> None:
             return
         typer.echo(json.dumps(peer, ensure_ascii=False))
 
-    @group.command("export")
-    def export_cmd(brand: list[str] = typer.Option(..., "--brand", help="A brand to send (repeat)"),
-                   output: Path = typer.Option(..., "-o", "--output", help="Where to write the signed envelope")
-                   ) -> None:
-        """Sign the registry entries of brands into a file for a peer's `klean exchange receive`."""
+    def sign_to_file(action: str, brand_ids: list[str], output: Path, noun: str) -> None:
+        """Sign brands' entries (export) or their revocation (revoke) into a file for a peer."""
         from klean.adapters.exchange_keys import exchange_key
         from klean.bootstrap import bootstrap
         from klean.services import exchange
 
         k = bootstrap()
+        sign = exchange.export_brands if action == "export" else exchange.revoke_brands
         try:
-            signed = exchange.export_brands(uow=k.uow_factory(), principal=OPERATOR, sender=k.settings.exchange_name,
-                                            key=exchange_key(k.settings), brand_ids=brand)
+            signed = sign(uow=k.uow_factory(), principal=OPERATOR, sender=k.settings.exchange_name,
+                          key=exchange_key(k.settings), brand_ids=brand_ids)
         except DomainError as exc:
             fail(exc.message)
             return
         output.write_text(json.dumps(signed, ensure_ascii=False), encoding="utf-8")
-        typer.echo(f"{len(signed['payload']['items'])} items, sequence {signed['payload']['sequence']}, {output}")
+        typer.echo(f"{len(signed['payload']['items'])} {noun}, sequence {signed['payload']['sequence']}, {output}")
+
+    @group.command("export")
+    def export_cmd(brand: list[str] = typer.Option(..., "--brand", help="A brand to send (repeat)"),
+                   output: Path = typer.Option(..., "-o", "--output", help="Where to write the signed envelope")
+                   ) -> None:
+        """Sign the registry entries of brands into a file for a peer's `klean exchange receive`."""
+        sign_to_file("export", brand, output, "items")
 
     @group.command("revoke")
     def revoke_cmd(brand: list[str] = typer.Option(..., "--brand", help="A brand to revoke (repeat)"),
                    output: Path = typer.Option(..., "-o", "--output", help="Where to write the signed envelope")
                    ) -> None:
         """Sign a revocation of brands sent before into a file."""
-        from klean.adapters.exchange_keys import exchange_key
-        from klean.bootstrap import bootstrap
-        from klean.services import exchange
-
-        k = bootstrap()
-        try:
-            signed = exchange.revoke_brands(uow=k.uow_factory(), principal=OPERATOR, sender=k.settings.exchange_name,
-                                            key=exchange_key(k.settings), brand_ids=brand)
-        except DomainError as exc:
-            fail(exc.message)
-            return
-        output.write_text(json.dumps(signed, ensure_ascii=False), encoding="utf-8")
-        typer.echo(f"{len(signed['payload']['items'])} revocations, sequence {signed['payload']['sequence']}, {output}")
+        sign_to_file("revoke", brand, output, "revocations")
 
     @group.command("receive")
     def receive_cmd(path: Path = typer.Argument(..., help="A signed envelope from a peer")) -> None:
