@@ -9,6 +9,7 @@ rendered) or an image.
 
 from __future__ import annotations
 
+import csv
 import io
 import struct
 import warnings
@@ -18,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from klean.config import Settings
 from klean.domain.errors import ValidationError
+from klean.domain.messages import N_
 
 
 class UploadRejected(ValidationError):
@@ -117,3 +119,22 @@ def validate_document(data: bytes, settings: Settings, *, field: str = "file") -
         raise UploadRejected("not a PDF or an image of an allowed type", field=field)
     image = validate_image(data, settings, field=field)
     return DocumentInfo(media_type=image.media_type, size=len(data), image=image)
+
+
+CSV_UNREADABLE = N_("the CSV file could not be read: a cell is far too long or a quotation mark is never closed")
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    """The non-blank rows of an uploaded CSV, parsed as data only (no formulas evaluated, no types guessed); a file
+    that is not UTF-8 text, or that the csv module cannot read, is a ValidationError on the field `csv`."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError("the CSV file is not UTF-8 text", field="csv") from exc
+    if "\x00" in text:
+        raise ValidationError("the CSV file is not text", field="csv")
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # a cell over the csv module's 131,072-character limit, or a quote never closed
+        raise ValidationError(CSV_UNREADABLE, field="csv") from exc
+    return [r for r in rows if any(c.strip() for c in r)]

@@ -4,8 +4,6 @@ GET /v1/cases."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -26,7 +24,7 @@ from klean.adapters.api.schemas_agencies import (
 from klean.adapters.api.schemas_notices import NoticeIn
 from klean.adapters.blobs import BlobStore
 from klean.adapters.screening_runtime import screener_for
-from klean.adapters.uploads import validate_document
+from klean.adapters.uploads import csv_rows, validate_document
 from klean.domain.auth import Role
 from klean.domain.errors import Forbidden, ValidationError
 from klean.services import agencies, notices
@@ -89,17 +87,7 @@ def end_mandate(mandate_id: MandateId, body: MandateEndIn, uow: UowDep, principa
 def bulk_rows_from_csv(data: bytes) -> list[agencies.BulkRow]:
     """Rows of a bulk notice CSV: a listing column (listing/listing_id/url/id, else the first column) and, when the
     header has them, brand_id, registration_number and office. Parsed as data only."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError("the CSV file is not UTF-8 text", field="csv") from exc
-    if "\x00" in text:
-        raise ValidationError("the CSV file is not text", field="csv")
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-    except csv.Error as exc:
-        raise ValidationError("the CSV file could not be read: a cell is far too long or a quotation mark is "
-                              "never closed", field="csv") from exc
+    rows = csv_rows(data)
     if not rows:
         return []
     header = [c.strip().lower() for c in rows[0]]

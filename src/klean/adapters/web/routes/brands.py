@@ -5,8 +5,6 @@ the notifier's accuracy."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -19,7 +17,7 @@ from klean.adapters.api.deps import UowDep
 from klean.adapters.blobs import BlobStore
 from klean.adapters.imaging import image_features
 from klean.adapters.screening_runtime import rescan_after_change, screener_for
-from klean.adapters.uploads import validate_image
+from klean.adapters.uploads import csv_rows, validate_image
 from klean.adapters.web.deps import CsrfChecked, role_required
 from klean.adapters.web.templating import render, request_lang
 from klean.adapters.web.views import N_, app_of, pop_flash, read_upload, set_flash, tr
@@ -39,7 +37,6 @@ BrandId = Annotated[str, Path(min_length=1, max_length=100)]
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_NOTICE_LISTINGS = 500
 MAX_CSV_BYTES = 1024 * 1024
-CSV_UNREADABLE = N_("the CSV file could not be read: a cell is far too long or a quotation mark is never closed")
 
 
 def _lines(text: str) -> list[str]:
@@ -50,17 +47,7 @@ def listings_from_csv(data: bytes) -> list[str]:
     """Listing ids or URLs from a CSV: the column named listing/url/id if there is a header, else the first column.
 
     Parsed as data only (no formulas evaluated, no types guessed); at most MAX_NOTICE_LISTINGS rows."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError("the CSV file is not UTF-8 text", field="csv") from exc
-    if "\x00" in text:
-        raise ValidationError("the CSV file is not text", field="csv")
-    try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:  # a cell over the csv module's 131,072-character limit, or a quote never closed
-        raise ValidationError(CSV_UNREADABLE, field="csv") from exc
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    rows = csv_rows(data)
     if not rows:
         return []
     header = [c.strip().lower() for c in rows[0]]
